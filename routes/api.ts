@@ -1,0 +1,102 @@
+// The JSON API: who am I, the checks, stored reports and their live events.
+import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { callerIp, registerCheckRoute, DomainField, ErrorBody, ReportSchema } from './helpers.js'
+import { parseIp } from '../src/net/ip.js'
+import { dnsCheck } from '../src/checks/dns.js'
+import { REPORT_ID, type ReportEvent } from '../src/checks/report.js'
+import { NotFoundError } from '../src/errors.js'
+
+export default async function apiRoutes (app: FastifyInstance): Promise<void> {
+  app.get('/api/v1/ip', {
+    schema: {
+      summary: 'The caller\'s IP address as mxprobe sees it, with its reverse DNS',
+      tags: ['info'],
+      response: { 200: Type.Object({ ip: Type.String(), family: Type.Union([Type.Literal(4), Type.Literal(6)]), ptr: Type.Union([Type.String(), Type.Null()]) }) }
+    }
+  }, async (req) => {
+    const ip = callerIp(req)
+    const p = parseIp(ip)
+    let ptr: string | null = null
+    try { ptr = (await app.mx.dns.ptr(ip))[0] ?? null } catch { ptr = null }
+    return { ip, family: p?.family ?? 4, ptr }
+  })
+
+  registerCheckRoute(app, {
+    path: '/api/v1/checks/dns',
+    def: dnsCheck,
+    limit: 'dns',
+    summary: 'Where mail for a domain goes (MX, addresses, TTL) and whether that is the caller\'s IP',
+    body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
+    domainOf: (b) => b.domain
+  })
+
+  const IdParams = Type.Object({ id: Type.String({ pattern: REPORT_ID.source }) })
+
+  app.get('/api/v1/checks/:id', {
+    schema: { summary: 'A stored report', tags: ['reports'], params: IdParams, response: { 200: ReportSchema, 404: ErrorBody } }
+  }, async (req) => {
+    const { id } = req.params as { id: string }
+    const r = await app.mx.store.getReport(id)
+    if (!r) throw new NotFoundError(`no report ${id} (reports are kept for ${Math.round(app.mx.config.reportTtlSeconds / 86400)} days)`)
+    return r
+  })
+
+  app.get('/api/v1/checks/:id/events', {
+    schema: { summary: 'The report as it grows, as Server-Sent Events (transcript, step, advice, target, done)', tags: ['reports'], params: IdParams }
+  }, async (req, reply) => {
+    const { id } = req.params as { id: string }
+    const store = app.mx.store
+    const report = await store.getReport(id)
+    if (!report) throw new NotFoundError(`no report ${id}`)
+    const lastId = Number(req.headers['last-event-id'] ?? 0) || 0
+
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no'
+    })
+    app.mx.metrics.sseStreams.inc()
+    let sent = lastId
+    let ended = false
+    const queue: ReportEvent[] = []
+    let unsubscribe: () => Promise<void> = async () => {}
+    const end = (): void => {
+      if (ended) return
+      ended = true
+      clearInterval(heartbeat)
+      app.mx.metrics.sseStreams.dec()
+      unsubscribe().catch(() => {})
+      res.end()
+    }
+    const write = (ev: ReportEvent): void => {
+      if (ended || ev.seq <= sent) return
+      sent = ev.seq
+      res.write(`id: ${ev.seq}\nevent: ${ev.type}\ndata: ${JSON.stringify(ev.data)}\n\n`)
+      if (ev.type === 'done') end()
+    }
+    const heartbeat = setInterval(() => { if (!ended) res.write(': keep-alive\n\n') }, 15_000)
+    req.raw.on('close', end)
+
+    // Subscribe before reading history, so nothing falls between the two; seq numbers dedupe.
+    let replaying = true
+    try {
+      unsubscribe = await store.subscribe(id, (ev) => { if (replaying) queue.push(ev); else write(ev) })
+      const history = await store.getEvents(id, sent)
+      for (const ev of history) write(ev)
+      replaying = false
+      for (const ev of queue.splice(0).sort((a, b) => a.seq - b.seq)) write(ev)
+      if (!ended) {
+        // A check that finished before we subscribed (or whose events expired): send the final report.
+        const now = await store.getReport(id)
+        if (now && now.status !== 'running') write({ seq: Number.MAX_SAFE_INTEGER, type: 'done', data: now })
+      }
+    } catch {
+      if (!ended) res.write('event: error\ndata: {"error":"store_unavailable"}\n\n')
+      end()
+    }
+  })
+}

@@ -1,0 +1,143 @@
+// Builds the fastify application: external plugins, our own services
+// (store, DNS, guarded connector, check runner), then the routes. Tests
+// build it with `buildApp()` and `inject()` requests; server.ts listens.
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import formbody from '@fastify/formbody'
+import { pino, type Logger } from 'pino'
+import type { Config } from './config.js'
+import type { Store } from './store/types.js'
+import { MemoryStore } from './store/memory.js'
+import { RedisStore } from './store/redis.js'
+import { DnsClient } from './dns/resolver.js'
+import { GuardedConnector, type AuditRecord } from './net/connect.js'
+import { CheckRunner, TooBusyError } from './checks/runner.js'
+import { RefusalError, StoreDownError } from './errors.js'
+import { Metrics } from './plugins/metrics.js'
+import apiRoutes from '../routes/api.js'
+import opsRoutes from '../routes/ops.js'
+
+export interface Services {
+  config: Config
+  store: Store
+  dns: DnsClient
+  connector: GuardedConnector
+  runner: CheckRunner
+  metrics: Metrics
+  log: Logger
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { mx: Services }
+}
+
+export interface BuildOptions {
+  /** a store to share between app instances in one process (tests) */
+  store?: Store
+  /** a logger (tests pass a silent one) */
+  logger?: Logger
+}
+
+export async function buildApp (config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const log = opts.logger ?? pino({ level: config.logLevel, redact: { paths: ['req.body.password', 'body.password', 'password', '*.password'], censor: '[redacted]' } })
+  const store: Store = opts.store ?? (config.redisUrl ? new RedisStore(config.redisUrl, config.redisPrefix) : new MemoryStore())
+  const ownsStore = !opts.store
+  const metrics = new Metrics()
+  const audit = log.child({ audit: 'probe' })
+  const connector = new GuardedConnector({ allowCidrs: config.allowCidrs, denyCidrs: config.denyCidrs }, {
+    audit: (rec: AuditRecord) => {
+      metrics.outbound(rec)
+      audit.info(rec, 'outbound probe')
+    }
+  })
+  const dns = new DnsClient({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs })
+  const runner = new CheckRunner({
+    store, dns, connector, log, settings: config.check,
+    reportTtlSeconds: config.reportTtlSeconds,
+    concurrencyPerCaller: config.concurrencyPerCaller,
+    concurrencyTotal: config.concurrencyTotal,
+    onFinish: (r) => metrics.checkFinished(r)
+  })
+
+  const app = Fastify({
+    loggerInstance: log,
+    disableRequestLogging: false,
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
+    bodyLimit: config.bodyLimitBytes,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('mx', { config, store, dns, connector, runner, metrics, log })
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'mxprobe', description: 'Test your own home mail server from the outside: DNS/MX, ports, SMTP, a real receive test, open relay, role mailboxes, POP3.', version: '0.1.0' }
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(formbody, { bodyLimit: config.bodyLimitBytes })
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    ...(store instanceof RedisStore ? { redis: store.client, nameSpace: `${config.redisPrefix}rl:` } : {}),
+    errorResponseBuilder: (_req, ctx) => {
+      metrics.rateLimited()
+      const e = new Error(`rate limit exceeded: at most ${ctx.max} such checks per window; try again in ${ctx.after}`) as Error & { statusCode: number, code: string, retryAfter: number }
+      e.statusCode = 429
+      e.code = 'rate_limited'
+      e.retryAfter = Math.max(1, Math.ceil(ctx.ttl / 1000))
+      return e
+    }
+  })
+
+  app.setErrorHandler((err: FastifyError & { retryAfter?: number, callerIp?: string, dns?: unknown }, req, reply) => {
+    if (err instanceof RefusalError) {
+      return reply.code(403).send({ error: err.code, message: err.message, callerIp: err.callerIp, dns: err.dns })
+    }
+    if (err instanceof TooBusyError) {
+      return reply.code(429).header('retry-after', String(err.retryAfterSeconds)).send({ error: err.code, message: err.message })
+    }
+    if (err.statusCode === 429) {
+      return reply.code(429).header('retry-after', String(err.retryAfter ?? 60)).send({ error: 'rate_limited', message: err.message })
+    }
+    if (err instanceof StoreDownError || isRedisError(err)) {
+      return reply.code(503).header('retry-after', '5').send({ error: 'store_unavailable', message: 'the shared store (Redis) is unavailable; no probe was started' })
+    }
+    if (err.validation) {
+      return reply.code(400).send({ error: 'bad_input', message: `${err.validationContext ?? 'input'}${err.message.replace(/^(body|querystring|params)/, '')}` })
+    }
+    const status = err.statusCode ?? 500
+    if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: 'too_large', message: 'the request body is larger than mxprobe accepts' })
+    }
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ error: typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : 'bad_request', message: err.message })
+    }
+    req.log.error({ err }, 'request failed')
+    return reply.code(500).send({ error: 'internal', message: 'internal error' })
+  })
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
+  })
+
+  await app.register(opsRoutes)
+  await app.register(apiRoutes)
+
+  app.addHook('onClose', async () => {
+    // Let running checks end (each has its own deadline), then close the store.
+    await Promise.allSettled([...runner.running])
+    if (ownsStore) await store.close()
+  })
+  return app as unknown as FastifyInstance
+}
+
+function isRedisError (err: Error): boolean {
+  const n = err.name ?? ''
+  return n === 'MaxRetriesPerRequestError' || n === 'ReplyError' && /redis/i.test(err.message) ||
+    /enableOfflineQueue|Connection is closed|ECONNREFUSED 127.*6379|Stream isn't writeable/i.test(err.message ?? '')
+}

@@ -1,0 +1,52 @@
+// What a check may use. Checks are plain async functions of (ctx, input):
+// no HTTP, no fastify, so they run the same from a route, a script or a bench.
+import type { Logger } from 'pino'
+import type { DnsClient } from '../dns/resolver.js'
+import type { GuardedConnector, GuardedSocket, ConnectRequest } from '../net/connect.js'
+import type { ReportBuilder } from './report.js'
+import type { Lang } from '../i18n/index.js'
+
+export interface CheckSettings {
+  heloName: string
+  mailFrom: string
+  relayProbeDomain: string
+  /** TCP (+TLS) handshake timeout */
+  connectTimeoutMs: number
+  /** time allowed for the greeting after connect */
+  bannerTimeoutMs: number
+  /** time allowed for any one reply */
+  commandTimeoutMs: number
+  /** whole-check budget: every socket dies at startedAt + this */
+  checkDeadlineMs: number
+  /** bytes mxprobe reads from one connection at most */
+  maxBytesPerConnection: number
+}
+
+export interface CheckContext {
+  id: string
+  type: string
+  callerIp: string
+  lang: Lang
+  dns: DnsClient
+  report: ReportBuilder
+  log: Logger
+  settings: CheckSettings
+  /** epoch ms at which the whole check must be over */
+  deadline: number
+  /** open a guarded connection to the caller's own IP (anything else is refused by the connector) */
+  connect: (ip: string, port: number, opts?: Partial<Pick<ConnectRequest, 'tls' | 'servername' | 'connectTimeoutMs' | 'maxBytes' | 'deadline'>>) => Promise<GuardedSocket>
+  connector: GuardedConnector
+}
+
+/**
+ * A check has two halves. `prepare` validates input and decides the target
+ * (DNS, the caller-IP rule) and may refuse with a RefusalError before any
+ * socket exists; `run` does the probing and fills the report.
+ */
+export interface CheckDefinition<I = any, P = any> {
+  type: string
+  /** does this check open outbound sockets? (such checks need the store for limits, and fail closed) */
+  probes: boolean
+  prepare: (ctx: CheckContext, input: I) => Promise<P>
+  run: (ctx: CheckContext, plan: P) => Promise<void>
+}

@@ -1,0 +1,147 @@
+// The DNS check: where does mail for this domain go, and is that you?
+// No socket beyond DNS is opened. This is the first thing a home-server
+// owner should run: most "I cannot receive mail" problems are here.
+import type { CheckContext, CheckDefinition } from './context.js'
+import { validateDomain, type DomainName } from '../dns/names.js'
+import { DnsLookupError } from '../dns/resolver.js'
+import { resolveMailHosts, matchCaller, dnsFacts } from './mailhosts.js'
+import { isLanLike } from '../net/special.js'
+import { sameIp } from '../net/ip.js'
+import { worst, type Status } from './report.js'
+
+export interface DnsInput { domain: string }
+
+export async function forwardConfirmedPtr (ctx: CheckContext, ip: string): Promise<{ names: string[], confirmed: string | null, error?: string }> {
+  try {
+    const names = (await ctx.dns.ptr(ip)).slice(0, 5)
+    for (const n of names) {
+      try {
+        const back = await ctx.dns.addresses(n)
+        if (back.some((a) => sameIp(a.address, ip))) return { names, confirmed: n }
+      } catch { /* a PTR name that does not resolve is simply unconfirmed */ }
+    }
+    return { names, confirmed: null }
+  } catch (err) {
+    return { names: [], confirmed: null, error: (err as DnsLookupError).dnsCode ?? 'OTHER' }
+  }
+}
+
+export const dnsCheck: CheckDefinition<DnsInput, DomainName> = {
+  type: 'dns',
+  probes: false,
+  async prepare (ctx, input) {
+    const d = validateDomain(input.domain)
+    ctx.report.target({ domain: d.ascii })
+    return d
+  },
+  async run (ctx, d) {
+    const r = ctx.report
+    const domain = d.ascii
+    const statuses: Status[] = []
+    let mh
+    try {
+      mh = await resolveMailHosts(ctx.dns, domain)
+    } catch (err) {
+      const e = err as DnsLookupError
+      if (e.dnsCode === 'NXDOMAIN') {
+        r.step('mx', 'fail', `${domain}: NXDOMAIN`)
+        r.advise('dns.nxdomain', { domain })
+        r.finish('fail', `${domain} does not exist in DNS`)
+        return
+      }
+      r.step('mx', 'error', `MX ${domain}: ${e.dnsCode ?? e.message}`)
+      r.advise('dns.lookup_failed', { name: domain, code: e.dnsCode ?? 'OTHER' })
+      r.finish('error', `DNS lookup for ${domain} failed`)
+      return
+    }
+    r.set('dns', dnsFacts(mh))
+    if (mh.nullMx) {
+      r.step('mx', 'fail', `${domain} has a null MX (RFC 7505)`)
+      r.advise('dns.null_mx', { domain })
+      r.finish('fail', `${domain} accepts no mail (null MX)`)
+      return
+    }
+    if (mh.implicit) {
+      if (mh.hosts[0].addresses.length === 0) {
+        r.step('mx', 'fail', `${domain} has no MX and no A/AAAA`)
+        r.advise('dns.no_mail_host', { domain })
+        r.finish('fail', `${domain} has no MX and no address`)
+        return
+      }
+      r.step('mx', 'warn', `no MX record; implicit MX is ${domain} itself`)
+      r.advise('dns.no_mx_implicit', { domain })
+      statuses.push('warn')
+    } else {
+      r.step('mx', 'pass', mh.hosts.map((h) => `${h.priority} ${h.host}`).join(', '))
+    }
+
+    for (const h of mh.hosts) {
+      if (h.error) {
+        r.step(`address ${h.host}`, 'error', `A/AAAA lookup failed: ${h.error}`)
+        r.advise('dns.lookup_failed', { name: h.host, code: h.error })
+        statuses.push('warn')
+        continue
+      }
+      if (h.addresses.length === 0) {
+        r.step(`address ${h.host}`, 'fail', 'no A/AAAA record')
+        r.advise('dns.mx_no_address', { host: h.host })
+        statuses.push('fail')
+        continue
+      }
+      for (const a of h.addresses) {
+        // An operator's TARGET_ALLOW_CIDRS (a lab or LAN install) makes such an address legitimate.
+        if (a.special && !ctx.connector.addressVerdict(a.address).ok) {
+          r.step(`address ${h.host}`, 'fail', `${a.address} is ${a.special.name} (${a.special.cidr}), TTL ${a.ttl} s`)
+          r.advise('dns.mx_private', { host: h.host, ip: a.address, kind: isLanLike(a.special.kind as never) ? 'private/LAN' : a.special.kind, range: a.special.cidr })
+          statuses.push('fail')
+        } else {
+          r.step(`address ${h.host}`, 'pass', `${a.address}, TTL ${a.ttl} s`)
+        }
+      }
+    }
+
+    const match = matchCaller(mh, ctx.callerIp)
+    const all = mh.hosts.flatMap((h) => h.addresses)
+    if (!match) {
+      const ttl = all.length ? Math.max(...all.map((a) => a.ttl)) : 0
+      r.step('caller ip', 'fail', `${ctx.callerIp} is not among ${all.map((a) => a.address).join(', ') || 'no addresses'}`)
+      r.advise('dns.ip_mismatch', { callerIp: ctx.callerIp, domain, addresses: all.map((a) => a.address), ttl, ttlMinutes: Math.ceil(ttl / 60) })
+      statuses.push('fail')
+    } else {
+      r.target({ host: match.host.host, ip: match.address.address })
+      if (match.primary) {
+        r.step('caller ip', 'pass', `${ctx.callerIp} is an address of ${match.host.host} (preference ${match.host.priority})`)
+      } else {
+        const primary = mh.hosts[0]
+        r.step('caller ip', 'warn', `${ctx.callerIp} is an address of backup MX ${match.host.host} (preference ${match.host.priority})`)
+        r.advise('dns.backup_mx_only', { callerIp: ctx.callerIp, host: match.host.host, priority: match.host.priority, primary: primary.host })
+        statuses.push('warn')
+      }
+    }
+    r.set('callerInMx', !!match)
+
+    const ptr = await forwardConfirmedPtr(ctx, ctx.callerIp)
+    r.set('ptr', ptr)
+    if (ptr.error) {
+      r.step('ptr', 'warn', `PTR lookup for ${ctx.callerIp} failed: ${ptr.error}`)
+      statuses.push('warn')
+    } else if (ptr.names.length === 0) {
+      r.step('ptr', 'warn', `${ctx.callerIp} has no PTR record`)
+      r.advise('dns.ptr_missing', { ip: ctx.callerIp })
+      statuses.push('warn')
+    } else if (!ptr.confirmed) {
+      r.step('ptr', 'warn', `PTR ${ptr.names.join(', ')} does not resolve back to ${ctx.callerIp}`)
+      r.advise('dns.ptr_unconfirmed', { ip: ctx.callerIp, names: ptr.names })
+      statuses.push('warn')
+    } else {
+      r.step('ptr', 'pass', `${ctx.callerIp} → ${ptr.confirmed} → ${ctx.callerIp}`)
+    }
+
+    const status = worst(...statuses)
+    const summary = status === 'pass'
+      ? `${domain}: your IP ${ctx.callerIp} is the address of the primary MX ${match!.host.host}`
+      : !match ? `${domain}: your IP ${ctx.callerIp} is not an address of its MX`
+          : status === 'fail' ? `${domain}: MX has problems` : `${domain}: MX matches your IP, with warnings`
+    r.finish(status, summary)
+  }
+}

@@ -1,0 +1,151 @@
+// Configuration from the environment, validated once at start-up: a bad
+// value stops the process with a message naming the variable.
+import os from 'node:os'
+import { parseCidrList } from './net/policy.js'
+import { parseIp, type Cidr } from './net/ip.js'
+import type { CheckSettings } from './checks/context.js'
+
+export interface RateRule { max: number, windowSeconds: number }
+
+/** Check types that have their own limits; `mail` tests send or attempt mail. */
+export const CHECK_TYPES = ['dns', 'ports', 'smtp', 'receive', 'relay', 'roles', 'pop3', 'tools'] as const
+export type LimitedType = typeof CHECK_TYPES[number]
+
+export interface Config {
+  port: number
+  host: string
+  redisUrl: string | null
+  redisPrefix: string
+  trustProxy: string[]
+  dnsServers: string[]
+  dnsTimeoutMs: number
+  allowCidrs: Cidr[]
+  denyCidrs: Cidr[]
+  reportTtlSeconds: number
+  logLevel: string
+  /** per caller IP (IPv6: per /64), per check type */
+  rateLimits: Record<LimitedType, RateRule>
+  /** per target domain, per check type */
+  domainRateLimits: Record<LimitedType, RateRule>
+  concurrencyPerCaller: number
+  concurrencyTotal: number
+  /** identical relay/ports check from the same caller within this many seconds is answered from the recent report */
+  repeatWindowSeconds: number
+  bodyLimitBytes: number
+  check: CheckSettings
+}
+
+export class ConfigError extends Error {}
+
+const DEFAULT_RATES: Record<LimitedType, RateRule> = {
+  dns: { max: 60, windowSeconds: 600 },
+  ports: { max: 20, windowSeconds: 600 },
+  smtp: { max: 20, windowSeconds: 600 },
+  receive: { max: 10, windowSeconds: 600 },
+  relay: { max: 10, windowSeconds: 600 },
+  roles: { max: 20, windowSeconds: 600 },
+  pop3: { max: 20, windowSeconds: 600 },
+  tools: { max: 120, windowSeconds: 600 }
+}
+
+const DEFAULT_DOMAIN_RATES: Record<LimitedType, RateRule> = {
+  dns: { max: 120, windowSeconds: 600 },
+  ports: { max: 40, windowSeconds: 600 },
+  smtp: { max: 30, windowSeconds: 600 },
+  receive: { max: 15, windowSeconds: 600 },
+  relay: { max: 15, windowSeconds: 600 },
+  roles: { max: 30, windowSeconds: 600 },
+  pop3: { max: 30, windowSeconds: 600 },
+  tools: { max: 1000, windowSeconds: 600 }
+}
+
+function int (env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const v = env[name]
+  if (v === undefined || v === '') return def
+  if (!/^\d+$/.test(v.trim())) throw new ConfigError(`${name} must be a whole number, got "${v}"`)
+  const n = Number(v)
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`)
+  return n
+}
+
+function list (v: string | undefined): string[] {
+  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+/** "receive=10/600,dns=60/600": max requests per window seconds, by check type. */
+function rates (env: NodeJS.ProcessEnv, name: string, defaults: Record<LimitedType, RateRule>): Record<LimitedType, RateRule> {
+  const out = { ...defaults }
+  for (const item of list(env[name])) {
+    const m = item.match(/^([a-z0-9]+)=(\d+)\/(\d+)$/)
+    if (!m || !(CHECK_TYPES as readonly string[]).includes(m[1])) {
+      throw new ConfigError(`${name}: "${item}" must look like type=max/seconds with type one of ${CHECK_TYPES.join(', ')}`)
+    }
+    if (Number(m[3]) < 1) throw new ConfigError(`${name}: window of "${item}" must be at least 1 second`)
+    out[m[1] as LimitedType] = { max: Number(m[2]), windowSeconds: Number(m[3]) }
+  }
+  return out
+}
+
+function dnsServers (v: string | undefined): string[] {
+  return list(v).map((s) => {
+    // ip, ip:port, [v6]:port, v6
+    if (parseIp(s)) return s
+    const v4port = s.match(/^([\d.]+):(\d{1,5})$/)
+    if (v4port && parseIp(v4port[1]) && Number(v4port[2]) > 0 && Number(v4port[2]) < 65536) return s
+    const v6port = s.match(/^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/)
+    if (v6port && parseIp(v6port[1]) && Number(v6port[2]) > 0 && Number(v6port[2]) < 65536) return s
+    throw new ConfigError(`DNS_SERVERS: "${s}" must be ip, ip:port or [ipv6]:port`)
+  })
+}
+
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  let trustProxy: string[]
+  let allowCidrs: Cidr[]
+  let denyCidrs: Cidr[]
+  try {
+    trustProxy = parseCidrList(env.TRUST_PROXY, 'TRUST_PROXY').map((c) => c.text)
+    allowCidrs = parseCidrList(env.TARGET_ALLOW_CIDRS, 'TARGET_ALLOW_CIDRS')
+    denyCidrs = parseCidrList(env.TARGET_DENY_CIDRS, 'TARGET_DENY_CIDRS')
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+  const heloName = (env.HELO_NAME || os.hostname() || 'localhost').trim().toLowerCase()
+  if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(heloName)) throw new ConfigError(`HELO_NAME "${heloName}" is not a host name`)
+  const mailFrom = (env.MAIL_FROM || `mxprobe@${heloName}`).trim()
+  if (!/^[^\s<>@\u0000-\u001f]{1,64}@[a-z0-9.-]{1,253}$/i.test(mailFrom)) throw new ConfigError(`MAIL_FROM "${mailFrom}" is not a plain address`)
+  const heloLabels = heloName.split('.')
+  const relayProbeDomain = (env.RELAY_PROBE_DOMAIN || (heloLabels.length > 2 ? heloLabels.slice(1).join('.') : heloName)).trim().toLowerCase()
+  if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(relayProbeDomain)) throw new ConfigError(`RELAY_PROBE_DOMAIN "${relayProbeDomain}" is not a domain name`)
+  const redisUrl = env.REDIS_URL?.trim() || null
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`)
+  const checkDeadlineMs = int(env, 'CHECK_DEADLINE_MS', 40_000, 1000, 120_000)
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST?.trim() || '127.0.0.1',
+    redisUrl,
+    redisPrefix: env.REDIS_PREFIX?.trim() || 'mxprobe:',
+    trustProxy,
+    dnsServers: dnsServers(env.DNS_SERVERS),
+    dnsTimeoutMs: int(env, 'DNS_TIMEOUT_MS', 2000, 100, 30_000),
+    allowCidrs,
+    denyCidrs,
+    reportTtlSeconds: int(env, 'REPORT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    rateLimits: rates(env, 'RATE_LIMITS', DEFAULT_RATES),
+    domainRateLimits: rates(env, 'DOMAIN_RATE_LIMITS', DEFAULT_DOMAIN_RATES),
+    concurrencyPerCaller: int(env, 'CONCURRENCY_PER_CALLER', 3, 1, 10_000),
+    concurrencyTotal: int(env, 'CONCURRENCY_TOTAL', 200, 1, 100_000),
+    repeatWindowSeconds: int(env, 'REPEAT_WINDOW_SECONDS', 30, 0, 3600),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    check: {
+      heloName,
+      mailFrom,
+      relayProbeDomain,
+      connectTimeoutMs: int(env, 'CONNECT_TIMEOUT_MS', 10_000, 100, 60_000),
+      bannerTimeoutMs: int(env, 'BANNER_TIMEOUT_MS', 15_000, 100, 300_000),
+      commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 15_000, 100, 300_000),
+      checkDeadlineMs,
+      maxBytesPerConnection: int(env, 'MAX_BYTES_PER_CONNECTION', 256 * 1024, 1024, 16 * 1024 * 1024)
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// Prometheus metrics for operators: what checks ran and how they ended,
+// how long they took, what outbound connections were made, rate-limit
+// rejections, open event streams.
+import { Registry, Counter, Histogram, Gauge, collectDefaultMetrics } from 'prom-client'
+import type { AuditRecord } from '../net/connect.js'
+import type { Report } from '../checks/report.js'
+
+export class Metrics {
+  readonly registry = new Registry()
+  private readonly checks: Counter<'type' | 'status'>
+  private readonly durations: Histogram<'type'>
+  private readonly connections: Counter<'port' | 'outcome'>
+  private readonly limited: Counter
+  readonly sseStreams: Gauge
+
+  constructor () {
+    collectDefaultMetrics({ register: this.registry, prefix: 'mxprobe_' })
+    this.checks = new Counter({ name: 'mxprobe_checks_total', help: 'Checks finished, by type and status', labelNames: ['type', 'status'], registers: [this.registry] })
+    this.durations = new Histogram({ name: 'mxprobe_check_duration_seconds', help: 'Check duration', labelNames: ['type'], buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 45, 60], registers: [this.registry] })
+    this.connections = new Counter({ name: 'mxprobe_outbound_connections_total', help: 'Outbound connection attempts by port and outcome', labelNames: ['port', 'outcome'], registers: [this.registry] })
+    this.limited = new Counter({ name: 'mxprobe_rate_limited_total', help: 'Requests refused by a rate limit', registers: [this.registry] })
+    this.sseStreams = new Gauge({ name: 'mxprobe_sse_streams', help: 'Open Server-Sent Event streams', registers: [this.registry] })
+  }
+
+  checkFinished (r: Report): void {
+    this.checks.inc({ type: r.type, status: String(r.status) })
+    if (typeof r.durationMs === 'number') this.durations.observe({ type: r.type }, r.durationMs / 1000)
+  }
+
+  outbound (rec: AuditRecord): void {
+    if (rec.outcome) this.connections.inc({ port: String(rec.port), outcome: rec.outcome })
+  }
+
+  rateLimited (): void { this.limited.inc() }
+}
