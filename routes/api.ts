@@ -33,6 +33,16 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
 
   const IdParams = Type.Object({ id: Type.String({ pattern: REPORT_ID.source }) })
 
+  // Open event streams of this instance. On shutdown they are told to come back
+  // in a second and closed: the client's EventSource reconnects (through the
+  // proxy, to another instance) with Last-Event-ID and resumes from Redis, and
+  // this instance's server.close() is not held open by a stream for a check
+  // that may be running elsewhere. Checks running here still finish.
+  const openStreams = new Set<(reason: string) => void>()
+  app.addHook('preClose', async () => {
+    for (const close of [...openStreams]) close('shutdown')
+  })
+
   app.get('/api/v1/checks/:id', {
     schema: { summary: 'A stored report', tags: ['reports'], params: IdParams, response: { 200: ReportSchema, 404: ErrorBody } }
   }, async (req) => {
@@ -67,11 +77,17 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     const end = (): void => {
       if (ended) return
       ended = true
+      openStreams.delete(closeForShutdown)
       clearInterval(heartbeat)
       app.mx.metrics.sseStreams.dec()
       unsubscribe().catch(() => {})
       res.end()
     }
+    const closeForShutdown = (): void => {
+      if (!ended) res.write('retry: 1000\nevent: reconnect\ndata: {"reason":"instance shutting down"}\n\n')
+      end()
+    }
+    openStreams.add(closeForShutdown)
     const write = (ev: ReportEvent): void => {
       if (ended || ev.seq <= sent) return
       sent = ev.seq

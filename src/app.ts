@@ -7,6 +7,7 @@ import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import formbody from '@fastify/formbody'
+import underPressure from '@fastify/under-pressure'
 import { pino, type Logger } from 'pino'
 import type { Config } from './config.js'
 import type { Store } from './store/types.js'
@@ -17,6 +18,7 @@ import { GuardedConnector, type AuditRecord } from './net/connect.js'
 import { CheckRunner, TooBusyError } from './checks/runner.js'
 import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
+import { checkAuditRecord } from './plugins/audit.js'
 import apiRoutes from '../routes/api.js'
 import opsRoutes from '../routes/ops.js'
 
@@ -59,7 +61,11 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     reportTtlSeconds: config.reportTtlSeconds,
     concurrencyPerCaller: config.concurrencyPerCaller,
     concurrencyTotal: config.concurrencyTotal,
-    onFinish: (r) => metrics.checkFinished(r)
+    onFinish: (r) => {
+      metrics.checkFinished(r)
+      // One audit line per check: who asked, what was probed, which commands were sent (secrets redacted).
+      audit.info(checkAuditRecord(r), 'check finished')
+    }
   })
 
   const app = Fastify({
@@ -80,6 +86,10 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes })
+  // Samples event-loop delay and memory only: no thresholds are set, so it never answers 503
+  // on its own (a busy instance must still serve running SSE streams and /api/v1/ip);
+  // /readyz reads app.memoryUsage() and takes the instance out of the load balancer instead.
+  await app.register(underPressure, { sampleInterval: 500 })
   await app.register(rateLimit, {
     global: false,
     hook: 'preHandler',
