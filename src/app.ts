@@ -21,6 +21,7 @@ import { Metrics } from './plugins/metrics.js'
 import { checkAuditRecord } from './plugins/audit.js'
 import apiRoutes from '../routes/api.js'
 import opsRoutes from '../routes/ops.js'
+import probeRoutes from '../routes/checks-probes.js'
 
 export interface Services {
   config: Config
@@ -137,6 +138,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   await app.register(opsRoutes)
   await app.register(apiRoutes)
+  await app.register(probeRoutes)
 
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.
