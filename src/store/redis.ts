@@ -89,6 +89,21 @@ export class RedisStore implements Store {
 
   isReady () { return this.client.status === 'ready' }
 
+  /**
+   * Wait (at most `ms`) for the first connection, so a freshly started instance
+   * does not answer 503 to its first requests. False when Redis is not there
+   * yet: start-up goes on, probe endpoints fail closed until it answers.
+   */
+  async waitReady (ms: number): Promise<boolean> {
+    if (this.isReady()) return true
+    return await new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => { clearTimeout(timer); this.client.off('ready', onReady); resolve(ok) }
+      const onReady = () => done(true)
+      const timer = setTimeout(() => done(this.isReady()), ms)
+      this.client.on('ready', onReady)
+    })
+  }
+
   private async guard<T> (fn: () => Promise<T>): Promise<T> {
     if (!this.isReady()) throw new StoreDownError()
     try {
