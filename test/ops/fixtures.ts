@@ -178,6 +178,19 @@ export async function freePort (host = '127.0.0.1'): Promise<number> {
   })
 }
 
+/** A port p in 20000-29999 with p and p+10000 (the Redis cluster bus port) both free. */
+export async function freeClusterPort (): Promise<number> {
+  for (;;) {
+    const p = 20000 + Math.floor(Math.random() * 10000)
+    const free = async (port: number) => await new Promise<boolean>((resolve) => {
+      const s = net.createServer()
+      s.once('error', () => resolve(false))
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+    })
+    if (await free(p) && await free(p + 10000)) return p
+  }
+}
+
 /** Start a private redis-server (no persistence) in dir; extra args e.g. cluster mode. */
 export async function startRedis (port: number, dir: string, extra: string[] = []): Promise<{ proc: ChildProcess, stop: () => Promise<void> }> {
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], { stdio: 'ignore' })
