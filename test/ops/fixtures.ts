@@ -5,7 +5,8 @@ import net from 'node:net'
 import http from 'node:http'
 import { Writable } from 'node:stream'
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, existsSync, rmSync } from 'node:fs'
+import { mkdtempSync, existsSync, rmSync, readdirSync, readFileSync, writeFileSync, renameSync, symlinkSync, copyFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -115,16 +116,35 @@ export function logCapture () {
 }
 
 /**
- * Compile the app with tsc into a fresh tmp dir and return the path of
- * server.js there. The real `npm start` entry, no ts loader in the way.
+ * Compile the app with tsc into a tmp dir and return the path of server.js
+ * there: the real `npm start` entry, no ts loader in the way. The build is
+ * cached by a hash of the sources, so test files running in parallel (and
+ * reruns) compile once; a half-written build is never used (atomic rename).
  */
 export function buildServer (): { serverJs: string, dir: string, cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'mxprobe-build-'))
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', dir, '--sourceMap', 'false'], { stdio: 'inherit' })
-  // ESM resolution of bare imports walks up from the file: give the build our node_modules and package.json ("type": "module").
-  execFileSync('ln', ['-s', join(ROOT, 'node_modules'), join(dir, 'node_modules')])
-  execFileSync('cp', [join(ROOT, 'package.json'), join(dir, 'package.json')])
-  return { serverJs: join(dir, 'src/server.js'), dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  const h = createHash('sha256')
+  const walk = (p: string): void => {
+    for (const e of readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const f = join(p, e.name)
+      if (e.isDirectory()) walk(f)
+      else if (e.name.endsWith('.ts') || e.name.endsWith('.json')) { h.update(f); h.update(readFileSync(f)) }
+    }
+  }
+  h.update(readFileSync(join(ROOT, 'tsconfig.json')))
+  walk(join(ROOT, 'src'))
+  walk(join(ROOT, 'routes'))
+  const dir = join(tmpdir(), `mxprobe-build-${h.digest('hex').slice(0, 16)}`)
+  const serverJs = join(dir, 'src/server.js')
+  if (!existsSync(join(dir, '.complete'))) {
+    const work = mkdtempSync(join(tmpdir(), 'mxprobe-building-'))
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', work, '--sourceMap', 'false'], { stdio: 'inherit' })
+    // ESM resolution of bare imports walks up from the file: give the build our node_modules and package.json ("type": "module").
+    symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'))
+    copyFileSync(join(ROOT, 'package.json'), join(work, 'package.json'))
+    writeFileSync(join(work, '.complete'), '')
+    try { renameSync(work, dir) } catch { rmSync(work, { recursive: true, force: true }) /* another test file finished first */ }
+  }
+  return { serverJs, dir, cleanup: () => {} }
 }
 
 export interface ServerProcess {
