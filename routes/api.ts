@@ -7,8 +7,33 @@ import { dnsCheck } from '../src/checks/dns.js'
 import { REPORT_ID, type ReportEvent } from '../src/checks/report.js'
 import { NotFoundError } from '../src/errors.js'
 
+/** How long /api/v1/ip remembers a PTR answer, and for how many addresses at most. */
+const PTR_CACHE_MS = 30_000
+const PTR_CACHE_MAX = 10_000
+
 export default async function apiRoutes (app: FastifyInstance): Promise<void> {
+  // /api/v1/ip is hit on every page load and by scripts polling for their
+  // new dynamic address: a reverse lookup per request would make it DNS-bound
+  // (bench:http). In-flight lookups are shared and answers kept briefly; the
+  // checks themselves always ask DNS afresh.
+  const ptrCache = new Map<string, { at: number, ptr: Promise<string | null> }>()
+  const cachedPtr = (ip: string): Promise<string | null> => {
+    const now = Date.now()
+    const hit = ptrCache.get(ip)
+    if (hit && now - hit.at < PTR_CACHE_MS) return hit.ptr
+    if (ptrCache.size >= PTR_CACHE_MAX) {
+      for (const [k, v] of ptrCache) if (now - v.at >= PTR_CACHE_MS) ptrCache.delete(k)
+      if (ptrCache.size >= PTR_CACHE_MAX) ptrCache.delete(ptrCache.keys().next().value as string)
+    }
+    const ptr = app.mx.dns.ptr(ip).then((names) => names[0] ?? null, () => { ptrCache.delete(ip); return null })
+    ptrCache.set(ip, { at: now, ptr })
+    return ptr
+  }
+
   app.get('/api/v1/ip', {
+    // Polled by pages and scripts: per-request info lines would cost a third of its
+    // throughput (bench:http) and say nothing; warnings and errors are still logged.
+    logLevel: 'warn',
     schema: {
       summary: 'The caller\'s IP address as mxprobe sees it, with its reverse DNS',
       tags: ['info'],
@@ -17,9 +42,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
   }, async (req) => {
     const ip = callerIp(req)
     const p = parseIp(ip)
-    let ptr: string | null = null
-    try { ptr = (await app.mx.dns.ptr(ip))[0] ?? null } catch { ptr = null }
-    return { ip, family: p?.family ?? 4, ptr }
+    return { ip, family: p?.family ?? 4, ptr: await cachedPtr(ip) }
   })
 
   registerCheckRoute(app, {

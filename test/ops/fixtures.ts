@@ -157,12 +157,13 @@ export interface ServerProcess {
 }
 
 /** Start `node server.js` with env; resolves when it answers /healthz. */
-export async function startServer (serverJs: string, env: Record<string, string>): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [serverJs], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startServer (serverJs: string, env: Record<string, string>, opts: { quiet?: boolean } = {}): Promise<ServerProcess> {
+  // quiet: logs go to /dev/null (benchmarks: parsing them here would compete with the server for CPU)
+  const proc = spawn(process.execPath, [serverJs], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', opts.quiet ? 'ignore' : 'pipe', 'pipe'] })
   const logs: any[] = []
   const stderr: string[] = []
   let out = ''
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
     out += d
     let i
     while ((i = out.indexOf('\n')) >= 0) {
