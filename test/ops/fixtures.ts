@@ -157,9 +157,9 @@ export interface ServerProcess {
 }
 
 /** Start `node server.js` with env; resolves when it answers /healthz. */
-export async function startServer (serverJs: string, env: Record<string, string>, opts: { quiet?: boolean } = {}): Promise<ServerProcess> {
+export async function startServer (serverJs: string, env: Record<string, string>, opts: { quiet?: boolean, nodeArgs?: string[] } = {}): Promise<ServerProcess> {
   // quiet: logs go to /dev/null (benchmarks: parsing them here would compete with the server for CPU)
-  const proc = spawn(process.execPath, [serverJs], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', opts.quiet ? 'ignore' : 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), serverJs], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', opts.quiet ? 'ignore' : 'pipe', 'pipe'] })
   const logs: any[] = []
   const stderr: string[] = []
   let out = ''
