@@ -20,6 +20,7 @@ import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
 import { checkAuditRecord } from './plugins/audit.js'
 import apiRoutes from '../routes/api.js'
+import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
 import probeRoutes from '../routes/checks-probes.js'
 
@@ -73,7 +74,6 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: false,
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -140,6 +140,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   await app.register(opsRoutes)
   await app.register(apiRoutes)
+  await app.register(mailCheckRoutes)
   await app.register(probeRoutes)
 
   app.addHook('onClose', async () => {
