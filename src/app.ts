@@ -19,6 +19,8 @@ import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
 import apiRoutes from '../routes/api.js'
 import opsRoutes from '../routes/ops.js'
+import webRoutes, { htmlNotFound } from '../routes/web.js'
+import embedRoutes, { corsForReads } from '../routes/embed.js'
 
 export interface Services {
   config: Config
@@ -122,11 +124,17 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   })
 
   app.setNotFoundHandler((req, reply) => {
+    // People get a page; programs (the API, anything asking for JSON) keep the JSON answer.
+    const path = req.url.split('?')[0]
+    if (!path.startsWith('/api/') && req.method === 'GET' && /text\/html/.test(String(req.headers.accept ?? ''))) return htmlNotFound(req, reply)
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
   })
 
+  await app.register(corsForReads)
   await app.register(opsRoutes)
   await app.register(apiRoutes)
+  await app.register(webRoutes)
+  await app.register(embedRoutes)
 
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.
