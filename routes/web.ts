@@ -20,8 +20,9 @@ export function pageHeaders (reply: FastifyReply, csp = PAGE_CSP): FastifyReply 
   reply
     .header('content-security-policy', csp)
     .header('x-content-type-options', 'nosniff')
-    // Report URLs are the only key to a report (caller IP, server names): never leak them in Referer.
-    .header('referrer-policy', 'no-referrer')
+    // Report URLs are the only key to a report (caller IP, server names): never send them to another
+    // origin in Referer. (same-origin, not no-referrer: form posts keep a real Origin header.)
+    .header('referrer-policy', 'same-origin')
   if (csp.includes("frame-ancestors 'none'")) reply.header('x-frame-options', 'DENY')
   return reply
 }
@@ -66,10 +67,12 @@ export function formToBody (check: CheckKey, form: Record<string, unknown>): Rec
  * mxprobe's own page (or the embed frame, which is mxprobe's origin).
  */
 function crossSite (req: FastifyRequest): boolean {
+  // Fetch metadata is the browser's own statement; older browsers send only Origin.
   const site = req.headers['sec-fetch-site']
-  if (site === 'cross-site' || site === 'same-site') return true
+  if (typeof site === 'string' && site) return site === 'cross-site' || site === 'same-site'
   const origin = req.headers.origin
-  if (!origin || origin === 'null') return origin === 'null'
+  if (!origin) return false
+  if (origin === 'null') return true
   try {
     return new URL(origin).host !== req.headers.host
   } catch {

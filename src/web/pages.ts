@@ -40,7 +40,7 @@ export function layout (o: LayoutOptions): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${o.title} — ${t.siteName}</title>
 <link rel="stylesheet" href="${assetUrl('style.css')}">
 <link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml">
@@ -319,7 +319,7 @@ export function framePage (check: EmbedCheck, lang: Lang): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${t.siteName}: ${name}</title>
 <link rel="stylesheet" href="${assetUrl('style.css')}">
 <script src="${assetUrl('frame.js')}" defer></script>
