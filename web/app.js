@@ -197,30 +197,33 @@
           finish()
           return
         }
-        live.appendChild(el('h4', null, T.transcriptTitle))
-        var ol = el('ol', 'transcript')
-        ol.setAttribute('aria-live', 'polite')
-        ol.setAttribute('aria-relevant', 'additions')
-        live.appendChild(ol)
-        live.appendChild(el('h4', null, T.stepsTitle))
-        var steps = el('ul', 'steps')
-        live.appendChild(steps)
-        var adviceHead = el('h4', null, T.adviceTitle); adviceHead.hidden = true
-        var advice = el('ul', 'advice')
-        live.appendChild(adviceHead); live.appendChild(advice)
+        // The verdict goes on top when it arrives; the transcript appears with its first line.
         var slot = el('div', 'result-slot')
         slot.setAttribute('role', 'status')
         live.appendChild(slot)
+        var transcriptHead = el('h4', null, T.transcriptTitle); transcriptHead.hidden = true
+        var ol = el('ol', 'transcript'); ol.hidden = true
+        ol.setAttribute('aria-live', 'polite')
+        ol.setAttribute('aria-relevant', 'additions')
+        live.appendChild(transcriptHead); live.appendChild(ol)
+        var stepsHead = el('h4', null, T.stepsTitle); stepsHead.hidden = true
+        var steps = el('ul', 'steps')
+        live.appendChild(stepsHead); live.appendChild(steps)
+        var adviceHead = el('h4', null, T.adviceTitle); adviceHead.hidden = true
+        var advice = el('ul', 'advice')
+        live.appendChild(adviceHead); live.appendChild(advice)
+        var addLine = function (l) { transcriptHead.hidden = false; ol.hidden = false; ol.appendChild(lineItem(l)); ol.scrollTop = ol.scrollHeight }
+        var addStep = function (s) { stepsHead.hidden = false; steps.appendChild(stepItem(s)) }
+        var addAdvice = function (a) { adviceHead.hidden = false; advice.appendChild(adviceItem(a)) }
         follow(j.id, {
-          transcript: function (l) { ol.appendChild(lineItem(l)); ol.scrollTop = ol.scrollHeight },
-          step: function (s) { steps.appendChild(stepItem(s)) },
-          advice: function (a) { adviceHead.hidden = false; advice.appendChild(adviceItem(a)) },
+          transcript: addLine,
+          step: addStep,
+          advice: addAdvice,
           done: function (r) {
             // The final report is the truth: redraw what the stream may have missed.
-            ol.textContent = ''; (r.transcript || []).forEach(function (l) { ol.appendChild(lineItem(l)) })
-            steps.textContent = ''; (r.steps || []).forEach(function (s) { steps.appendChild(stepItem(s)) })
-            advice.textContent = ''; (r.advice || []).forEach(function (a) { advice.appendChild(adviceItem(a)) })
-            adviceHead.hidden = !(r.advice || []).length
+            ol.textContent = ''; (r.transcript || []).forEach(addLine)
+            steps.textContent = ''; (r.steps || []).forEach(addStep)
+            advice.textContent = ''; (r.advice || []).forEach(addAdvice)
             status.textContent = ''
             showResult(live, r)
             finish()

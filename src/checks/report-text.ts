@@ -35,6 +35,17 @@ export function transcriptLineText (l: TranscriptLine, width = 6): string {
   return `${String(Math.round(l.at)).padStart(width)} ms ${DIR_MARK[l.dir] ?? '  '} ${visibleControls(redactSecrets(l.text))}`
 }
 
+/** Wrap prose at spaces to `width` columns (words longer than that, and text without spaces, stay whole). */
+export function wrapText (text: string, width: number, indent: string): string[] {
+  const out: string[] = []
+  let line = ''
+  for (const word of text.split(/ +/)) {
+    if (line && line.length + 1 + word.length > width) { out.push(line); line = word } else line = line ? `${line} ${word}` : word
+  }
+  if (line) out.push(line)
+  return out.map((l, i) => (i === 0 ? l : indent + l))
+}
+
 function pad (label: string): string {
   return (label + ':').padEnd(11)
 }
@@ -64,7 +75,7 @@ export function reportText (r: Report, opts: ReportTextOptions = {}): string {
     out.push('', 'advice:')
     for (const a of r.advice) {
       const text = (lang === 'ja' ? a.ja : a.en) ?? a.message
-      out.push(`  * [${a.code}] ${visibleControls(text)}`)
+      out.push(...wrapText(`  * [${a.code}] ${visibleControls(text)}`, 96, '    '))
     }
   }
   out.push('', `transcript (ms since start; -> sent by mxprobe, <- received from the server, -- note):`)
