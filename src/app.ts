@@ -18,6 +18,7 @@ import { CheckRunner, TooBusyError } from './checks/runner.js'
 import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
 import apiRoutes from '../routes/api.js'
+import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
 import webRoutes, { htmlNotFound } from '../routes/web.js'
 import embedRoutes, { corsForReads } from '../routes/embed.js'
@@ -133,6 +134,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(corsForReads)
   await app.register(opsRoutes)
   await app.register(apiRoutes)
+  await app.register(mailCheckRoutes)
   await app.register(webRoutes)
   await app.register(embedRoutes)
 
