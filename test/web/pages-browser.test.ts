@@ -10,14 +10,20 @@ import { startDns, reverseName } from '../fixtures/dns.js'
 import { testApp, randomLoopback } from '../helpers.js'
 import { launch, screenshot, axeSerious } from './browser.js'
 import { ReportBuilder, type ReportEvent } from '../../src/checks/report.js'
+import net from 'node:net'
+import { startSmtp } from '../fixtures/smtp.js'
 
 const home = randomLoopback()
+/** a second visitor whose "mail server" sends markup in its replies */
+const hostileHome = randomLoopback()
 
 const dns = await startDns({
   'home.example': { MX: [{ exchange: 'mx.home.example', priority: 10 }] },
   'mx.home.example': { A: [{ address: home, ttl: 120 }] },
   'elsewhere.example': { MX: [{ exchange: 'mx.elsewhere.example', priority: 10 }] },
   'mx.elsewhere.example': { A: ['127.9.9.9'] },
+  'hostile.example': { MX: [{ exchange: 'mx.hostile.example', priority: 10 }] },
+  'mx.hostile.example': { A: [hostileHome] },
   [reverseName(home)]: { PTR: ['mx.home.example'] }
 })
 t.teardown(() => dns.close())
@@ -32,9 +38,9 @@ const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 const browser = await launch()
 t.teardown(() => browser.close())
 
-async function homeContext (opts: { js?: boolean, width?: number, locale?: string } = {}): Promise<BrowserContext> {
+async function homeContext (opts: { js?: boolean, width?: number, locale?: string, ip?: string } = {}): Promise<BrowserContext> {
   const ctx = await browser.newContext({
-    extraHTTPHeaders: { 'x-forwarded-for': home },
+    extraHTTPHeaders: { 'x-forwarded-for': opts.ip ?? home },
     javaScriptEnabled: opts.js ?? true,
     viewport: { width: opts.width ?? 1100, height: 900 },
     locale: opts.locale ?? 'en-US'
@@ -293,4 +299,90 @@ t.test('the embed button on a page of another origin', async (t) => {
   t.equal(direct, 'blocked', 'a cross-origin POST to a check endpoint is blocked by the browser')
   const read = await hostPage.evaluate(async (b) => (await (await fetch(`${b}/api/v1/ip`)).json()).ip, base)
   t.equal(read, '127.0.0.1', 'read-only endpoints may be read from another origin')
+})
+
+t.test('a receive test from the form against a real SMTP server: the transcript grows line by line', async (t) => {
+  // Each reply 150 ms late, so the page shows the dialogue while it happens.
+  const smtp = await startSmtp({ ip: home, name: 'mx.home.example', starttls: true, users: ['taro'], delayMs: 150 })
+  t.teardown(() => smtp.close())
+  const ctx = await homeContext()
+  t.teardown(() => ctx.close())
+  const page = await ctx.newPage()
+  await page.goto(`${base}/?lang=en`)
+  await page.fill('#receive-address', 'taro@home.example')
+  await page.click('form[data-check="receive"] button[type=submit]')
+  await page.waitForSelector('#live-receive ol.transcript li.dir-S')
+  const early = await page.locator('#live-receive ol.transcript li').count()
+  t.equal(await page.locator('#live-receive .result .verdict').count(), 0, 'the first lines show before the verdict')
+  await page.waitForFunction((n) => document.querySelectorAll('#live-receive ol.transcript li').length > n + 2, early)
+  await screenshot(page, 'receive-running-en')
+  await page.waitForSelector('#live-receive .result .verdict', { timeout: 30_000 })
+  t.equal((await page.textContent('#live-receive .result .verdict'))?.trim(), 'Passed')
+  t.equal(smtp.delivered.length, 1, 'one test mail arrived')
+  const lines = await page.locator('#live-receive ol.transcript li').allTextContents()
+  t.ok(lines.some((l) => /sent: EHLO /.test(l)), 'sent lines are marked as sent')
+  t.ok(lines.some((l) => /received: 220 /.test(l)), 'received lines are marked as received')
+  t.ok(lines.every((l) => /^\d+ ms/.test(l)), 'every line has its time')
+  t.ok(lines.length > early, `the transcript grew while the check ran (${early} lines at first, ${lines.length} at the end)`)
+  await screenshot(page, 'receive-done-en')
+
+  // Unknown user: 550 5.1.1, explained in Japanese.
+  await page.goto(`${base}/?lang=ja`)
+  await page.fill('#receive-address', 'nobody@home.example')
+  await page.click('form[data-check="receive"] button[type=submit]')
+  await page.waitForSelector('#live-receive .result .verdict', { timeout: 30_000 })
+  t.equal((await page.textContent('#live-receive .result .verdict'))?.trim(), '不合格')
+  t.match(await page.textContent('#live-receive ul.advice'), /5\.1\.1/, 'the 550 reply is explained')
+  await screenshot(page, 'receive-unknown-user-ja')
+  await page.click('#live-receive a.report-link')
+  await page.waitForSelector('article.report[data-status="fail"]')
+  t.match(await page.textContent('pre.copy-text'), /<- 550 5\.1\.1/)
+  await screenshot(page, 'report-receive-fail-ja')
+})
+
+t.test('a live SMTP server that sends markup: every byte is shown as text', async (t) => {
+  const replies: Record<string, string> = {
+    EHLO: '250-mx.hostile.example <b>hello</b>\r\n250 <img src=x onerror="alert(4)">\r\n',
+    MAIL: '250 ok\r\n',
+    RCPT: '550 5.1.1 <script>alert(5)</script> unknown\r\n',
+    RSET: '250 ok\r\n',
+    QUIT: '221 bye\r\n'
+  }
+  const server = net.createServer((s) => {
+    s.on('error', () => {})
+    s.write('220 <script>alert(1)</script><img src=x onerror="alert(2)"> ESMTP\r\n')
+    let buf = ''
+    s.on('data', (d) => {
+      buf += d.toString('latin1')
+      let i
+      while ((i = buf.indexOf('\n')) !== -1) {
+        const line = buf.slice(0, i).trim()
+        buf = buf.slice(i + 1)
+        const verb = line.split(/[ :]/)[0].toUpperCase()
+        s.write(replies[verb] ?? '502 5.5.2 <i>what?</i>\r\n')
+        if (verb === 'QUIT') s.end()
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(25, hostileHome, resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  const ctx = await homeContext({ ip: hostileHome })
+  t.teardown(() => ctx.close())
+  const page = await ctx.newPage()
+  const dialogs: string[] = []
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}) })
+  await page.goto(`${base}/?lang=en`)
+  await page.fill('#receive-address', 'x@hostile.example')
+  await page.click('form[data-check="receive"] button[type=submit]')
+  await page.waitForSelector('#live-receive .result .verdict', { timeout: 30_000 })
+  const live = await page.locator('#live-receive ol.transcript li .text').allTextContents()
+  t.ok(live.includes('220 <script>alert(1)</script><img src=x onerror="alert(2)"> ESMTP'), 'the banner as text in the live transcript')
+  t.equal(await page.locator('#live-receive img, #live-receive script, #live-receive b').count(), 0)
+  await page.click('#live-receive a.report-link')
+  await page.waitForSelector('article.report')
+  t.ok((await page.locator('#transcript li .text').allTextContents()).some((l) => l.includes('<script>alert(5)</script>')), 'and on the result page')
+  t.equal(await page.locator('main img, main script, main b, main i').count(), 0, 'no element made from server bytes')
+  t.same(dialogs, [], 'no script ran')
+  await screenshot(page, 'report-live-hostile-en')
 })
