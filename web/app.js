@@ -32,8 +32,23 @@
       .replace(/^(\s*APOP\s+\S+\s+).+$/i, '$1********')
   }
 
-  function lineItem (l) {
+  /** Explanations of non-2xx replies that a check put in advice, by the reply's first line. */
+  function replyExplanations (advice) {
+    var m = {}
+    ;(advice || []).forEach(function (a) {
+      var p = a.params || {}
+      var text = p[lang] || p.en
+      if (typeof p.reply === 'string' && typeof text === 'string' && !Object.prototype.hasOwnProperty.call(m, p.reply)) m[p.reply] = text
+    })
+    return m
+  }
+
+  function lineItem (l, explained) {
     var dir = l.dir === 'C' || l.dir === 'S' ? l.dir : 'I'
+    if (explained && dir === 'S' && Object.prototype.hasOwnProperty.call(explained, l.text)) {
+      l = { at: l.at, dir: l.dir, text: l.text, explain: explained[l.text] }
+      delete explained[l.text]
+    }
     var li = el('li', 'line dir-' + dir)
     li.appendChild(el('span', 'at', Math.round(l.at) + ' ms'))
     li.appendChild(document.createTextNode(' '))
@@ -212,16 +227,17 @@
         var adviceHead = el('h4', null, T.adviceTitle); adviceHead.hidden = true
         var advice = el('ul', 'advice')
         live.appendChild(adviceHead); live.appendChild(advice)
-        var addLine = function (l) { transcriptHead.hidden = false; ol.hidden = false; ol.appendChild(lineItem(l)); ol.scrollTop = ol.scrollHeight }
+        var addLine = function (l, explained) { transcriptHead.hidden = false; ol.hidden = false; ol.appendChild(lineItem(l, explained)); ol.scrollTop = ol.scrollHeight }
         var addStep = function (s) { stepsHead.hidden = false; steps.appendChild(stepItem(s)) }
         var addAdvice = function (a) { adviceHead.hidden = false; advice.appendChild(adviceItem(a)) }
         follow(j.id, {
-          transcript: addLine,
+          transcript: function (l) { addLine(l) },
           step: addStep,
           advice: addAdvice,
           done: function (r) {
             // The final report is the truth: redraw what the stream may have missed.
-            ol.textContent = ''; (r.transcript || []).forEach(addLine)
+            var explained = replyExplanations(r.advice)
+            ol.textContent = ''; (r.transcript || []).forEach(function (l) { addLine(l, explained) })
             steps.textContent = ''; (r.steps || []).forEach(addStep)
             advice.textContent = ''; (r.advice || []).forEach(addAdvice)
             status.textContent = ''

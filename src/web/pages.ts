@@ -157,9 +157,33 @@ function explanationOf (l: TranscriptLine & { explain?: unknown }, lang: Lang): 
 
 const MARK: Record<string, string> = { C: '→', S: '←', I: '·' }
 
-export function transcriptItem (l: TranscriptLine, t: WebText, lang: Lang): SafeHtml {
+/**
+ * Explanations of non-2xx replies that checks put in advice (params.reply is
+ * the reply's first line, params.ja/en the explanation): shown under that
+ * line of the transcript as well.
+ */
+export function replyExplanations (r: Pick<Report, 'advice'>, lang: Lang): Map<string, string> {
+  const m = new Map<string, string>()
+  for (const a of r.advice ?? []) {
+    const p = a.params as Record<string, unknown> | undefined
+    const text = p?.[lang] ?? p?.en
+    if (p && typeof p.reply === 'string' && typeof text === 'string' && !m.has(p.reply)) m.set(p.reply, text)
+  }
+  return m
+}
+
+function transcriptList (r: Report, t: WebText, lang: Lang): SafeHtml[] {
+  const explained = replyExplanations(r, lang)
+  return r.transcript.map((l) => {
+    const ex = l.dir === 'S' ? explained.get(l.text) : undefined
+    if (ex) explained.delete(l.text)
+    return transcriptItem(l, t, lang, ex)
+  })
+}
+
+export function transcriptItem (l: TranscriptLine, t: WebText, lang: Lang, explanation?: string): SafeHtml {
   const dir = l.dir === 'C' || l.dir === 'S' ? l.dir : 'I'
-  const ex = explanationOf(l, lang)
+  const ex = explanation ?? explanationOf(l, lang)
   return html`<li class="line dir-${dir}"><span class="at">${Math.round(l.at)} ms</span> <span class="mark" aria-hidden="true">${MARK[dir]}</span><span class="sr">${t.dirText[dir]}: </span><span class="text">${redactSecrets(l.text)}</span>${ex ? html`<span class="explain"><span class="sr">${t.explainReply}: </span>${ex}</span>` : ''}</li>`
 }
 
@@ -228,7 +252,7 @@ ${details(r, t)}
 <section class="card" aria-labelledby="transcript-title">
   <h2 id="transcript-title">${t.transcriptTitle}</h2>
   <p class="hint">${t.transcriptLegend}</p>
-  <ol class="transcript" id="transcript" aria-live="polite" aria-relevant="additions">${r.transcript.map((l) => transcriptItem(l, t, lang))}</ol>
+  <ol class="transcript" id="transcript" aria-live="polite" aria-relevant="additions">${transcriptList(r, t, lang)}</ol>
 </section>
 <section class="card" aria-labelledby="copy-title">
   <h2 id="copy-title">${t.copyTitle}</h2>

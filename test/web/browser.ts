@@ -17,10 +17,12 @@ export async function launch (): Promise<Browser> {
   })
 }
 
-export async function screenshot (page: Page, name: string): Promise<string> {
+/** A full-page screenshot, or of one element (`selector`) when the page is long. */
+export async function screenshot (page: Page, name: string, selector?: string): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true })
   const file = path.join(SCREENSHOTS, `${name}.png`)
-  await page.screenshot({ path: file, fullPage: true })
+  if (selector) await page.locator(selector).screenshot({ path: file })
+  else await page.screenshot({ path: file, fullPage: true })
   return file
 }
 

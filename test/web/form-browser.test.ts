@@ -23,7 +23,7 @@ t.test('a DNS check run from the form: steps stream in, then the verdict with a 
   t.ok(await page.locator('#live-dns ul.steps li').count() >= 3, 'steps are shown')
   const href = await page.getAttribute('#live-dns a.report-link', 'href')
   t.match(href, /^\/r\/[A-Za-z0-9_-]{16}\?lang=en$/)
-  await screenshot(page, 'dns-check-done-en')
+  await screenshot(page, 'dns-check-done-en', '#check-dns')
 
   // A refusal (bad input here) renders a readable box, not JSON.
   await page.fill('#dns-domain', 'bad domain!')
@@ -37,7 +37,7 @@ t.test('a DNS check run from the form: steps stream in, then the verdict with a 
   await page.waitForSelector('#live-dns .result .verdict')
   t.equal((await page.textContent('#live-dns .result .verdict'))?.trim(), '不合格')
   t.match(await page.textContent('#live-dns ul.advice'), /DNS の値: 127\.9\.9\.9/, 'advice in the page language')
-  await screenshot(page, 'dns-check-mismatch-ja')
+  await screenshot(page, 'dns-check-mismatch-ja', '#check-dns')
 
   // The result page, from the link.
   await page.click('#live-dns a.report-link')

@@ -28,7 +28,7 @@ t.test('a receive test from the form against a real SMTP server: the transcript 
   })
   await page.click('form[data-check="receive"] button[type=submit]')
   await page.waitForSelector('#live-receive ol.transcript li.dir-S')
-  await screenshot(page, 'receive-running-en')
+  await screenshot(page, 'receive-running-en', '#check-receive')
   await page.waitForSelector('#live-receive .result .verdict', { timeout: 30_000 })
   t.equal((await page.textContent('#live-receive .result .verdict'))?.trim(), 'Passed')
   t.equal(smtp.delivered.length, 1, 'one test mail arrived')
@@ -39,7 +39,7 @@ t.test('a receive test from the form against a real SMTP server: the transcript 
   const growth = await page.evaluate(() => (window as unknown as { growth: Array<{ lines: number, verdict: boolean }> }).growth)
   const before = [...new Set(growth.filter((g) => !g.verdict && g.lines > 0).map((g) => g.lines))]
   t.ok(before.length >= 5, `the transcript grew line by line before the verdict (counts seen: ${before.join(', ')})`)
-  await screenshot(page, 'receive-done-en')
+  await screenshot(page, 'receive-done-en', '#check-receive')
 
   // Unknown user: 550 5.1.1, explained in Japanese.
   await page.goto(`${base}/?lang=ja`)
@@ -48,9 +48,12 @@ t.test('a receive test from the form against a real SMTP server: the transcript 
   await page.waitForSelector('#live-receive .result .verdict', { timeout: 30_000 })
   t.equal((await page.textContent('#live-receive .result .verdict'))?.trim(), '不合格')
   t.match(await page.textContent('#live-receive ul.advice'), /5\.1\.1/, 'the 550 reply is explained')
-  await screenshot(page, 'receive-unknown-user-ja')
+  const explainedLine = page.locator('#live-receive ol.transcript li.dir-S', { hasText: '550 5.1.1' }).first()
+  t.match(await explainedLine.locator('.explain').textContent(), /5\.1\.1.*宛先メールボックス/, 'right under the line that carried it, in Japanese')
+  await screenshot(page, 'receive-unknown-user-ja', '#check-receive')
   await page.click('#live-receive a.report-link')
   await page.waitForSelector('article.report[data-status="fail"]')
   t.match(await page.textContent('pre.copy-text'), /<- 550 5\.1\.1/)
+  t.match(await page.locator('#transcript li.dir-S', { hasText: '550 5.1.1' }).first().locator('.explain').textContent(), /宛先メールボックス/, 'and on the result page')
   await screenshot(page, 'report-receive-fail-ja')
 })
