@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { registerCheckRoute, DomainField } from './helpers.js'
 import { portsCheck, type PortsInput } from '../src/checks/ports.js'
+import { pop3Check, type Pop3Input } from '../src/checks/pop3.js'
 
 export default async function probeRoutes (app: FastifyInstance): Promise<void> {
   registerCheckRoute<PortsInput>(app, {
@@ -15,5 +16,18 @@ export default async function probeRoutes (app: FastifyInstance): Promise<void> 
     description: 'Connects to the caller\'s own IP on 25, 110, 143, 465, 587, 993, 995 (or the given subset), in parallel; the banner is read over TLS on 465/993/995.',
     body: Type.Object({ ports: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { minItems: 1, maxItems: 32 })) }, { additionalProperties: false })
   })
-  void DomainField
+
+  registerCheckRoute<Pop3Input>(app, {
+    path: '/api/v1/checks/pop3',
+    def: pop3Check,
+    limit: 'pop3',
+    summary: 'The caller\'s POP3 server: greeting, CAPA, STLS and certificate, port 995, optional login over TLS',
+    description: 'With username and password, a login is tried over TLS only (STLS on 110 or port 995) and only STAT runs; the password is never echoed, logged or stored.',
+    body: Type.Object({
+      domain: DomainField,
+      username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+      password: Type.Optional(Type.String({ minLength: 1, maxLength: 512, writeOnly: true }))
+    }, { additionalProperties: false }),
+    domainOf: (b) => b.domain
+  })
 }

@@ -35,6 +35,9 @@ declare module 'fastify' {
   interface FastifyInstance { mx: Services }
 }
 
+/** Log redaction: a POP3 password given for a login test must never reach a log line. */
+export const LOG_REDACT = { paths: ['req.body.password', 'body.password', 'password', '*.password'], censor: '[redacted]' }
+
 export interface BuildOptions {
   /** a store to share between app instances in one process (tests) */
   store?: Store
@@ -43,7 +46,7 @@ export interface BuildOptions {
 }
 
 export async function buildApp (config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  const log = opts.logger ?? pino({ level: config.logLevel, redact: { paths: ['req.body.password', 'body.password', 'password', '*.password'], censor: '[redacted]' } })
+  const log = opts.logger ?? pino({ level: config.logLevel, redact: LOG_REDACT })
   const store: Store = opts.store ?? (config.redisUrl ? new RedisStore(config.redisUrl, config.redisPrefix) : new MemoryStore())
   const ownsStore = !opts.store
   const metrics = new Metrics()
