@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox'
 import { registerCheckRoute, DomainField } from './helpers.js'
 import { portsCheck, type PortsInput } from '../src/checks/ports.js'
 import { pop3Check, type Pop3Input } from '../src/checks/pop3.js'
+import { relayCheck, type RelayInput } from '../src/checks/relay.js'
 
 export default async function probeRoutes (app: FastifyInstance): Promise<void> {
   registerCheckRoute<PortsInput>(app, {
@@ -28,6 +29,16 @@ export default async function probeRoutes (app: FastifyInstance): Promise<void> 
       username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
       password: Type.Optional(Type.String({ minLength: 1, maxLength: 512, writeOnly: true }))
     }, { additionalProperties: false }),
+    domainOf: (b) => b.domain
+  })
+
+  registerCheckRoute<RelayInput>(app, {
+    path: '/api/v1/checks/relay',
+    def: relayCheck,
+    limit: 'relay',
+    summary: 'Is the caller\'s MX an open relay? A battery of relay attempts (MAIL + RCPT, never DATA)',
+    description: 'More than 20 attempts, a superset of nmap smtp-open-relay: spoofed senders and recipient tricks (%, @@, quoted, source route, bang path, address literals, case and trailing dot), all to RELAY_PROBE_DOMAIN. Report field `vectors`.',
+    body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
     domainOf: (b) => b.domain
   })
 }
