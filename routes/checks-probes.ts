@@ -7,6 +7,7 @@ import { registerCheckRoute, DomainField } from './helpers.js'
 import { portsCheck, type PortsInput } from '../src/checks/ports.js'
 import { pop3Check, type Pop3Input } from '../src/checks/pop3.js'
 import { relayCheck, type RelayInput } from '../src/checks/relay.js'
+import { rolesCheck, type RolesInput } from '../src/checks/roles.js'
 
 export default async function probeRoutes (app: FastifyInstance): Promise<void> {
   registerCheckRoute<PortsInput>(app, {
@@ -38,6 +39,15 @@ export default async function probeRoutes (app: FastifyInstance): Promise<void> 
     limit: 'relay',
     summary: 'Is the caller\'s MX an open relay? A battery of relay attempts (MAIL + RCPT, never DATA)',
     description: 'More than 20 attempts, a superset of nmap smtp-open-relay: spoofed senders and recipient tricks (%, @@, quoted, source route, bang path, address literals, case and trailing dot), all to RELAY_PROBE_DOMAIN. Report field `vectors`.',
+    body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
+    domainOf: (b) => b.domain
+  })
+
+  registerCheckRoute<RolesInput>(app, {
+    path: '/api/v1/checks/roles',
+    def: rolesCheck,
+    limit: 'roles',
+    summary: 'Does the caller\'s MX accept postmaster@, <postmaster>, abuse@ (required) and webmaster@, hostmaster@, noc@, security@, ftp@ (recommended)? RCPT only, never DATA',
     body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
     domainOf: (b) => b.domain
   })
