@@ -18,6 +18,7 @@ import { CheckRunner, TooBusyError } from './checks/runner.js'
 import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
 import apiRoutes from '../routes/api.js'
+import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
 import probeRoutes from '../routes/checks-probes.js'
 
@@ -132,6 +133,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(opsRoutes)
   await app.register(apiRoutes)
   await app.register(probeRoutes)
+  await app.register(mailCheckRoutes)
 
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.

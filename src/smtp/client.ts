@@ -19,6 +19,7 @@
 //                                  when PIPELINING is advertised, one by one otherwise
 //   await c.quit()                 QUIT, waits briefly for 221, closes. c.close() just closes.
 //   c.timings                      [{ stage, ms }] per command (and connect, banner, tls)
+//   c.replies                      [{ stage, reply }] every reply in order
 //
 // Paths: only a `Mailbox` from parseMailbox() (user input, fully validated)
 // or a `ProbePath` from probePath() (addresses mxprobe composes itself, e.g.
@@ -135,6 +136,8 @@ export class SmtpClient {
   extensions = new Map<string, string[]>()
   tls: TlsInfo | null = null
   readonly timings: StageTiming[] = []
+  /** every reply of the session with the stage it answered, in order (reports explain the non-2xx ones) */
+  readonly replies: Array<{ stage: string, reply: Reply }> = []
   /** time the TCP connection took (set by open) */
   connectMs = 0
 
@@ -288,6 +291,7 @@ export class SmtpClient {
       throw err
     }
     this.timings.push({ stage: 'banner', ms: Date.now() - t0 })
+    this.replies.push({ stage: 'banner', reply: this.banner })
     return this.banner
   }
 
@@ -297,6 +301,7 @@ export class SmtpClient {
     this.write(wire)
     const r = await this.next(this.opts.commandTimeoutMs, wire.split(/[ :\r]/)[0])
     this.timings.push({ stage, ms: Date.now() - t0 })
+    this.replies.push({ stage, reply: r })
     return r
   }
 
@@ -406,6 +411,7 @@ export class SmtpClient {
       }
       const rset = await this.next(this.opts.commandTimeoutMs, 'RSET')
       this.timings.push({ stage: 'rset', ms: Date.now() - t0 })
+      this.replies.push({ stage: 'mail', reply: mail }, ...rr.map((reply) => ({ stage: 'rcpt', reply })), { stage: 'rset', reply: rset })
       return { pipelined: true, mail, rcpts: rr, rset }
     }
     const mail = await this.mailFrom(from, params)
