@@ -20,6 +20,7 @@ import { Metrics } from './plugins/metrics.js'
 import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
+import probeRoutes from '../routes/checks-probes.js'
 import webRoutes, { htmlNotFound } from '../routes/web.js'
 import embedRoutes, { corsForReads } from '../routes/embed.js'
 
@@ -37,6 +38,9 @@ declare module 'fastify' {
   interface FastifyInstance { mx: Services }
 }
 
+/** Log redaction: a POP3 password given for a login test must never reach a log line. */
+export const LOG_REDACT = { paths: ['req.body.password', 'body.password', 'password', '*.password'], censor: '[redacted]' }
+
 export interface BuildOptions {
   /** a store to share between app instances in one process (tests) */
   store?: Store
@@ -45,7 +49,7 @@ export interface BuildOptions {
 }
 
 export async function buildApp (config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  const log = opts.logger ?? pino({ level: config.logLevel, redact: { paths: ['req.body.password', 'body.password', 'password', '*.password'], censor: '[redacted]' } })
+  const log = opts.logger ?? pino({ level: config.logLevel, redact: LOG_REDACT })
   const store: Store = opts.store ?? (config.redisUrl ? new RedisStore(config.redisUrl, config.redisPrefix) : new MemoryStore())
   const ownsStore = !opts.store
   const metrics = new Metrics()
@@ -134,6 +138,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(corsForReads)
   await app.register(opsRoutes)
   await app.register(apiRoutes)
+  await app.register(probeRoutes)
   await app.register(mailCheckRoutes)
   await app.register(webRoutes)
   await app.register(embedRoutes)

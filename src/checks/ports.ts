@@ -1,0 +1,199 @@
+// The ports check: can the internet reach the caller's mail ports at all?
+// Connects to the caller's own IP (no DNS: the target rule allows exactly
+// that address) on each requested port in parallel, each with its own
+// deadline, and reads the greeting (TLS-wrapped on 465/993/995).
+//
+// Verdict, and why:
+// - fail  when port 25 was requested and is not open: no other server can
+//         deliver mail to you, whatever else works;
+//         and when no requested port is open at all.
+// - warn  when POP3 (110) or IMAP (143) is open without any way to protect
+//         the password (no 995/993 open, no STLS/STARTTLS offered), or when
+//         an implicit-TLS port (465/993/995) is open but its TLS handshake fails.
+// - pass  otherwise. Ports other than 25 that are refused or filtered are
+//         reported with advice but do not lower the verdict: most home
+//         servers run only some of the services in the default list.
+import type { CheckContext, CheckDefinition } from './context.js'
+import { ALLOWED_PORTS } from '../net/policy.js'
+import { BadInputError, ProbeError, RefusalError } from '../errors.js'
+import { LineReader, visible } from '../pop3/lines.js'
+import type { GuardedSocket } from '../net/connect.js'
+import { worst, type Status } from './report.js'
+
+export const DEFAULT_PORTS = [25, 110, 143, 465, 587, 993, 995] as const
+const IMPLICIT_TLS = new Set([465, 993, 995])
+const SERVICE: Record<number, string> = { 25: 'SMTP', 110: 'POP3', 143: 'IMAP', 465: 'SMTPS (submission over TLS)', 587: 'submission', 993: 'IMAPS', 995: 'POP3S' }
+
+export interface PortsInput { ports?: unknown }
+
+export type PortState = 'open' | 'refused' | 'filtered'
+
+export interface PortResult {
+  port: number
+  state: PortState
+  banner?: string
+  ms: number
+  /** implicit-TLS ports: did the handshake succeed */
+  tls?: boolean
+  /** POP3 STLS / IMAP STARTTLS offered on the plain port (when it could be seen) */
+  starttls?: boolean
+  detail?: string
+}
+
+/** Validates the port list: integers among the mail ports, deduplicated, in the order given. */
+export function parsePorts (input: unknown): number[] {
+  if (input === undefined || input === null) return [...DEFAULT_PORTS]
+  if (!Array.isArray(input)) throw new BadInputError('ports must be a list of port numbers', 'ports')
+  if (input.length === 0) throw new BadInputError('ports is empty; leave it out to test the default mail ports', 'ports')
+  if (input.length > 32) throw new BadInputError('ports lists too many entries', 'ports')
+  const out: number[] = []
+  for (const p of input) {
+    if (typeof p !== 'number' || !Number.isInteger(p)) throw new BadInputError('ports must contain whole numbers', 'ports')
+    if (!ALLOWED_PORTS.includes(p)) throw new BadInputError(`port ${p} is not a mail port mxprobe tests (allowed: ${ALLOWED_PORTS.join(', ')})`, 'ports')
+    if (!out.includes(p)) out.push(p)
+  }
+  return out
+}
+
+/** Greeting wait for the ports check: short, a banner is a bonus here (the SMTP check waits longer). */
+function bannerWaitMs (ctx: CheckContext): number {
+  return Math.min(ctx.settings.bannerTimeoutMs, 5000)
+}
+
+/** Send a polite goodbye in the port's protocol so the server logs a clean end, not an abort. */
+function goodbye (port: number): string {
+  return port === 143 || port === 993 ? 'a1 LOGOUT\r\n' : 'QUIT\r\n'
+}
+
+async function probePort (ctx: CheckContext, port: number): Promise<PortResult> {
+  const r = ctx.report
+  const t0 = Date.now()
+  const tlsPort = IMPLICIT_TLS.has(port)
+  let g: GuardedSocket
+  try {
+    g = await ctx.connect(ctx.callerIp, port, {
+      tls: tlsPort,
+      deadline: Math.min(ctx.deadline, t0 + ctx.settings.connectTimeoutMs + bannerWaitMs(ctx) + 2000)
+    })
+  } catch (err) {
+    const ms = Date.now() - t0
+    if (!(err instanceof ProbeError)) throw err
+    switch (err.kind) {
+      case 'refused':
+      case 'closed':
+        r.line('I', `port ${port}: ${err.message}`)
+        return { port, state: 'refused', ms, detail: err.message }
+      case 'tls':
+        // TCP was accepted, the TLS handshake failed: something listens, but not a TLS service.
+        r.line('I', `port ${port}: ${err.message}`)
+        return { port, state: 'open', ms, tls: false, detail: err.message }
+      default:
+        // timeout, unreachable (ICMP prohibited), deadline: packets are dropped or blocked on the way.
+        r.line('I', `port ${port}: ${err.message}`)
+        return { port, state: 'filtered', ms, detail: err.message }
+    }
+  }
+  const ms = Date.now() - t0
+  const res: PortResult = { port, state: 'open', ms }
+  if (tlsPort) res.tls = true
+  r.line('I', `port ${port}: connected${tlsPort ? ' (TLS)' : ''} in ${ms} ms`)
+  const reader = new LineReader(g.socket, { maxLine: 4096 })
+  try {
+    const first = await reader.next(bannerWaitMs(ctx), 'greeting')
+    res.banner = visible(first, 300)
+    r.line('S', `[${port}] ${visible(first)}`)
+    // A multi-line SMTP greeting (220-...): the first line is the banner; we do not wait for the rest.
+    if (port === 110 && first.startsWith('+OK')) {
+      // Whether STLS is offered decides the cleartext-password warning; CAPA is one short command.
+      g.socket.write('CAPA\r\n')
+      r.line('C', `[${port}] CAPA`)
+      const caps: string[] = []
+      const first2 = await reader.next(ctx.settings.commandTimeoutMs, 'CAPA answer')
+      r.line('S', `[${port}] ${visible(first2)}`)
+      if (first2.startsWith('+OK')) {
+        for (let i = 0; i < 100; i++) {
+          const l = await reader.next(ctx.settings.commandTimeoutMs, 'CAPA list')
+          if (l === '.') break
+          caps.push(l.toUpperCase())
+          r.line('S', `[${port}] ${visible(l)}`)
+        }
+      }
+      res.starttls = caps.some((c) => c.split(/\s+/)[0] === 'STLS')
+    } else if (port === 143 && /^\* (OK|PREAUTH)/i.test(first)) {
+      const m = first.match(/\[CAPABILITY ([^\]]*)\]/i)
+      if (m) res.starttls = /(^|\s)STARTTLS(\s|$)/i.test(m[1])
+    }
+    g.socket.write(goodbye(port))
+    r.line('C', `[${port}] ${goodbye(port).trim()}`)
+  } catch (err) {
+    if (!(err instanceof ProbeError)) throw err
+    // The port is open whatever happened after connecting; say what the greeting did.
+    res.detail = err.kind === 'silent' ? `no greeting within ${bannerWaitMs(ctx)} ms` : err.message
+    r.line('I', `port ${port}: ${res.detail}`)
+  } finally {
+    reader.detach()
+    // Give the goodbye a moment to leave; the socket dies at its deadline anyway.
+    setTimeout(() => g.close(), 50).unref?.()
+  }
+  return res
+}
+
+export const portsCheck: CheckDefinition<PortsInput, number[]> = {
+  type: 'ports',
+  probes: true,
+  async prepare (ctx, input) {
+    const ports = parsePorts(input?.ports)
+    // The caller's own address must be a permissible target (not private, not opted out) before any socket.
+    const v = ctx.connector.addressVerdict(ctx.callerIp)
+    if (!v.ok) throw new RefusalError(v.code, `${ctx.callerIp}: ${v.reason}`, ctx.callerIp, null)
+    ctx.report.target({ ip: ctx.callerIp })
+    return ports
+  },
+  async run (ctx, ports) {
+    const r = ctx.report
+    const results = await Promise.all(ports.map((p) => probePort(ctx, p)))
+    r.set('ports', results)
+    const statuses: Status[] = []
+    const byPort = new Map(results.map((x) => [x.port, x]))
+    const open = (p: number) => byPort.get(p)?.state === 'open'
+
+    for (const x of results) {
+      const name = `port ${x.port} (${SERVICE[x.port]})`
+      if (x.state === 'open') {
+        if (x.tls === false) {
+          r.step(name, 'warn', `open, but TLS failed: ${x.detail}`, x.ms)
+          r.advise('ports.tls_failed', { port: x.port, reason: x.detail })
+          statuses.push('warn')
+        } else {
+          r.step(name, x.port === 25 ? 'pass' : 'info', x.banner ? `open: ${x.banner}` : `open${x.detail ? ` (${x.detail})` : ''}`, x.ms)
+        }
+      } else {
+        const critical = x.port === 25
+        r.step(name, critical ? 'fail' : 'info', `${x.state}${x.detail ? `: ${x.detail}` : ''}`, x.ms)
+        if (critical) statuses.push('fail')
+        if (x.state === 'refused') r.advise('ports.refused', { port: x.port, ip: ctx.callerIp })
+        else r.advise(x.port === 25 ? 'ports.filtered_25' : 'ports.filtered', { port: x.port, ip: ctx.callerIp })
+      }
+    }
+
+    if (open(110) && !open(995) && byPort.get(110)?.starttls !== true) {
+      r.advise('ports.cleartext_pop3', { ip: ctx.callerIp })
+      statuses.push('warn')
+    }
+    if (open(143) && !open(993) && byPort.get(143)?.starttls !== true) {
+      r.advise('ports.cleartext_imap', { ip: ctx.callerIp })
+      statuses.push('warn')
+    }
+    const openList = results.filter((x) => x.state === 'open').map((x) => x.port)
+    if (openList.length === 0) {
+      r.advise('ports.none_open', { ip: ctx.callerIp })
+      statuses.push('fail')
+    }
+    const status = worst(...statuses)
+    const summary = openList.length === 0
+      ? `none of ports ${ports.join(', ')} is reachable on ${ctx.callerIp}`
+      : `${ctx.callerIp}: open ${openList.join(', ')}` +
+        (results.some((x) => x.state !== 'open') ? `; not open ${results.filter((x) => x.state !== 'open').map((x) => `${x.port} (${x.state})`).join(', ')}` : '')
+    r.finish(status, summary)
+  }
+}
