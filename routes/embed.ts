@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { assets } from '../src/web/assets.js'
 import { framePage, EMBED_CHECKS, type EmbedCheck } from '../src/web/pages.js'
 import { pageHeaders, pageLang } from './web.js'
+import { callerIp } from './helpers.js'
 
 /** The frame may be shown on any site; everything else in the policy is as strict as the pages'. */
 const FRAME_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors *; base-uri 'none'"
@@ -59,6 +60,6 @@ export default async function embedRoutes (app: FastifyInstance): Promise<void> 
     return pageHeaders(reply, FRAME_CSP)
       .header('content-type', 'text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(framePage(check, lang))
+      .send(framePage(check, lang, callerIp(req)))
   })
 }

@@ -330,8 +330,9 @@ export const EMBED_CHECKS = ['ip', 'dns', 'ports', 'receive', 'relay', 'smtp', '
 export type EmbedCheck = typeof EMBED_CHECKS[number]
 
 /** The page inside the embed iframe: one button, an input when the check needs one, the verdict. */
-export function framePage (check: EmbedCheck, lang: Lang): string {
+export function framePage (check: EmbedCheck, lang: Lang, callerIp: string): string {
   const t = webText(lang)
+  const mail = (MAIL_CHECKS as string[]).includes(check)
   const name = t.checkShort[check]
   const input = check === 'receive'
     ? field('address', t.fieldAddress, { id: 'embed-address', autocomplete: 'email', inputmode: 'email', required: true })
@@ -355,6 +356,7 @@ export function framePage (check: EmbedCheck, lang: Lang): string {
   ${input}
   <button type="submit">${t.embedRun(name)}</button>
 </form>
+${mail ? html`<p class="hint">${t.mailTestBefore(callerIp)} ${check === 'receive' ? t.mailTestOneMail : t.mailTestNoMail}</p>` : ''}
 <p class="hint">${t.embedIntro} <a href="/?lang=${lang}" target="_blank" rel="noopener">${t.embedPowered}</a></p>
 <div class="embed-result" role="status" aria-live="polite"></div>
 </main>

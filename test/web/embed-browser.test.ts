@@ -4,7 +4,7 @@
 import t from 'tap'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { screenshot } from './browser.js'
+import { screenshot, axeSerious } from './browser.js'
 import { harness } from './harness.js'
 
 const { home, base, browser, homeContext } = await harness(t)
@@ -40,6 +40,11 @@ t.test('the embed button on a page of another origin', async (t) => {
   t.match(await frame.locator('.embed-result a.report-link').getAttribute('href'), /^\/r\/[A-Za-z0-9_-]{16}/)
   t.equal(await page.locator('h1').evaluate((h) => getComputedStyle(h).display), 'block', 'the host page is untouched')
   await screenshot(page, 'embed-dns-en')
+  const framePage = page.frames().find((f) => f.url().includes('/embed/frame'))!
+  const inner = await ctx.newPage()
+  await inner.goto(framePage.url())
+  t.same(await axeSerious(inner), [], 'the frame has no serious accessibility violations')
+  await inner.close()
 
   await page.goto(`${siteBase}/?check=ip`)
   const ipFrame = page.frameLocator('iframe[data-mxprobe="ip"]')

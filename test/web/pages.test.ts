@@ -158,6 +158,7 @@ t.test('routes: form posts, refusals as pages, headers, 404s, assets, embed', as
   t.match(frame.headers['content-security-policy'], /script-src 'self'/)
   t.notOk(frame.headers['x-frame-options'], 'the frame may be embedded')
   t.match(frame.body, /name="address"/)
+  t.match(frame.body, /テストメールを 1 通だけ/, 'a mail test says what will happen, in the frame too')
   t.match((await app.inject({ url: '/embed/frame?check=<script>' })).body, /data-check="dns"/, 'an unknown check falls back to dns')
 
   // CORS: read-only GETs answer any origin without credentials; check endpoints answer no other origin.
