@@ -2,7 +2,7 @@
 // languages, the caller's IP with reverse DNS, the forms, a phone-sized
 // screen, and axe-core's accessibility rules.
 import t from 'tap'
-import { screenshot, axeSerious } from './browser.js'
+import { screenshot, axeSerious, SCREENSHOTS } from './browser.js'
 import { harness } from './harness.js'
 
 const { home, base, homeContext } = await harness(t)
@@ -45,4 +45,6 @@ t.test('the test page in both languages, with the caller IP and its reverse DNS'
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
   t.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`)
   await screenshot(phone, 'index-ja-phone')
+  await phone.screenshot({ path: `${SCREENSHOTS}/index-ja-phone-top.png` })
+  await screenshot(phone, 'index-ja-phone-pop3', '#check-pop3')
 })
