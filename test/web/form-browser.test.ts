@@ -87,3 +87,19 @@ t.test('the ports check from the form: the result page lists each port with its 
   t.match(rows[0], /^25\s*refused/, 'nothing listens on the home address: refused')
   await screenshot(page, 'report-ports-en')
 })
+
+t.test('a refused mail test (IP mismatch) explains itself with what DNS says', async (t) => {
+  const ctx = await homeContext()
+  t.teardown(() => ctx.close())
+  const page = await ctx.newPage()
+  await page.goto(`${base}/?lang=en`)
+  await page.fill('#receive-address', 'taro@elsewhere.example')
+  await page.click('form[data-check="receive"] button[type=submit]')
+  await page.waitForSelector('#live-receive .refusal')
+  const box = await page.textContent('#live-receive .refusal') ?? ''
+  t.match(box, /Your IP is not the domain's mail server/)
+  t.match(box, /only tests the server at the address you are visiting from/, 'why a mismatch is refused')
+  t.match(box, /mx\.elsewhere\.example/)
+  t.match(box, /127\.9\.9\.9/, 'and what DNS says')
+  await screenshot(page, 'receive-refused-en', '#check-receive')
+})

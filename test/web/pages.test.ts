@@ -67,6 +67,8 @@ t.test('routes: form posts, refusals as pages, headers, 404s, assets, embed', as
   const dns = await startDns({
     'home.example': { MX: [{ exchange: 'mx.home.example', priority: 10 }] },
     'mx.home.example': { A: [{ address: home, ttl: 120 }] },
+    'elsewhere.example': { MX: [{ exchange: 'mx.elsewhere.example', priority: 10 }] },
+    'mx.elsewhere.example': { A: [{ address: '127.9.9.9', ttl: 600 }] },
     [reverseName(home)]: { PTR: ['mx.home.example'] }
   })
   t.teardown(() => dns.close())
@@ -125,6 +127,17 @@ t.test('routes: form posts, refusals as pages, headers, 404s, assets, embed', as
   t.match(limited.body, /試験の回数が上限に達しました/)
   t.match(limited.body, /秒後にもう一度お試しください/)
 
+  // A mail test whose domain's MX is not the caller: 403 as a page with the DNS facts, no socket opened.
+  const refused = await post('address=taro%40elsewhere.example&lang=ja', {}, 'receive')
+  t.equal(refused.statusCode, 403)
+  t.match(refused.headers['content-type'], /text\/html/)
+  t.match(refused.body, /あなたの IP はこのドメインのメールサーバーではありません/)
+  t.match(refused.body, /DNS の内容/)
+  t.match(refused.body, /mx\.elsewhere\.example/)
+  t.match(refused.body, /127\.9\.9\.9/)
+  t.match(refused.body, /<td>600<\/td>/, 'with the TTL, so the visitor knows how long a DNS change takes')
+  t.match(refused.body, new RegExp(`アクセス元のアドレス \\(${home.replace(/\./g, '\\.')}\\)`), 'and why a mismatch is refused')
+
   const unknownCheck = await post('domain=x', {}, 'nosuch')
   t.equal(unknownCheck.statusCode, 404)
 
@@ -174,4 +187,22 @@ t.test('routes: form posts, refusals as pages, headers, 404s, assets, embed', as
   t.notOk(preflight.headers['access-control-allow-origin'], 'no preflight approval for check endpoints')
   const postCors = await app.inject({ method: 'POST', url: '/api/v1/checks/dns', payload: { domain: 'home.example' }, remoteAddress: randomLoopback(), headers: { origin: 'https://tutorial.example' } })
   t.notOk(postCors.headers['access-control-allow-origin'])
+})
+
+t.test('check-specific tables escape what servers said', async (t) => {
+  const app = await testApp()
+  t.teardown(() => app.close())
+  const b = new ReportBuilder('relay', '203.0.113.9', 'en')
+  b.set('vectors', [{ id: 'percent-hack', mailFrom: '<a@b>', rcptTo: '<x%y@z>', accepted: true, reply: '250 <script>alert(1)</script>' }])
+  b.set('mailboxes', [{ address: 'abuse@z', required: true, accepted: false, reply: '550 <img src=x onerror=alert(2)>' }])
+  b.set('ports', [{ port: 25, state: 'open', banner: '220 <b>hi</b>', ms: 3 }])
+  b.finish('fail', 'relay <i>open</i>')
+  await app.mx.store.saveReport(b.report, 600)
+  const page = await app.inject({ url: `/r/${b.report.id}?lang=en` })
+  t.equal(page.statusCode, 200)
+  t.notMatch(page.body, /<script>alert|<img src=x|<b>hi|<i>open/)
+  t.match(page.body, /250 &lt;script&gt;alert\(1\)&lt;\/script&gt;/)
+  t.match(page.body, /550 &lt;img src=x onerror=alert\(2\)&gt;/)
+  t.match(page.body, /220 &lt;b&gt;hi&lt;\/b&gt;/)
+  t.match(page.body, /&lt;x%y@z&gt;/)
 })
