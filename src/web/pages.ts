@@ -23,6 +23,8 @@ export interface LayoutOptions {
   noscriptRefresh?: number
   scripts?: Array<'app.js' | 'frame.js'>
   bodyClass?: string
+  /** the page's own h1 says it already */
+  hideTagline?: boolean
 }
 
 function withLang (path: string, lang: Lang): string {
@@ -50,7 +52,7 @@ ${(o.scripts ?? []).map((s) => html`<script src="${assetUrl(s)}" defer></script>
 <body class="${o.bodyClass ?? ''}" data-lang="${o.lang}" data-text="${JSON.stringify(clientText(o.lang))}">
 <a class="skip" href="#main">${t.skipToContent}</a>
 <header class="site">
-  <div class="brand"><a href="${withLang('/', o.lang)}">${t.siteName}</a> <span class="tagline">${t.tagline}</span></div>
+  <div class="brand"><a href="${withLang('/', o.lang)}">${t.siteName}</a>${o.hideTagline ? '' : html` <span class="tagline">${t.tagline}</span>`}</div>
   <nav class="lang" aria-label="${t.langSwitchLabel}">
     <ul>${other.map((l) => html`<li><a href="${withLang(o.path, l)}" hreflang="${l}" lang="${l}"${l === o.lang ? raw(' aria-current="true"') : ''}>${t.langName[l]}</a></li>`)}</ul>
   </nav>
@@ -109,6 +111,7 @@ function mailNotice (check: CheckKey, t: WebText, ip: string): SafeHtml | '' {
 export function indexPage (lang: Lang, caller: CallerInfo): string {
   const t = webText(lang)
   const body = html`
+<h1>${t.tagline}</h1>
 <p class="intro">${t.intro}</p>
 <section class="card" id="my-ip" aria-labelledby="my-ip-title">
   <h2 id="my-ip-title">${t.myIpTitle}</h2>
@@ -135,7 +138,7 @@ ${CHECKS.map((c) => html`
 </section>`)}
 <p class="hint">${t.jsNote}</p>
 `
-  return layout({ lang, title: t.tagline, path: '/', body, scripts: ['app.js'] })
+  return layout({ lang, title: t.tagline, path: '/', body, scripts: ['app.js'], hideTagline: true })
 }
 
 function adviceFor (a: Advice, lang: Lang): string {
