@@ -100,6 +100,7 @@ function checkFields (check: CheckKey, t: WebText): SafeHtml {
 }
 
 function mailNotice (check: CheckKey, t: WebText, ip: string): SafeHtml | '' {
+  if (check === 'pop3') return html`<div class="notice" role="note"><p>${t.pop3Before(ip)}</p></div>`
   if (!MAIL_CHECKS.includes(check)) return ''
   return html`<div class="notice" role="note">
   <p>${t.mailTestBefore(ip)}</p>
