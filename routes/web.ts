@@ -88,7 +88,7 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
     const ip = callerIp(req)
     let ptr: string | null = null
     try { ptr = (await app.mx.dns.ptr(ip))[0] ?? null } catch { ptr = null }
-    return sendPage(reply, 200, indexPage(lang, { ip, family: parseIp(ip)?.family ?? 4, ptr }))
+    return sendPage(reply, 200, indexPage(lang, { ip, family: parseIp(ip)?.family ?? 4, ptr }, `${req.protocol}://${req.host}`))
   })
 
   app.post('/check/:type', { schema: { hide: true } }, async (req, reply) => {

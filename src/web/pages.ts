@@ -109,7 +109,7 @@ function mailNotice (check: CheckKey, t: WebText, ip: string): SafeHtml | '' {
 </div>`
 }
 
-export function indexPage (lang: Lang, caller: CallerInfo): string {
+export function indexPage (lang: Lang, caller: CallerInfo, origin: string): string {
   const t = webText(lang)
   const body = html`
 <h1>${t.tagline}</h1>
@@ -138,6 +138,11 @@ ${CHECKS.map((c) => html`
   <div class="live" id="live-${c}" hidden></div>
 </section>`)}
 <p class="hint">${t.jsNote}</p>
+<section class="card" id="embed" aria-labelledby="embed-title">
+  <h2 id="embed-title">${t.embedTitle}</h2>
+  <p>${t.embedExplain}</p>
+  <pre class="snippet" tabindex="0"><code>${`<script src="${origin}/embed.js" data-check="receive" async></script>`}</code></pre>
+</section>
 `
   return layout({ lang, title: t.tagline, path: '/', body, scripts: ['app.js'], hideTagline: true })
 }

@@ -88,6 +88,7 @@ t.test('routes: form posts, refusals as pages, headers, 404s, assets, embed', as
   t.notMatch(index.body, / on[a-z]+=/, 'no inline event handlers')
   t.notMatch(index.body, / style=/, 'no inline styles')
   t.match((await app.inject({ url: '/', remoteAddress: home })).body, /<html lang="ja">/, 'Japanese without a preference')
+  t.match(index.body, /&lt;script src=&quot;http:\/\/localhost:80\/embed\.js&quot; data-check=&quot;receive&quot; async&gt;&lt;\/script&gt;/, 'the embed snippet, with this service\'s origin')
   t.match((await app.inject({ url: '/?lang=ja', remoteAddress: home, headers: { 'accept-language': 'en' } })).body, /<html lang="ja">/, '?lang wins')
 
   const post = (payload: string, headers: Record<string, string> = {}, type = 'dns') => app.inject({ method: 'POST', url: `/check/${type}`, payload, remoteAddress: home, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } })
