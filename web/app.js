@@ -230,6 +230,15 @@
         var addLine = function (l, explained) { transcriptHead.hidden = false; ol.hidden = false; ol.appendChild(lineItem(l, explained)); ol.scrollTop = ol.scrollHeight }
         var addStep = function (s) { stepsHead.hidden = false; steps.appendChild(stepItem(s)) }
         var addAdvice = function (a) { adviceHead.hidden = false; advice.appendChild(adviceItem(a)) }
+        // Every check has a server-side deadline well under this; if no verdict came, the stream is stuck.
+        var watchdog = setTimeout(function () {
+          status.textContent = T.networkError
+          var link = el('a', 'report-link', T.fullResult)
+          link.href = '/r/' + encodeURIComponent(j.id) + '?lang=' + lang
+          status.appendChild(document.createTextNode(' '))
+          status.appendChild(link)
+          finish()
+        }, 150000)
         follow(j.id, {
           transcript: function (l) { addLine(l) },
           step: addStep,
@@ -240,6 +249,7 @@
             ol.textContent = ''; (r.transcript || []).forEach(function (l) { addLine(l, explained) })
             steps.textContent = ''; (r.steps || []).forEach(addStep)
             advice.textContent = ''; (r.advice || []).forEach(addAdvice)
+            clearTimeout(watchdog)
             status.textContent = ''
             showResult(live, r)
             finish()
@@ -277,6 +287,8 @@
       done: function () { window.location.reload() },
       lost: function () { window.location.reload() }
     })
+    // A stream that went quiet without a verdict: look again from the server's side.
+    setTimeout(function () { window.location.reload() }, 60000)
   }
 
   // Copy block: the button appears only with JavaScript; the text is selectable without it.
