@@ -23,6 +23,8 @@ import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
 import probeRoutes from '../routes/checks-probes.js'
+import webRoutes, { htmlNotFound } from '../routes/web.js'
+import embedRoutes, { corsForReads } from '../routes/embed.js'
 
 export interface Services {
   config: Config
@@ -38,6 +40,9 @@ declare module 'fastify' {
   interface FastifyInstance { mx: Services }
 }
 
+/** Log redaction: a POP3 password given for a login test must never reach a log line. */
+export const LOG_REDACT = { paths: ['req.body.password', 'body.password', 'password', '*.password'], censor: '[redacted]' }
+
 export interface BuildOptions {
   /** a store to share between app instances in one process (tests) */
   store?: Store
@@ -46,7 +51,7 @@ export interface BuildOptions {
 }
 
 export async function buildApp (config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  const log = opts.logger ?? pino({ level: config.logLevel, redact: { paths: ['req.body.password', 'body.password', 'password', '*.password'], censor: '[redacted]' } })
+  const log = opts.logger ?? pino({ level: config.logLevel, redact: LOG_REDACT })
   const store: Store = opts.store ?? (config.redisUrl ? new RedisStore(config.redisUrl, config.redisPrefix) : new MemoryStore())
   const ownsStore = !opts.store
   // A first connection within a second, so the first requests after start-up are not 503s (ops).
@@ -135,13 +140,19 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   })
 
   app.setNotFoundHandler((req, reply) => {
+    // People get a page; programs (the API, anything asking for JSON) keep the JSON answer.
+    const path = req.url.split('?')[0]
+    if (!path.startsWith('/api/') && req.method === 'GET' && /text\/html/.test(String(req.headers.accept ?? ''))) return htmlNotFound(req, reply)
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
   })
 
+  await app.register(corsForReads)
   await app.register(opsRoutes)
   await app.register(apiRoutes)
-  await app.register(mailCheckRoutes)
   await app.register(probeRoutes)
+  await app.register(mailCheckRoutes)
+  await app.register(webRoutes)
+  await app.register(embedRoutes)
 
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.

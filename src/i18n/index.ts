@@ -8,7 +8,7 @@ export type Lang = 'ja' | 'en'
 export type AdviceEntry = { ja: (p: Record<string, any>) => string, en: (p: Record<string, any>) => string }
 export type AdviceCatalogue = Record<string, AdviceEntry>
 
-const catalogue: AdviceCatalogue = { ...CORE_ADVICE, ...PROBES_ADVICE, ...SMTP_ADVICE }
+const catalogue: AdviceCatalogue = { ...CORE_ADVICE, ...SMTP_ADVICE, ...PROBES_ADVICE }
 
 /** Areas add their advice codes at import time; a duplicate code is a programming error. */
 export function registerAdvice (entries: AdviceCatalogue): void {

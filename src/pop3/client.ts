@@ -1,0 +1,161 @@
+// A small POP3 client (RFC 1939, CAPA/STLS RFC 2449/2595, SASL PLAIN RFC
+// 5034) over a guarded socket. It speaks only what a check needs and
+// refuses everything else: no RETR, TOP, DELE, LIST or UIDL can ever be
+// sent, so a login test cannot read or delete mail. Every line in either
+// direction goes to the transcript; a password never does.
+import type tls from 'node:tls'
+import type { GuardedSocket } from '../net/connect.js'
+import { ProbeError } from '../errors.js'
+import type { Dir } from '../checks/report.js'
+import { LineReader, visible } from './lines.js'
+
+/** The only verbs this client will send. */
+const ALLOWED_VERBS = new Set(['CAPA', 'STLS', 'USER', 'PASS', 'AUTH', 'STAT', 'NOOP', 'QUIT'])
+
+export interface Pop3Reply {
+  ok: boolean
+  /** the status line (+OK … / -ERR …), made printable */
+  line: string
+  /** multi-line body, dot-unstuffed, without the terminating "." */
+  lines: string[]
+}
+
+export interface Pop3Options {
+  port: number
+  /** where transcript lines go */
+  log: (dir: Dir, text: string) => void
+  commandTimeoutMs: number
+  /** longest line accepted */
+  maxLine?: number
+  /** most lines in one multi-line answer */
+  maxLines?: number
+}
+
+export class Pop3Client {
+  readonly reader: LineReader
+  private readonly maxLines: number
+
+  constructor (readonly guarded: GuardedSocket, private readonly o: Pop3Options) {
+    this.reader = new LineReader(guarded.socket, { maxLine: o.maxLine ?? 2048 })
+    this.maxLines = o.maxLines ?? 200
+  }
+
+  private log (dir: Dir, text: string): void { this.o.log(dir, `[${this.o.port}] ${text}`) }
+
+  private async statusLine (timeoutMs: number, what: string): Promise<{ ok: boolean, line: string }> {
+    const raw = await this.reader.next(timeoutMs, what)
+    const line = visible(raw)
+    this.log('S', line)
+    if (raw.startsWith('+OK')) return { ok: true, line }
+    if (raw.startsWith('-ERR')) return { ok: false, line }
+    throw new ProbeError('protocol', `expected +OK or -ERR, got "${visible(raw, 120)}"`, this.o.port)
+  }
+
+  /** The server greets first: +OK (RFC 1939 §4). */
+  async greeting (timeoutMs: number): Promise<Pop3Reply> {
+    const raw = await this.reader.next(timeoutMs, 'greeting')
+    const line = visible(raw)
+    this.log('S', line)
+    return { ok: raw.startsWith('+OK'), line, lines: [] }
+  }
+
+  /**
+   * Send one command and read its answer. `shown` replaces the command in
+   * the transcript (passwords); `multi` reads a dot-terminated body after +OK.
+   */
+  async command (cmd: string, opts: { multi?: boolean, shown?: string } = {}): Promise<Pop3Reply> {
+    const verb = cmd.split(' ')[0].toUpperCase()
+    if (!ALLOWED_VERBS.has(verb)) throw new Error(`POP3 client refuses to send ${verb}`)
+    if (/[\r\n\0]/.test(cmd)) throw new Error('POP3 command contains CR, LF or NUL')
+    this.guarded.socket.write(cmd + '\r\n')
+    this.log('C', opts.shown ?? cmd)
+    const st = await this.statusLine(this.o.commandTimeoutMs, `answer to ${verb}`)
+    const lines: string[] = []
+    if (st.ok && opts.multi) {
+      for (;;) {
+        const l = await this.reader.next(this.o.commandTimeoutMs, `rest of the ${verb} list`)
+        if (l === '.') break
+        if (lines.length >= this.maxLines) throw new ProbeError('protocol', `the ${verb} answer has more than ${this.maxLines} lines`, this.o.port)
+        const un = l.startsWith('..') ? l.slice(1) : l
+        lines.push(visible(un, 300))
+        this.log('S', visible(un))
+      }
+    }
+    return { ...st, lines }
+  }
+
+  /** CAPA list (upper-cased keywords with their arguments), or null when the server does not know CAPA. */
+  async capa (): Promise<string[] | null> {
+    const r = await this.command('CAPA', { multi: true })
+    return r.ok ? r.lines : null
+  }
+
+  /** STLS, then the TLS handshake on the same connection; null when the server said -ERR. */
+  async stls (servername?: string): Promise<tls.TLSSocket | { refused: string }> {
+    const r = await this.command('STLS')
+    if (!r.ok) return { refused: r.line }
+    if (this.reader.pendingBytes() > 0) {
+      // Bytes after +OK and before the handshake could be injected plaintext (the STARTTLS injection flaw).
+      throw new ProbeError('protocol', 'the server sent data after +OK to STLS, before the TLS handshake', this.o.port)
+    }
+    this.reader.detach()
+    const t = await this.guarded.startTls(servername)
+    this.reader.attach(t)
+    this.log('I', `TLS established: ${t.getProtocol() ?? '?'} ${t.getCipher()?.name ?? ''}`.trim())
+    return t
+  }
+
+  /**
+   * Log in and nothing else. USER/PASS when offered, else SASL PLAIN. The
+   * transcript shows the user name and asterisks, never the password.
+   */
+  async login (user: string, password: string, caps: string[] | null): Promise<{ ok: boolean, reply: string, method: string }> {
+    const upper = (caps ?? []).map((c) => c.toUpperCase())
+    const sasl = upper.find((c) => c.startsWith('SASL '))?.split(/\s+/).slice(1) ?? []
+    const hasUser = caps === null || upper.some((c) => c === 'USER' || c.startsWith('USER '))
+    if (hasUser) {
+      const u = await this.command(`USER ${user}`)
+      if (!u.ok) return { ok: false, reply: u.line, method: 'USER/PASS' }
+      const p = await this.command(`PASS ${password}`, { shown: 'PASS ********' })
+      return { ok: p.ok, reply: p.line, method: 'USER/PASS' }
+    }
+    if (sasl.includes('PLAIN')) {
+      const token = Buffer.from(`\0${user}\0${password}`, 'utf8').toString('base64')
+      const r = await this.command(`AUTH PLAIN ${token}`, { shown: 'AUTH PLAIN ********' })
+      return { ok: r.ok, reply: r.line, method: 'SASL PLAIN' }
+    }
+    return { ok: false, reply: 'the server offers neither USER nor SASL PLAIN', method: 'none' }
+  }
+
+  /** STAT: message count and size; the only mailbox command mxprobe runs. */
+  async stat (): Promise<{ ok: boolean, messages?: number, octets?: number, reply: string }> {
+    const r = await this.command('STAT')
+    const m = r.line.match(/^\+OK (\d+) (\d+)/)
+    return m ? { ok: true, messages: Number(m[1]), octets: Number(m[2]), reply: r.line } : { ok: r.ok, reply: r.line }
+  }
+
+  /** QUIT and wait for +OK and the close; says what was unclean, if anything. */
+  async quit (): Promise<{ clean: boolean, reason?: string }> {
+    try {
+      const r = await this.command('QUIT')
+      if (!r.ok) return { clean: false, reason: r.line }
+      try {
+        const extra = await this.reader.next(Math.min(this.o.commandTimeoutMs, 2000), 'close after QUIT')
+        return { clean: false, reason: `data after QUIT: ${visible(extra, 80)}` }
+      } catch (err) {
+        if (err instanceof ProbeError && err.kind === 'closed') return { clean: true }
+        if (err instanceof ProbeError && err.kind === 'silent') return { clean: false, reason: 'the connection stayed open after +OK to QUIT' }
+        throw err
+      }
+    } catch (err) {
+      return { clean: false, reason: (err as Error).message }
+    } finally {
+      this.close()
+    }
+  }
+
+  close (): void {
+    this.reader.detach()
+    this.guarded.close()
+  }
+}

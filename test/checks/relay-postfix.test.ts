@@ -1,0 +1,60 @@
+// Interoperability with a stock Debian Postfix started by the test: the
+// relay battery on a closed and on an open configuration, the role
+// mailboxes, and the ports check's banner. Loopback only.
+import t from 'tap'
+import { startDns } from '../fixtures/dns.js'
+import { startPostfix, postfixAvailable } from '../fixtures/postfix.js'
+import { testApp, randomLoopback } from '../helpers.js'
+
+const OUT = 'relay-out.test'
+
+t.test('relay, roles and ports against Debian Postfix', { skip: postfixAvailable() ? false : 'needs root and /usr/sbin/postfix' }, async (t) => {
+  const closedIp = randomLoopback()
+  const openIp = randomLoopback()
+  const dns = await startDns({
+    'closed.example': { MX: [{ exchange: 'mx.closed.example', priority: 10 }] },
+    'mx.closed.example': { A: [closedIp] },
+    'open.example': { MX: [{ exchange: 'mx.open.example', priority: 10 }] },
+    'mx.open.example': { A: [openIp] }
+  })
+  t.teardown(() => dns.close())
+  const closed = await startPostfix({ ip: closedIp, domain: 'closed.example', users: ['postmaster', 'abuse', 'taro'] })
+  t.teardown(() => closed.stop())
+  // The classic home-server mistake: mynetworks covering more than the server itself (here all of loopback, so mxprobe's 127.0.0.1 too).
+  const open = await startPostfix({ ip: openIp, domain: 'open.example', users: ['postmaster', 'abuse', 'taro'], mainCf: { mynetworks: '127.0.0.0/8' } })
+  t.teardown(() => open.stop())
+  const app = await testApp({ DNS_SERVERS: dns.server, RELAY_PROBE_DOMAIN: OUT, CHECK_DEADLINE_MS: '60000' })
+  t.teardown(() => app.close())
+
+  const c = (await app.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: 'closed.example' }, remoteAddress: closedIp })).json()
+  t.equal(c.status, 'pass', c.summary)
+  t.ok(c.vectors.length >= 20)
+  t.ok(c.vectors.every((v: any) => !v.accepted))
+  t.ok(c.vectors.some((v: any) => /Relay access denied/.test(v.reply)), 'Postfix says why')
+  t.equal(c.relay.pipelining, true, 'Postfix advertises PIPELINING and the battery used it')
+  t.ok(c.durationMs < 5000, `closed battery took ${c.durationMs} ms (no error-sleep penalty)`)
+  t.notOk(closed.log().includes('improper command pipelining'), 'Postfix saw no protocol violation')
+  t.notOk(/ DATA/i.test(closed.log().split('\n').filter((l) => /smtpd/.test(l)).join('\n').replace(/commands=[^\n]*/g, '')), 'no DATA in the log')
+
+  const o = (await app.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: 'open.example' }, remoteAddress: openIp })).json()
+  t.equal(o.status, 'fail', o.summary)
+  t.equal(o.vectors.find((v: any) => v.id === 'external-sender').accepted, true)
+  t.ok(o.advice.some((a: any) => a.code === 'relay.open' && /mynetworks/.test(a.en)))
+  t.equal(open.mailbox('taro').length, 0)
+
+  const roles = (await app.inject({ method: 'POST', url: '/api/v1/checks/roles', payload: { domain: 'closed.example' }, remoteAddress: closedIp })).json()
+  t.equal(roles.status, 'warn', roles.summary)
+  const by = Object.fromEntries(roles.mailboxes.map((m: any) => [m.address, m]))
+  t.equal(by['postmaster@closed.example'].accepted, true)
+  t.equal(by.postmaster.accepted, true, 'bare <postmaster> accepted by Postfix')
+  t.equal(by['abuse@closed.example'].accepted, true)
+  t.equal(by['webmaster@closed.example'].accepted, false)
+  t.match(by['webmaster@closed.example'].reply, /^550/)
+
+  const ports = (await app.inject({ method: 'POST', url: '/api/v1/checks/ports', payload: { ports: [25, 587] }, remoteAddress: closedIp })).json()
+  const p25 = ports.ports.find((p: any) => p.port === 25)
+  t.equal(p25.state, 'open')
+  t.match(p25.banner, /^220 mx\.closed\.example ESMTP Postfix/)
+  t.equal(ports.ports.find((p: any) => p.port === 587).state, 'refused')
+  t.equal(ports.status, 'pass')
+})

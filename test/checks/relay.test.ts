@@ -1,0 +1,187 @@
+import t from 'tap'
+import { startDns } from '../fixtures/dns.js'
+import { startScripted } from '../fixtures/relay-smtp.js'
+import { testApp, randomLoopback } from '../helpers.js'
+import { relayVectors } from '../../src/smtp/relay.js'
+
+// HELO_NAME probe.mxprobe.test in testConfig → RELAY_PROBE_DOMAIN mxprobe.test
+const OUT = 'relay-out.test'
+const env = { RELAY_PROBE_DOMAIN: OUT, RATE_LIMITS: 'relay=1000/600', DOMAIN_RATE_LIMITS: 'relay=1000/600', CONCURRENCY_PER_CALLER: '10' }
+
+t.test('the battery is a superset of nmap smtp-open-relay', async (t) => {
+  const v = relayVectors({ domain: 'home.example', host: 'mx.home.example', ip: '192.0.2.5', outside: OUT })
+  t.ok(v.length >= 20, `${v.length} vectors`)
+  t.equal(v.filter((x) => x.nmap).length, 16, 'all 16 nmap tests are marked')
+  t.equal(new Set(v.map((x) => x.id)).size, v.length, 'ids are unique')
+  for (const x of v) t.ok(x.rcptTo.toLowerCase().includes(OUT), `${x.id} ends at the outside domain`)
+  const v6 = relayVectors({ domain: 'home.example', host: 'mx.home.example', ip: '2001:db8::25', outside: OUT })
+  t.ok(v6.some((x) => x.rcptTo === `mxprobe-relaytest%${OUT}@[IPv6:2001:db8::25]`), 'IPv6 address literal form')
+})
+
+t.test('relay check against scripted servers', async (t) => {
+  const ips = Array.from({ length: 7 }, () => randomLoopback())
+  const zone: Record<string, any> = {}
+  ips.forEach((ip, i) => {
+    zone[`d${i}.example`] = { MX: [{ exchange: `mx.d${i}.example`, priority: 10 }] }
+    zone[`mx.d${i}.example`] = { A: [ip] }
+  })
+  const dns = await startDns(zone)
+  t.teardown(() => dns.close())
+  const app = await testApp({ DNS_SERVERS: dns.server, ...env })
+  t.teardown(() => app.close())
+  const post = (i: number, ip = ips[i]) => app.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: `d${i}.example` }, remoteAddress: ip })
+
+  await t.test('closed server: pass, polite, no DATA, never penalised', async (t) => {
+    const srv = await startScripted({ ip: ips[0], softErrorLimit: 10, penaltyMs: 1000, hardErrorLimit: 20 })
+    t.teardown(() => srv.close())
+    const res = await post(0)
+    t.equal(res.statusCode, 200)
+    const r = res.json()
+    t.equal(r.status, 'pass', r.summary)
+    t.ok(r.vectors.length >= 20)
+    for (const v of r.vectors) {
+      t.same(Object.keys(v).filter((k) => ['id', 'mailFrom', 'rcptTo', 'accepted', 'reply'].includes(k)).sort(), ['accepted', 'id', 'mailFrom', 'rcptTo', 'reply'])
+      t.equal(v.accepted, false)
+      t.match(v.reply, /^554 5\.7\.1/)
+    }
+    const verbs = srv.commands.map((c) => c.line.split(/[ :]/)[0].toUpperCase())
+    t.notOk(verbs.includes('DATA'), 'no DATA was ever sent')
+    t.equal(verbs.filter((v) => v === 'MAIL').length, r.vectors.length)
+    t.equal(verbs.filter((v) => v === 'RCPT').length, r.vectors.length)
+    t.equal(verbs.filter((v) => v === 'RSET').length, r.vectors.length, 'RSET after every attempt')
+    t.equal(verbs.filter((v) => v === 'QUIT').length, srv.connections, 'QUIT at the end of every connection')
+    t.equal(srv.maxConcurrent, 1, 'one connection at a time')
+    t.equal(srv.penalties, 0, 'never reached the error penalty')
+    t.ok(Math.max(...srv.errorsPerConnection) <= 9, `errors per connection ${srv.errorsPerConnection.join(',')}`)
+    t.ok(srv.chunks.some((c) => /^MAIL FROM:.*\r\nRCPT TO:.*\r\nRSET\r\n$/s.test(c.text)), 'MAIL+RCPT+RSET pipelined in one write')
+    t.equal(r.relay.connections, srv.connections)
+    t.ok(r.advice.some((a: any) => a.code === 'relay.closed'))
+  })
+
+  await t.test('every trick form reaches the server verbatim and is detected', async (t) => {
+    const ip = ips[1]
+    const D = 'd1.example'
+    const H = 'mx.d1.example'
+    const L = `[${ip}]`
+    const u = 'mxprobe-relaytest'
+    // Written out by hand, independent of relayVectors(): the exact RCPT arguments a relay tester must send.
+    const forms: Record<string, string> = {
+      'external-sender': `${u}@${OUT}`,
+      'percent-ip-literal': `${u}%${OUT}@${L}`,
+      'percent-mx-host': `${u}%${OUT}@${H}`,
+      'percent-domain': `${u}%${OUT}@${D}`,
+      'quoted-outside': `"${u}@${OUT}"`,
+      'quoted-percent': `"${u}%${OUT}"`,
+      'quoted-at-ip-literal': `"${u}@${OUT}"@${L}`,
+      'quoted-at-domain': `"${u}@${OUT}"@${D}`,
+      'double-at-ip-literal': `${u}@${OUT}@${L}`,
+      'double-at-mx-host': `${u}@${OUT}@${H}`,
+      'double-at-domain': `${u}@${OUT}@${D}`,
+      'source-route-ip-literal': `@${L}:${u}@${OUT}`,
+      'source-route-mx-host': `@${H}:${u}@${OUT}`,
+      'source-route-domain': `@${D}:${u}@${OUT}`,
+      'bang-path': `${OUT}!${u}`,
+      'bang-path-ip-literal': `${OUT}!${u}@${L}`,
+      'bang-path-mx-host': `${OUT}!${u}@${H}`,
+      'bang-path-domain': `${OUT}!${u}@${D}`,
+      'upper-case-outside': `${u.toUpperCase()}@${OUT.toUpperCase()}`,
+      'trailing-dot-outside': `${u}@${OUT}.`,
+      'mixed-case-trailing-dot': 'mxprobe-relaytest@rElAy-oUt.tEsT.'
+    }
+    const senders: Record<string, string> = {
+      'null-sender': '',
+      'own-domain-sender': `mxprobe-relay@${D}`,
+      'mx-host-sender': `mxprobe-relay@${H}`,
+      'localhost-sender': 'mxprobe-relay@localhost',
+      'no-domain-sender': 'mxprobe-relay',
+      'ip-literal-sender': `mxprobe-relay@${L}`
+    }
+    // First run: the server accepts exactly these recipient forms (and the plain one only from the listed senders).
+    const trickSet = new Set(Object.values(forms))
+    let lastMail = ''
+    const srv = await startScripted({
+      ip,
+      mail: (a) => { lastMail = a; return '250 2.1.0 Ok' },
+      rcpt: (a) => {
+        if (a === `${u}@${OUT}`) return Object.values(senders).includes(lastMail) || lastMail === `mxprobe-relay@${OUT}` ? '250 2.1.5 Ok' : '554 no'
+        return trickSet.has(a) ? '250 2.1.5 Ok' : '554 5.7.1 Relay access denied'
+      }
+    })
+    t.teardown(() => srv.close())
+    const r = (await post(1)).json()
+    t.equal(r.status, 'fail')
+    t.match(r.summary, /accepted at RCPT: possibly an open relay; some servers accept and bounce later/)
+    const byId = Object.fromEntries(r.vectors.map((v: any) => [v.id, v]))
+    for (const [id, form] of Object.entries(forms)) {
+      t.equal(byId[id]?.rcptTo, form, `${id} sent as ${form}`)
+      t.equal(byId[id]?.accepted, true, `${id} detected`)
+    }
+    for (const [id, from] of Object.entries(senders)) {
+      t.equal(byId[id]?.mailFrom, from, `${id} sender ${from || '<>'}`)
+      t.equal(byId[id]?.accepted, true, `${id} detected`)
+    }
+    t.equal(r.vectors.filter((v: any) => v.accepted).length, r.vectors.length, 'every vector detected')
+    t.ok(srv.commands.some((c) => c.line === 'MAIL FROM:<>'), 'null sender sent as <>')
+    t.notOk(srv.commands.some((c) => /^DATA/i.test(c.line)), 'no DATA even when everything is accepted')
+    t.ok(r.advice.some((a: any) => a.code === 'relay.open' && /mynetworks/.test(a.en)))
+    t.ok(r.advice.some((a: any) => a.code === 'relay.open_trick' && /allow_percent_hack/.test(a.en)))
+    await srv.close()
+
+    // Second run: only the bang path is accepted: exactly that one vector is flagged.
+    const one = await startScripted({ ip, rcpt: (a) => a === `${OUT}!${u}` ? '250 Ok' : '554 5.7.1 Relay access denied' })
+    t.teardown(() => one.close())
+    const r2 = (await post(1)).json()
+    t.equal(r2.status, 'fail')
+    t.same(r2.vectors.filter((v: any) => v.accepted).map((v: any) => v.id), ['bang-path'])
+    t.notOk(one.commands.some((c) => /^DATA/i.test(c.line)))
+  })
+
+  await t.test('530 authentication required: warn, battery stops', async (t) => {
+    const srv = await startScripted({ ip: ips[2], mail: () => '530 5.7.0 Authentication required' })
+    t.teardown(() => srv.close())
+    const r = (await post(2)).json()
+    t.equal(r.status, 'warn', r.summary)
+    t.ok(r.advice.some((a: any) => a.code === 'relay.auth_required'))
+    t.equal(srv.commands.filter((c) => c.line.startsWith('MAIL')).length, 1, 'no point hammering a server that wants AUTH')
+    t.ok(r.vectors.slice(1).every((v: any) => v.stage === 'not_run' && v.accepted === false))
+  })
+
+  await t.test('temporary refusals: warn', async (t) => {
+    const srv = await startScripted({ ip: ips[3], rcpt: () => '450 4.7.1 Greylisted, try again later' })
+    t.teardown(() => srv.close())
+    const r = (await post(3)).json()
+    t.equal(r.status, 'warn')
+    t.ok(r.advice.some((a: any) => a.code === 'relay.temporary'))
+  })
+
+  await t.test('no PIPELINING: one command at a time, same verdict', async (t) => {
+    const srv = await startScripted({ ip: ips[4], pipelining: false })
+    t.teardown(() => srv.close())
+    const r = (await post(4)).json()
+    t.equal(r.status, 'pass')
+    t.equal(r.relay.pipelining, false)
+    t.ok(srv.chunks.every((c) => (c.text.match(/\r\n/g) ?? []).length === 1), 'never more than one command per write')
+  })
+
+  await t.test('a server that hangs up after a few errors: fresh connection, battery completes', async (t) => {
+    const srv = await startScripted({ ip: ips[5], hardErrorLimit: 5 })
+    t.teardown(() => srv.close())
+    const r = (await post(5)).json()
+    t.equal(r.status, 'pass', JSON.stringify(r.vectors.filter((v: any) => v.stage !== 'rcpt' || v.accepted)) + r.summary)
+    t.ok(r.vectors.every((v: any) => v.stage === 'rcpt'))
+    t.ok(srv.connections > 3)
+    t.equal(srv.maxConcurrent, 1)
+  })
+
+  await t.test('target rule and input', async (t) => {
+    const before = app.mx.connector.decisions.length
+    const res = await post(6, randomLoopback())
+    t.equal(res.statusCode, 403)
+    t.equal(res.json().error, 'ip_mismatch')
+    t.equal(app.mx.connector.decisions.length, before, 'no socket')
+    const own = await app.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: OUT }, remoteAddress: ips[6] })
+    t.equal(own.statusCode, 400, 'the outside domain itself cannot be the tested domain')
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: 'x\r\n.example' }, remoteAddress: ips[6] })
+    t.equal(bad.statusCode, 400)
+  })
+})
