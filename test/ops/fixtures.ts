@@ -127,12 +127,13 @@ export function buildServer (): { serverJs: string, dir: string, cleanup: () => 
     for (const e of readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const f = join(p, e.name)
       if (e.isDirectory()) walk(f)
-      else if (e.name.endsWith('.ts') || e.name.endsWith('.json')) { h.update(f); h.update(readFileSync(f)) }
+      else { h.update(f); h.update(readFileSync(f)) }
     }
   }
   h.update(readFileSync(join(ROOT, 'tsconfig.json')))
   walk(join(ROOT, 'src'))
   walk(join(ROOT, 'routes'))
+  if (existsSync(join(ROOT, 'web'))) walk(join(ROOT, 'web'))
   const dir = join(tmpdir(), `mxprobe-build-${h.digest('hex').slice(0, 16)}`)
   const serverJs = join(dir, 'src/server.js')
   if (!existsSync(join(dir, '.complete'))) {
@@ -141,6 +142,8 @@ export function buildServer (): { serverJs: string, dir: string, cleanup: () => 
     // ESM resolution of bare imports walks up from the file: give the build our node_modules and package.json ("type": "module").
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'))
     copyFileSync(join(ROOT, 'package.json'), join(work, 'package.json'))
+    // the page assets are found next to package.json (src/web/assets.ts)
+    if (existsSync(join(ROOT, 'web'))) symlinkSync(join(ROOT, 'web'), join(work, 'web'))
     writeFileSync(join(work, '.complete'), '')
     try { renameSync(work, dir) } catch { rmSync(work, { recursive: true, force: true }) /* another test file finished first */ }
   }
