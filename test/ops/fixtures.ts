@@ -150,6 +150,15 @@ export function buildServer (): { serverJs: string, dir: string, cleanup: () => 
   return { serverJs, dir, cleanup: () => {} }
 }
 
+/**
+ * The server entry for tests: src/server.ts run by the same TypeScript loader
+ * tap uses (transpile only), so a test file does not wait for a full tsc
+ * build on a busy machine. Benchmarks use buildServer() (the compiled dist).
+ */
+export function serverEntry (): string {
+  return join(ROOT, 'src/server.ts')
+}
+
 export interface ServerProcess {
   proc: ChildProcess
   url: string
@@ -162,7 +171,13 @@ export interface ServerProcess {
 /** Start `node server.js` with env; resolves when it answers /healthz. */
 export async function startServer (serverJs: string, env: Record<string, string>, opts: { quiet?: boolean, nodeArgs?: string[] } = {}): Promise<ServerProcess> {
   // quiet: logs go to /dev/null (benchmarks: parsing them here would compete with the server for CPU)
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), serverJs], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', opts.quiet ? 'ignore' : 'pipe', 'pipe'] })
+  const viaLoader = serverJs.endsWith('.ts')
+  const args = [...(viaLoader ? ['--import=@tapjs/typescript/import'] : []), ...(opts.nodeArgs ?? []), serverJs]
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...(viaLoader ? { TS_NODE_TRANSPILE_ONLY: '1' } : {}), ...env },
+    stdio: ['ignore', opts.quiet ? 'ignore' : 'pipe', 'pipe']
+  })
   const logs: any[] = []
   const stderr: string[] = []
   let out = ''
@@ -177,7 +192,7 @@ export async function startServer (serverJs: string, env: Record<string, string>
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => stderr.push(d))
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
   const url = `http://${env.HOST}:${env.PORT}`
-  const until = Date.now() + 15_000
+  const until = Date.now() + 60_000
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${stderr.join('')}`)
     try {

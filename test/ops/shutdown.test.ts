@@ -1,12 +1,12 @@
-// Graceful shutdown of the real server process (built with tsc, started as
-// `node dist/src/server.js`): SIGTERM while a check talks to a slow scripted
+// Graceful shutdown of the real server process (src/server.ts, the entry of
+// `npm start`, run as its own node process): SIGTERM while a check talks to a slow scripted
 // SMTP server → the process stops accepting, lets the check finish, stores
 // the final report, closes Redis and exits 0. The audit lines are on stdout.
 import t from 'tap'
 import http from 'node:http'
 import { RedisStore } from '../../src/store/redis.js'
 import { randomLoopback, uniquePrefix, REDIS_URL } from '../helpers.js'
-import { buildServer, startServer, startScriptedServer, freePort } from './fixtures.js'
+import { serverEntry, startServer, startScriptedServer, freePort } from './fixtures.js'
 
 const home = randomLoopback()
 
@@ -23,8 +23,7 @@ function post (url: string, body: unknown, localAddress: string): Promise<{ stat
 }
 
 t.test('SIGTERM mid-check: waits, stores the finished report, exits 0', async (t) => {
-  const build = buildServer()
-  t.teardown(build.cleanup)
+  const build = { serverJs: serverEntry() }
   // The greeting comes after 2.5 s: the check is mid-conversation when SIGTERM arrives.
   const slow = await startScriptedServer(home, 25, { delayMs: 2500, banner: '220 slow.home.example ESMTP\r\n' })
   t.teardown(() => slow.close())
@@ -78,8 +77,7 @@ t.test('SIGTERM mid-check: waits, stores the finished report, exits 0', async (t
 })
 
 t.test('a bad configuration stops the process with a clear message', async (t) => {
-  const build = buildServer()
-  t.teardown(build.cleanup)
+  const build = { serverJs: serverEntry() }
   const err = await startServer(build.serverJs, { HOST: '127.0.0.1', PORT: '1', REDIS_URL: 'http://nope', TARGET_ALLOW_CIDRS: '127.0.0.0/8' }).then(() => null, (e: Error) => e)
   t.match(err?.message, /server exited 2: mxprobe: configuration error: REDIS_URL must start with/)
 })

@@ -1,5 +1,5 @@
 // The docker-compose topology without Docker: two real app processes
-// (`node dist/src/server.js`), the machine's Redis, and Debian's nginx
+// (src/server.ts, the `npm start` entry), the machine's Redis, and Debian's nginx
 // started by this test with its own config in a tmp dir. Requests go through
 // nginx with real X-Forwarded-For, from chosen loopback source addresses.
 import t from 'tap'
@@ -9,7 +9,7 @@ import { writeFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startDns, reverseName } from '../fixtures/dns.js'
 import { randomLoopback, uniquePrefix, REDIS_URL } from '../helpers.js'
-import { buildServer, startServer, startScriptedServer, sseClient, freePort, tmpDir, ROOT } from './fixtures.js'
+import { serverEntry, startServer, startScriptedServer, sseClient, freePort, tmpDir, ROOT } from './fixtures.js'
 
 const nginxAddr = randomLoopback()
 const home = randomLoopback()
@@ -46,7 +46,7 @@ t.test('two instances behind nginx on one Redis', async (t) => {
   const smtp = await startScriptedServer(home, 25, { delayMs: 1500, banner: '220 mx.home.example ESMTP behind-nginx\r\n' })
   t.teardown(() => smtp.close())
 
-  const build = buildServer()
+  const build = { serverJs: serverEntry() }
   const prefix = uniquePrefix()
   const [portA, portB, portLb, portPinA, portPinB] = [await freePort(), await freePort(), await freePort(nginxAddr), await freePort(nginxAddr), await freePort(nginxAddr)]
   const env = {
