@@ -62,7 +62,14 @@ async function main (): Promise<void> {
     CONCURRENCY_TOTAL: String(N * 2), CONCURRENCY_PER_CALLER: '3',
     CHECK_DEADLINE_MS: String(DEADLINE_MS), BANNER_TIMEOUT_MS: '30000', CONNECT_TIMEOUT_MS: '5000'
   // TARPIT_PROFILE=dir writes a CPU profile of the server there
-  }, { quiet: true, nodeArgs: process.env.TARPIT_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TARPIT_PROFILE}`] : [] })
+  }, {
+    quiet: true,
+    nodeArgs: [
+      ...(process.env.TARPIT_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TARPIT_PROFILE}`] : []),
+      // TARPIT_NODE_ARGS="--max-semi-space-size=32": try V8 settings on the server
+      ...(process.env.TARPIT_NODE_ARGS ?? '').split(' ').filter(Boolean)
+    ]
+  })
   const pid = server.proc.pid!
   const rssBefore = vmHwmMb(pid)
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
