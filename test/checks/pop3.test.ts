@@ -18,6 +18,7 @@ const scripted = randomLoopback()
 const byName = randomLoopback()
 const tlsOnly = randomLoopback()
 const saslHome = randomLoopback()
+const nobody = randomLoopback()
 
 t.test('credential validation', async (t) => {
   t.equal(validateCredentials({ domain: 'x.example' }), null)
@@ -176,7 +177,8 @@ t.test('POP3 check against scripted hostile servers', async (t) => {
     'scripted.example': { MX: [{ exchange: 'mx.scripted.example', priority: 10 }] },
     'mx.scripted.example': { A: [scripted] },
     'byname.example': { MX: [{ exchange: 'mx.elsewhere.example', priority: 10 }], A: [byName] },
-    'mx.elsewhere.example': { A: ['127.0.0.99'] }
+    'mx.elsewhere.example': { A: ['127.0.0.99'] },
+    'none.example': { A: [nobody] }
   })
   t.teardown(() => dns.close())
   const app = await testApp({ DNS_SERVERS: dns.server, COMMAND_TIMEOUT_MS: '1000' })
@@ -256,6 +258,11 @@ t.test('POP3 check against scripted hostile servers', async (t) => {
   t.equal(refused.json().error, 'ip_mismatch')
   t.same(refused.json().dns.domainAddresses, [byName])
   t.equal(app.mx.connector.decisions.length, before, 'refusal opened no socket')
+
+  // Nothing listening at all: an error report that says "refused" for each port.
+  const none = (await post({ domain: 'none.example' }, nobody)).json()
+  t.equal(none.status, 'error')
+  t.same(none.advice.filter((a: any) => a.code === 'ports.refused').map((a: any) => a.params.port), [110, 995])
 
   const crlf = await post({ domain: 'scripted.example', username: 'bob\r\nDELE 1', password: 'x' })
   t.equal(crlf.statusCode, 400)
