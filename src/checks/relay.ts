@@ -67,6 +67,7 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
       pipelining: out.pipelining,
       banner: out.banner,
       stoppedEarly: out.stoppedEarly,
+      tls: out.tls,
       ms: out.ms
     })
 

@@ -129,6 +129,8 @@ export interface BatteryOutcome {
   authRequired: string | null
   /** the time budget ran out before every envelope was tried (why) */
   stoppedEarly: string | null
+  /** the battery ran over STARTTLS because the server demanded it */
+  tls: boolean
   ms: number
 }
 
@@ -165,6 +167,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   let pipelining = false
   let authRequired: string | null = null
   let stoppedEarly: string | null = null
+  let useTls = false
   const stopAt = t0 + (o.budgetMs ?? Math.max(1000, (ctx.deadline - t0) * 0.6))
 
   const open = async (): Promise<SmtpClient> => {
@@ -181,6 +184,14 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     if (e.code !== 250) {
       await c.quit()
       throw new ProbeError('protocol', `the server refused EHLO and HELO: ${replyHeadline(e)}`, 25)
+    }
+    if (useTls) {
+      // RFC 3207 servers that insist on TLS first ("530 Must issue a STARTTLS command first").
+      const st = await c.startTls()
+      if (!st.tls) {
+        await c.quit()
+        throw new ProbeError('tls', `the server demanded STARTTLS but refused it: ${replyHeadline(st.reply)}`, 25)
+      }
     }
     pipelining = c.supports('PIPELINING')
     return c
@@ -235,6 +246,15 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         stage: mailRefused ? 'mail' : 'rcpt',
         connection: connections
       }
+      if (decisive.code === 530 && !useTls && client!.supports('STARTTLS') && /STARTTLS|\bTLS\b/i.test(replyHeadline(decisive))) {
+        // Not an authentication demand but a TLS one: run this and every later attempt over STARTTLS.
+        ctx.report.line('I', 'the server requires STARTTLS before MAIL; continuing over TLS')
+        useTls = true
+        await client!.quit()
+        client = null
+        i--
+        continue
+      }
       results.push(res)
       o.onResult?.(res)
       if (decisive.code === 530) authRequired = replyHeadline(decisive)
@@ -242,5 +262,5 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   } finally {
     if (client) await client.quit()
   }
-  return { results, banner, pipelining, connections, authRequired, stoppedEarly, ms: Date.now() - t0 }
+  return { results, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0 }
 }
