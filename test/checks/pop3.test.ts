@@ -120,6 +120,13 @@ t.test('POP3 check against Debian Dovecot', { skip: haveDovecot() ? false : 'dov
   t.ok(only995.transcript.some((l: any) => l.text === '[995] PASS ********'))
   t.notOk(JSON.stringify(only995).includes(dvTls.password))
 
+  // The ports check sees the same Dovecot: 110 with STLS and 995 over TLS, no cleartext warning.
+  const ports = (await app.inject({ method: 'POST', url: '/api/v1/checks/ports', payload: { ports: [110, 995] }, remoteAddress: home })).json()
+  t.same(ports.ports.map((p: any) => [p.port, p.state]), [[110, 'open'], [995, 'open']])
+  t.match(ports.ports[1].banner, /^\+OK Dovecot/, 'banner read over TLS on 995')
+  t.equal(ports.ports[0].starttls, true)
+  t.equal(ports.status, 'pass', ports.summary)
+
   // Logs: nothing carries a password; and the redaction itself works on the app's configuration.
   app.log.info({ body: { username: 'x', password: 'canary-password' } }, 'redaction probe')
   const all = logLines.join('')
