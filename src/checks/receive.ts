@@ -172,6 +172,11 @@ class WatchedDelivery {
   private classify (err: Error & { code?: string }): ProbeError {
     if (err instanceof ProbeError) return err
     const waiting = this.pending[0]?.stage
+    // nodemailer reports a failed handshake as a socket error of the TLS socket
+    if (this.starttlsAt && !this.tls && err.code !== 'ETIMEDOUT') {
+      const reason = /SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message
+      return new ProbeError('tls', `the TLS handshake after STARTTLS failed: ${reason}`)
+    }
     switch (err.code) {
       case 'ETIMEDOUT': return waiting === 'banner' ? new ProbeError('silent', 'the server sent no greeting in time') : new ProbeError('timeout', `no reply to ${waiting ?? 'the last command'} in time`)
       case 'ECONNECTION': return new ProbeError('closed', waiting === 'banner' ? 'the server closed the connection before its greeting' : `the connection broke: ${err.message}`)

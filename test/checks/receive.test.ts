@@ -148,7 +148,8 @@ t.test('hostile and broken servers end in error, in time, with advice', async (t
     ['huge_line', 'net.protocol', /longer than/],
     ['bad_code', 'net.protocol', /999/],
     ['bad_banner', 'net.protocol', /999/],
-    ['starttls_injection', 'net.protocol', /STARTTLS injection/]
+    ['starttls_injection', 'net.protocol', /STARTTLS injection/],
+    ['tls_broken', 'smtp.tls_broken_receive', /TLS/]
   ]
   const a = await app()
   await Promise.all(cases.map(async ([script, advice, summary]) => {

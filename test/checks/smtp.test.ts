@@ -100,6 +100,19 @@ t.test('hostile servers end in error within the deadline', async (t) => {
   }))
 })
 
+t.test('STARTTLS offered but broken: reported, and the rest checked over a fresh plain session', async (t) => {
+  const h = await startHostile('tls_broken')
+  t.teardown(() => h.close())
+  publish('tlsbroken.test', h.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain: 'tlsbroken.test' }, remoteAddress: h.ip })).json()
+  t.equal(r.status, 'fail', r.summary)
+  t.equal(step(r, 'starttls').status, 'fail')
+  t.ok(r.advice.some((x: any) => x.code === 'smtp.starttls_failed'))
+  t.equal(step(r, 'postmaster').status, 'pass', 'postmaster still checked')
+  t.equal(h.connections, 2)
+})
+
 t.test('refused before any socket when the caller is not the MX', async (t) => {
   publish('elsewhere.test', randomLoopback())
   const a = await app()
