@@ -116,6 +116,30 @@ t.test('UTF-8 local part only when the server offers SMTPUTF8', async (t) => {
   t.ok(yes.transcript.some((l: any) => l.dir === 'C' && /^MAIL FROM:.* SMTPUTF8/.test(l.text)))
 })
 
+t.test('a greeting that refuses: fail, explained', async (t) => {
+  const h = await startHostile('refuse_banner')
+  t.teardown(() => h.close())
+  publish('refuse.test', h.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@refuse.test' }, remoteAddress: h.ip })).json()
+  t.equal(r.status, 'fail', r.summary)
+  t.ok(r.advice.some((x: any) => x.code === 'smtp.banner_refused'))
+  t.ok(r.advice.some((x: any) => x.code === 'smtp.reply' && /5\.7\.1/.test(x.en)))
+  t.notOk(r.transcript.some((l: any) => l.dir === 'C' && /^MAIL/.test(l.text)))
+})
+
+t.test('an old HELO-only server still gets the mail', async (t) => {
+  const h = await startHostile('helo_only')
+  t.teardown(() => h.close())
+  publish('old.test', h.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@old.test' }, remoteAddress: h.ip })).json()
+  t.ok(r.transcript.some((l: any) => l.dir === 'C' && l.text === 'HELO probe.mxprobe.test'), 'fell back to HELO')
+  // the scripted server answers DATA with 502: refused at the data stage, explained
+  t.equal(r.status, 'fail', r.summary)
+  t.match(r.steps.find((s: any) => s.name === 'data').detail, /502/)
+})
+
 t.test('refusals open no socket; bad addresses are 400', async (t) => {
   const home = randomLoopback()
   const other = randomLoopback()
