@@ -196,3 +196,14 @@ t.test('hostile and broken servers end in error, in time, with advice', async (t
     }
   }))
 })
+
+t.test('the per-domain limit counts a domain once, however it is spelt', async (t) => {
+  const a = await testApp({ ...ENV, DNS_SERVERS: dns.server, DOMAIN_RATE_LIMITS: 'receive=1/600' })
+  t.teardown(() => a.close())
+  const caller = randomLoopback()
+  const first = await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@例え.テスト' }, remoteAddress: caller })
+  t.not(first.statusCode, 429)
+  const second = await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'hanako@XN--R8JZ45G.xn--zckzah.' }, remoteAddress: randomLoopback() })
+  t.equal(second.statusCode, 429)
+  t.ok(Number(second.headers['retry-after']) > 0)
+})
