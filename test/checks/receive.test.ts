@@ -42,6 +42,8 @@ t.test('delivers one test mail over STARTTLS and shows the whole dialogue', asyn
   t.equal(r.status, 'pass', r.summary)
   t.same(r.target, { domain: 'deliver.test', host: 'mx.deliver.test', ip: srv.ip })
   t.equal(srv.delivered.length, 1, 'exactly one mail')
+  const conns = a.mx.connector.decisions.filter((d) => d.checkId === r.id)
+  t.same(conns.map((d) => [d.ip, d.port, d.allowed, d.outcome]), [[srv.ip, 25, true, 'connected']], 'one connection, opened by the guarded connector (nodemailer got it via `connection`)')
   const m = srv.delivered[0]
   t.equal(m.from, 'mxprobe@probe.mxprobe.test')
   t.same(m.to, ['taro@deliver.test'])
