@@ -44,6 +44,7 @@ t.test('delivers one test mail over STARTTLS and shows the whole dialogue', asyn
   t.equal(srv.delivered.length, 1, 'exactly one mail')
   const conns = a.mx.connector.decisions.filter((d) => d.checkId === r.id)
   t.same(conns.map((d) => [d.ip, d.port, d.allowed, d.outcome]), [[srv.ip, 25, true, 'connected']], 'one connection, opened by the guarded connector (nodemailer got it via `connection`)')
+  t.equal(srv.connections, 1, 'the server saw one connection: nodemailer opened none of its own')
   const m = srv.delivered[0]
   t.equal(m.from, 'mxprobe@probe.mxprobe.test')
   t.same(m.to, ['taro@deliver.test'])
