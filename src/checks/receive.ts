@@ -319,10 +319,13 @@ class WatchedDelivery {
   }
 }
 
-function stageStep (ctx: CheckContext, name: string, x: { reply: Reply } | undefined, ms: number | undefined): Status | null {
+function stageStep (ctx: CheckContext, name: string, x: { stage: string, reply: Reply } | undefined, ms: number | undefined): Status | null {
   if (!x) return null
   const st: Status = x.reply.code < 400 ? 'pass' : x.reply.code < 500 ? 'warn' : 'fail'
-  ctx.report.step(name, st, st === 'pass' ? replyHeadline(x.reply) : explainedDetail(x.reply, ctx.report.lang), ms)
+  const ok = x.stage.startsWith('ehlo') && x.reply.code === 250
+    ? `extensions: ${[...parseEhlo(x.reply).entries()].map(([k, v]) => [k, ...v].join(' ')).join(', ') || 'none'}`
+    : replyHeadline(x.reply)
+  ctx.report.step(name, st, st === 'pass' ? ok : explainedDetail(x.reply, ctx.report.lang), ms)
   return st
 }
 
@@ -413,12 +416,11 @@ export const receiveCheck: CheckDefinition<ReceiveInput, ReceivePlan> = {
       const rcpt = get('rcpt')
       const data = get('data')
       const end = get('end of data')
-      const statuses = [
-        stageStep(ctx, 'mail', mail, timing('mail')),
-        stageStep(ctx, 'rcpt', rcpt, timing('rcpt')),
-        stageStep(ctx, 'data', data, timing('data')),
-        stageStep(ctx, 'end of data', end, timing('end of data'))
-      ]
+      // The verdict is the delivery's: the first refusing stage, or the final reply.
+      stageStep(ctx, 'mail', mail, timing('mail'))
+      stageStep(ctx, 'rcpt', rcpt, timing('rcpt'))
+      stageStep(ctx, 'data', data, timing('data'))
+      stageStep(ctx, 'end of data', end, timing('end of data'))
       if (!end && sent.err && !mail) throw d.failure ?? new ProbeError('other', sent.err.message)
       const refused = [mail, rcpt, data, end].find((x) => x && x.reply.code >= 400)
       const queueId = end ? /queued as ([A-Za-z0-9]+)/i.exec(end.reply.lines.join(' '))?.[1] ?? null : null
@@ -446,7 +448,6 @@ export const receiveCheck: CheckDefinition<ReceiveInput, ReceivePlan> = {
         const unknown = reply.enhanced === '5.1.1' || /unknown|no such|does not exist|not found|invalid recipient/i.test(reply.lines.join(' '))
         r.advise(unknown ? 'smtp.rcpt_unknown' : 'smtp.rcpt_refused', { address: plan.mailbox.display, domain: plan.mailbox.domain.unicode, reply: head })
       } else r.advise('smtp.data_refused', { reply: head })
-      void statuses
       r.finish('fail', `the server refused the test mail at ${refused.stage}: ${head}`)
     } catch (err) {
       d.fail(err instanceof ProbeError ? err : new ProbeError('other', (err as Error).message))
