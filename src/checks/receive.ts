@@ -367,17 +367,16 @@ export const receiveCheck: CheckDefinition<ReceiveInput, ReceivePlan> = {
       try {
         await d.connect()
       } catch (err) {
-        // The greeting was a refusal (554 …): nodemailer reports it as an error, we as a verdict.
-        const banner = d.replies.find((x) => x.stage === 'banner')
-        if (banner && banner.reply.code >= 400) {
-          stageStep(ctx, 'banner', banner, timing('banner'))
-          if (banner.reply.code >= 500) r.advise('smtp.banner_refused', { reply: replyHeadline(banner.reply) })
-          finishReport()
-          await d.quit()
-          r.finish(banner.reply.code >= 500 ? 'fail' : 'warn', `${plan.host} refused the session: ${replyHeadline(banner.reply)}`)
-          return
-        }
-        throw err
+        // The server refused the session (a 554 greeting, EHLO and HELO both refused …):
+        // nodemailer reports that as an error, we as a verdict with the reply explained.
+        const refused = d.replies.find((x) => x.reply.code >= 400)
+        if (!refused) throw err
+        stageStep(ctx, 'banner', d.replies.find((x) => x.stage === 'banner'), timing('banner'))
+        if (refused.stage !== 'banner') stageStep(ctx, refused.stage, refused, timing(refused.stage))
+        if (refused.stage === 'banner' && refused.reply.code >= 500) r.advise('smtp.banner_refused', { reply: replyHeadline(refused.reply) })
+        finishReport()
+        r.finish(refused.reply.code >= 500 ? 'fail' : 'warn', `${plan.host} refused the session at ${refused.stage}: ${replyHeadline(refused.reply)}`)
+        return
       }
       stageStep(ctx, 'banner', d.replies.find((x) => x.stage === 'banner'), timing('banner'))
       const first = d.firstEhlo

@@ -131,6 +131,17 @@ t.test('a greeting that refuses: fail, explained', async (t) => {
   t.notOk(r.transcript.some((l: any) => l.dir === 'C' && /^MAIL/.test(l.text)))
 })
 
+t.test('EHLO and HELO refused: fail, explained, not an error', async (t) => {
+  const h = await startHostile('reject_helo')
+  t.teardown(() => h.close())
+  publish('nohelo.test', h.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@nohelo.test' }, remoteAddress: h.ip })).json()
+  t.equal(r.status, 'fail', r.summary)
+  t.match(r.summary, /refused the session at ehlo: 550 5\.7\.1/)
+  t.equal(r.advice.filter((x: any) => x.code === 'smtp.reply').length, 2, 'both refusals explained')
+})
+
 t.test('an old HELO-only server still gets the mail', async (t) => {
   const h = await startHostile('helo_only')
   t.teardown(() => h.close())
