@@ -157,5 +157,5 @@ t.test('the session deadline ends a server that answers slowly but in time for e
   await t.rejects(c.noop().then(() => c.noop()), { kind: 'deadline' })
   const ms = Date.now() - t0
   t.ok(ms >= 1900 && ms < 2500, `ended at the deadline (${ms} ms)`)
-  t.ok(ctx.report.report.transcript.some((l) => l.dir === 'I' && /time limit/.test(l.text)))
+  t.ok(ctx.report.report.transcript.some((l) => l.dir === 'I' && /time limit|deadline/.test(l.text)), 'the transcript says why it stopped')
 })
