@@ -22,6 +22,11 @@
 //   c.replies                      [{ stage, reply }] every reply in order; explainReplies(report, c.replies)
 //                                  in src/checks/smtp.ts turns each 4xx/5xx into advice (ja/en)
 //
+// Check helpers for mail checks, in src/checks/smtp.ts: prepareMailTarget(ctx, domain)
+// (validate, MX, caller-IP rule → { domain, host, ip }, 403 before any socket),
+// noteDeadlines(ctx) (the RFC 5321 §4.5.3.2 info step), explainReplies(report, replies),
+// adviseUnreachable(ctx, err, ip) (the refused/filtered/silent checklist).
+//
 // Paths: only a `Mailbox` from parseMailbox() (user input, fully validated)
 // or a `ProbePath` from probePath() (addresses mxprobe composes itself, e.g.
 // relay vectors, checked for printable ASCII without <>, ≤ 256 octets) can
