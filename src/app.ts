@@ -19,6 +19,7 @@ import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
 import apiRoutes from '../routes/api.js'
 import opsRoutes from '../routes/ops.js'
+import toolsRoutes from '../routes/tools.js'
 
 export interface Services {
   config: Config
@@ -127,6 +128,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   await app.register(opsRoutes)
   await app.register(apiRoutes)
+  await app.register(toolsRoutes)
 
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.
