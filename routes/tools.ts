@@ -139,13 +139,27 @@ function sendPage (reply: FastifyReply, status: number, html: string): FastifyRe
 }
 
 export default async function toolsRoutes (app: FastifyInstance): Promise<void> {
+  // One budget per caller for every tool endpoint, API and pages alike (a per-route
+  // config.rateLimit would give each route its own counter).
   const rule = app.mx.config.rateLimits.tools
-  const rateLimit = {
+  const limiter = app.createRateLimit({
     max: rule.max,
     timeWindow: rule.windowSeconds * 1000,
     keyGenerator: (req: FastifyRequest) => {
       const ip = parseIp(callerIp(req))
       return `ip:tools:${ip ? rateLimitKey(ip) : req.ip}`
+    }
+  })
+  const toolsLimit = async (req: FastifyRequest): Promise<void> => {
+    const r = await limiter(req)
+    if (!r.isAllowed && r.isExceeded) {
+      app.mx.metrics.rateLimited()
+      const wait = Math.max(1, r.ttlInSeconds)
+      const err = new Error(`rate limit exceeded: at most ${rule.max} tool requests per ${rule.windowSeconds} s; try again in ${wait} s`) as Error & { statusCode: number, code: string, retryAfter: number }
+      err.statusCode = 429
+      err.code = 'rate_limited'
+      err.retryAfter = wait
+      throw err
     }
   }
   const ttl = app.mx.config.reportTtlSeconds
@@ -160,7 +174,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
 
   app.post('/api/v1/tools/headers', {
     bodyLimit: TOOLS_BODY_LIMIT,
-    config: { rateLimit },
+    preHandler: toolsLimit,
     schema: {
       summary: 'Analyse a mail header block: Received chain, likely origin, authentication results, sender mismatches, decoded headers',
       description: 'The input is not stored unless ?save=1 (then the result is kept as a report, see links).',
@@ -189,7 +203,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
 
   app.post('/api/v1/tools/mojibake', {
     bodyLimit: TOOLS_BODY_LIMIT,
-    config: { rateLimit },
+    preHandler: toolsLimit,
     schema: {
       summary: 'Repair text decoded with the wrong character set; candidates ranked by plausibility, each with its conversion path',
       description: 'The input is not stored unless ?save=1.',
@@ -247,7 +261,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
 
     app.post(`/tools/${tool}`, {
       bodyLimit: TOOLS_BODY_LIMIT,
-      config: { rateLimit },
+      preHandler: toolsLimit,
       errorHandler: pageErrors(tool),
       schema: { hide: true, querystring: LangQuery, body: FormBody }
     }, async (req, reply) => {
