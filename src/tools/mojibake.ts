@@ -108,6 +108,19 @@ export function plausibility (text: string): { score: number, japaneseShare: num
   return { score: n ? sum / n : 0, japaneseShare: n ? (jp - residue > 0 ? (jp - residue) / n : 0) : 0, lost }
 }
 
+/** Mean character weight of a short window, for choosing between guesses. */
+function quickScore (text: string): number {
+  let sum = 0
+  let n = 0
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!
+    if (cp === 0x20 || cp === 0x0a || cp === 0x0d || cp === 0x09) continue
+    sum += charWeight(cp, ch).w
+    n++
+  }
+  return n ? sum / n : 0
+}
+
 // ---------------------------------------------------------------------------
 // Text → the bytes it must have been
 
@@ -170,7 +183,7 @@ function asMultiByte (text: string, charset: 'shift_jis' | 'euc-jp' | 'utf-8'): 
     if (!parts[p]) continue
     const enc = iconv.encode(parts[p], codec)
     if (charset !== 'utf-8' && iconv.decode(enc, codec) !== parts[p]) return null
-    for (const b of enc) out.push(b)
+    for (let k = 0; k < enc.length; k++) out.push(enc[k])
   }
   if (charset === 'utf-8' && !holes) return null
   return { bytes: out, holes, label: `${charset}→bytes`, holeChoices: null }
@@ -200,14 +213,20 @@ function asBase64 (text: string): Bytes | null {
   if (s.length < 8 || !/^[A-Za-z0-9+/]+={0,2}$/.test(s) || s.length % 4 === 1) return null
   const buf = Buffer.from(s, 'base64')
   if (!buf.length) return null
-  return { bytes: [...buf], holes: 0, label: 'base64→bytes', holeChoices: null }
+  return { bytes: Array.from(buf), holes: 0, label: 'base64→bytes', holeChoices: null }
 }
 
 // ---------------------------------------------------------------------------
 // Bytes → text
 
+/** Best fill per hole pattern (a pure function of the pattern), shared across calls, bounded. */
+const FILL_MEMO = new Map<string, string>()
+
+/** Holes per decoding whose fill is chosen by scoring its neighbourhood. */
+const HOLE_SCORING_BUDGET = 1000
+
 /** Character fills tried per decoding, at most (a few hundred milliseconds of work). */
-const GUESS_BUDGET = 2_000_000
+const GUESS_BUDGET = 500_000
 
 /**
  * UTF-8 with holes. A hole is a byte (or, after a decoder that swallows two
@@ -267,6 +286,15 @@ function decodeUtf8Holes (bytes: number[], choices: number[] | null): { text: st
       i = j
       continue
     }
+    // the same hole pattern recurs all along a garbled text: decide it once
+    const memoKey = `${choices ? 'c' : 'a'}${seq.map((x) => (x === null ? '_' : x)).join(',')}`
+    const known = FILL_MEMO.get(memoKey)
+    if (known !== undefined) {
+      if (known !== '\ufffd') guessed += unknown
+      out += known
+      i = j
+      continue
+    }
     // enumerate the fills (at most a few thousand) and keep the best-weighted valid character
     const options = seq.map((x, k) => (x !== null ? [x] : k === 0 ? leadChoices ?? [] : contChoices))
     const total = options.reduce((n, o) => n * o.length, 1)
@@ -292,6 +320,10 @@ function decodeUtf8Holes (bytes: number[], choices: number[] | null): { text: st
       }
     }
     if (best !== '\ufffd') guessed += unknown
+    if (total <= 8192) {
+      if (FILL_MEMO.size >= 50_000) FILL_MEMO.clear()
+      FILL_MEMO.set(memoKey, best)
+    }
     out += best
     i = j
   }
@@ -313,9 +345,12 @@ function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>):
   const bytes = src.bytes.slice()
   const choices = src.holeChoices
   let guessed = 0
+  let scored = 0
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i] !== -1) continue
     if (!choices) { bytes[i] = 0xff; continue }
+    // context scoring is bounded; past the budget the likeliest choice is taken as is
+    if (++scored > HOLE_SCORING_BUDGET) { bytes[i] = choices[0]; guessed++; continue }
     let best = choices[0]
     let bestScore = -Infinity
     const from = Math.max(0, i - 3)
@@ -323,7 +358,7 @@ function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>):
     for (const c of choices) {
       const win = bytes.slice(from, to).map((b, k) => (from + k === i ? c : b < 0 ? choices[0] : b))
       // the first choice is the likeliest (0x81 leads Shift_JIS punctuation, ー and 「」): a head start
-      const sc = plausibility(decodeWith(Buffer.from(win), dec)).score + (c === choices[0] ? 0.15 : 0)
+      const sc = quickScore(decodeWith(Buffer.from(win), dec)) + (c === choices[0] ? 0.15 : 0)
       if (sc > bestScore) { bestScore = sc; best = c }
     }
     bytes[i] = best
@@ -350,24 +385,43 @@ function decodeBytes (src: Bytes, dec: Decoder): { text: string, guessed: number
 // ---------------------------------------------------------------------------
 // Search
 
+const ENCODED_WORD = /=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=/
+
+/** Text → text steps, by the label that appears in a candidate's path. */
+const TEXT_STEPS: Record<string, (t: string) => string | null> = {
+  'RFC 2047 encoded-words decoded': (t) => {
+    if (!ENCODED_WORD.test(t)) return null
+    try { return libmime.decodeWords(t) } catch { return null } // a malformed word: other paths still apply
+  },
+  'ISO-2022-JP escape sequences decoded': (t) => decodeIso2022Jp(t)?.text ?? null,
+  'ISO-2022-JP with lost ESC bytes decoded': (t) => decodeIso2022JpEscLost(t)
+}
+
+/** Text → the bytes it must have been, by label. */
+const READINGS: Record<string, (t: string) => Bytes | null> = {
+  'latin1→bytes': asLatin1,
+  'windows-1252→bytes': asCp1252,
+  'shift_jis→bytes': (t) => asMultiByte(t, 'shift_jis'),
+  'euc-jp→bytes': (t) => asMultiByte(t, 'euc-jp'),
+  'utf-8→bytes': (t) => asMultiByte(t, 'utf-8'),
+  'quoted-printable→bytes': asQuotedPrintable,
+  'base64→bytes': asBase64
+}
+
+const DECODERS: Decoder[] = ['utf-8', 'shift_jis', 'euc-jp', 'iso-2022-jp']
+
 /** `guessing`: readings with holes (U+FFFD) may guess the lost bytes; only on the input itself, never on our own output. */
 function textMoves (n: Node, guessing: boolean): Node[] {
   const out: Node[] = []
   const t = n.text
-  if (/=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=/.test(t)) {
-    try {
-      const d = libmime.decodeWords(t)
-      if (d !== t) out.push({ text: d, path: [...n.path, 'RFC 2047 encoded-words decoded'], guessed: n.guessed })
-    } catch { /* a malformed word: other paths still apply */ }
+  for (const [label, step] of Object.entries(TEXT_STEPS)) {
+    const d = step(t)
+    if (d !== null && d !== t) out.push({ text: d, path: [...n.path, label], guessed: n.guessed })
   }
-  const esc = decodeIso2022Jp(t)
-  if (esc && esc.text !== t) out.push({ text: esc.text, path: [...n.path, 'ISO-2022-JP escape sequences decoded'], guessed: n.guessed })
-  const lost = decodeIso2022JpEscLost(t)
-  if (lost && lost !== t) out.push({ text: lost, path: [...n.path, 'ISO-2022-JP with lost ESC bytes decoded'], guessed: n.guessed })
-  const readings = [asLatin1(t), asCp1252(t), asMultiByte(t, 'shift_jis'), asMultiByte(t, 'euc-jp'), asMultiByte(t, 'utf-8'), asQuotedPrintable(t), asBase64(t)]
-  for (const r of readings) {
+  for (const read of Object.values(READINGS)) {
+    const r = read(t)
     if (!r || (r.holes && !guessing)) continue
-    for (const dec of ['utf-8', 'shift_jis', 'euc-jp', 'iso-2022-jp'] as Decoder[]) {
+    for (const dec of DECODERS) {
       if (r.label === `${dec}→bytes`) continue
       const d = decodeBytes(r, dec)
       if (!d || d.text === t) continue
@@ -375,6 +429,44 @@ function textMoves (n: Node, guessing: boolean): Node[] {
     }
   }
   return out
+}
+
+/**
+ * Applies a path found on a sample to the whole text; null when a step does
+ * not apply there. `cache` holds the results of path prefixes, which the
+ * replayed paths share.
+ */
+function replay (input: string, path: string[], cache: Map<string, Node | null>): Node | null {
+  let text = input
+  let guessed = 0
+  let start = 0
+  for (let k = path.length - 1; k > 0; k--) {
+    const hit = cache.get(path.slice(0, k).join('\u0000'))
+    if (hit === null) return null
+    if (hit) { text = hit.text; guessed = hit.guessed; start = k; break }
+  }
+  for (let i = start; i < path.length; i++) {
+    const step = TEXT_STEPS[path[i]] as ((t: string) => string | null) | undefined
+    let next: Node | null = null
+    let end = i + 1
+    if (step) {
+      const d = step(text)
+      next = d === null ? null : { text: d, path: path.slice(0, end), guessed }
+    } else {
+      const read = READINGS[path[i]] as ((t: string) => Bytes | null) | undefined
+      const dec = path[i + 1]?.replace(/^bytes as /, '') as Decoder | undefined
+      end = i + 2
+      const r = read && dec && DECODERS.includes(dec) ? read(text) : null
+      const d = r ? decodeBytes(r, dec!) : null
+      next = d ? { text: d.text, path: path.slice(0, end), guessed: guessed + d.guessed } : null
+    }
+    cache.set(path.slice(0, end).join('\u0000'), next)
+    if (!next) return null
+    text = next.text
+    guessed = next.guessed
+    i = end - 1
+  }
+  return { text, path, guessed }
 }
 
 function rank (n: Node): Candidate {
@@ -390,9 +482,15 @@ export interface RepairOptions {
   limit?: number
 }
 
-export function repairMojibake (input: string, opts: RepairOptions = {}): MojibakeResult {
-  assertToolText(input, 'text')
-  const limit = opts.limit ?? 8
+/**
+ * Long inputs are searched on a sample (the first SAMPLE_CHARS characters):
+ * the paths that explain the sample best are then replayed on the whole text
+ * and ranked again there. Garbling is uniform along a text, and this keeps a
+ * 256 KiB paste to a few conversions of the whole instead of a hundred.
+ */
+export const SAMPLE_CHARS = 4096
+
+function search (input: string, limit: number): Candidate[] {
   const seen = new Map<string, Candidate>()
   const add = (n: Node): Candidate | null => {
     const prev = seen.get(n.text)
@@ -417,6 +515,28 @@ export function repairMojibake (input: string, opts: RepairOptions = {}): Mojiba
     const external = c.path.length === 1 && c.path[0] === 'RFC 2047 encoded-words decoded'
     for (const m of textMoves({ text: c.text, path: c.path, guessed: c.guessed }, external)) add(m)
   }
-  const candidates = [...seen.values()].sort((a, b) => b.score - a.score || a.path.length - b.path.length)
-  return { candidates: candidates.slice(0, limit), unchanged: candidates[0].path.length === 0 }
+  return [...seen.values()].sort((a, b) => b.score - a.score || a.path.length - b.path.length).slice(0, limit)
+}
+
+export function repairMojibake (input: string, opts: RepairOptions = {}): MojibakeResult {
+  assertToolText(input, 'text')
+  const limit = opts.limit ?? 8
+  let candidates: Candidate[]
+  if (input.length <= SAMPLE_CHARS * 2) {
+    candidates = search(input, limit)
+  } else {
+    let cut = SAMPLE_CHARS
+    const c = input.charCodeAt(cut - 1)
+    if (c >= 0xd800 && c <= 0xdbff) cut-- // never split a surrogate pair
+    const paths = search(input.slice(0, cut), limit + 2).map((x) => x.path)
+    const seen = new Map<string, Candidate>()
+    const cache = new Map<string, Node | null>()
+    for (const path of paths) {
+      const n = path.length ? replay(input, path, cache) : { text: input, path, guessed: 0 }
+      if (!n || seen.has(n.text)) continue
+      seen.set(n.text, rank(n))
+    }
+    candidates = [...seen.values()].sort((a, b) => b.score - a.score || a.path.length - b.path.length).slice(0, limit)
+  }
+  return { candidates, unchanged: candidates[0].path.length === 0 }
 }

@@ -5,7 +5,7 @@
 // iconv-lite as many servers). The right repair must rank first.
 import t from 'tap'
 import iconv from 'iconv-lite'
-import { repairMojibake, plausibility } from '../../src/tools/mojibake.js'
+import { repairMojibake, plausibility, SAMPLE_CHARS } from '../../src/tools/mojibake.js'
 import { decodeIso2022Jp, decodeIso2022JpEscLost, kanjiLevel } from '../../src/tools/jis.js'
 import { iso2022jp, encodedWord } from './samples.js'
 
@@ -143,4 +143,22 @@ t.test('bad input is refused before any work', async (t) => {
   t.throws(() => repairMojibake('   '), { statusCode: 400 })
   t.throws(() => repairMojibake('x'.repeat(256 * 1024 + 1)), { statusCode: 413 })
   t.throws(() => repairMojibake('\u0001\u0002\u0003'.repeat(100)), { statusCode: 400 })
+})
+
+t.test('long input: paths found on a sample are replayed on the whole text', async (t) => {
+  const long = (TEXTS.join('\n') + '\n').repeat(200)
+  t.ok(long.length > SAMPLE_CHARS * 2)
+  const cases: Array<[string, string[]]> = [
+    [Buffer.from(long, 'utf8').toString('latin1'), ['latin1→bytes', 'bytes as utf-8']],
+    [iconv.encode(long, 'euc-jp').toString('base64'), ['base64→bytes', 'bytes as euc-jp']],
+    [whatwg(iconv.encode(long, 'shift_jis'), 'windows-1252'), ['latin1→bytes', 'bytes as shift_jis']]
+  ]
+  for (const [garbled, path] of cases) {
+    const r = repairMojibake(garbled)
+    t.same(r.candidates[0].path, path)
+    t.equal(r.candidates[0].text, long, 'the whole text is repaired, not only the sample')
+  }
+  const right = repairMojibake(long)
+  t.ok(right.unchanged)
+  t.equal(right.candidates[0].text, long)
 })
