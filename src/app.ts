@@ -18,6 +18,7 @@ import { CheckRunner, TooBusyError } from './checks/runner.js'
 import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
 import apiRoutes from '../routes/api.js'
+import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
 import toolsRoutes from '../routes/tools.js'
 
@@ -65,7 +66,6 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: false,
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -128,6 +128,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   await app.register(opsRoutes)
   await app.register(apiRoutes)
+  await app.register(mailCheckRoutes)
   await app.register(toolsRoutes)
 
   app.addHook('onClose', async () => {

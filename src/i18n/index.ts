@@ -1,12 +1,13 @@
 // Message catalogues. Advice texts are looked up by stable code; each area
 // (core, smtp, relay …) keeps its own catalogue file under advice/.
 import { CORE_ADVICE } from './advice/core.js'
+import { SMTP_ADVICE } from './advice/smtp.js'
 
 export type Lang = 'ja' | 'en'
 export type AdviceEntry = { ja: (p: Record<string, any>) => string, en: (p: Record<string, any>) => string }
 export type AdviceCatalogue = Record<string, AdviceEntry>
 
-const catalogue: AdviceCatalogue = { ...CORE_ADVICE }
+const catalogue: AdviceCatalogue = { ...CORE_ADVICE, ...SMTP_ADVICE }
 
 /** Areas add their advice codes at import time; a duplicate code is a programming error. */
 export function registerAdvice (entries: AdviceCatalogue): void {

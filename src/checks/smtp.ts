@@ -1,0 +1,275 @@
+// The SMTP server check: talk to the caller's own MX like a sending server
+// would, without sending a mail. Greeting, EHLO extensions, STARTTLS and
+// the certificate, reverse DNS, and whether postmaster is accepted
+// (RFC 5321 §4.5.1). MAIL FROM + RCPT TO:<postmaster> is followed by RSET,
+// and the session ends with QUIT.
+import type { CheckContext, CheckDefinition } from './context.js'
+import type { ReportBuilder, Status, StepStatus } from './report.js'
+import { worst } from './report.js'
+import { validateDomain } from '../dns/names.js'
+import { mailTargetFor } from './mailhosts.js'
+import { forwardConfirmedPtr } from './dns.js'
+import { SmtpClient, POSTMASTER, type TlsInfo } from '../smtp/client.js'
+import { configuredMailbox } from '../smtp/address.js'
+import { explainReply, explainedDetail, looksGreylisted } from '../smtp/codes.js'
+import { replyHeadline, type Reply } from '../smtp/reply.js'
+import { ProbeError } from '../errors.js'
+
+export interface SmtpInput { domain: string }
+export interface MailPlan { domain: string, host: string, ip: string }
+
+/** RFC 5321 §4.5.3.2: what a sending client should wait, in ms. */
+export const RFC5321_TIMEOUTS = { greeting: 300_000, mail: 300_000, rcpt: 300_000, dataInit: 120_000, dataBlock: 180_000, dataEnd: 600_000 }
+
+/** When mxprobe's limits are shorter than the RFC's, say so once, as an info step. */
+export function noteDeadlines (ctx: CheckContext): void {
+  const s = ctx.settings
+  if (s.bannerTimeoutMs < RFC5321_TIMEOUTS.greeting || s.commandTimeoutMs < RFC5321_TIMEOUTS.mail) {
+    const p = { banner: Math.round(s.bannerTimeoutMs / 100) / 10, command: Math.round(s.commandTimeoutMs / 100) / 10, total: Math.round(s.checkDeadlineMs / 1000) }
+    ctx.report.step('deadlines', 'info', `mxprobe waits ${p.banner} s for the greeting and ${p.command} s per reply (the whole check at most ${p.total} s); RFC 5321 §4.5.3.2 asks senders to wait 5 min for the greeting, MAIL and RCPT and 10 min after the message`)
+    ctx.report.advise('smtp.short_deadlines', p)
+  }
+}
+
+/** Every 4xx/5xx reply of a session, explained in both languages (advice `smtp.reply`). */
+export function explainReplies (r: ReportBuilder, replies: Array<{ stage: string, reply: Reply }>): void {
+  for (const { stage, reply } of replies) {
+    if (reply.code < 400) continue
+    const e = explainReply(reply)
+    r.advise('smtp.reply', { stage, reply: replyHeadline(reply), code: e.code, en: e.en, ja: e.ja })
+  }
+}
+
+/** Probe failures get the checklist a home-server owner should go through. */
+export function adviseUnreachable (ctx: CheckContext, err: unknown, ip: string): void {
+  if (!(err instanceof ProbeError)) return
+  const what: Record<string, string> = {
+    refused: 'connection refused', timeout: 'no answer: filtered', unreachable: 'unreachable',
+    closed: 'closed by the server', silent: 'no greeting'
+  }
+  if (what[err.kind]) ctx.report.advise('smtp.unreachable_checklist', { ip, what: what[err.kind] })
+}
+
+function stepFor (status: StepStatus, r: Reply, lang: 'ja' | 'en'): string {
+  return status === 'pass' || status === 'info' ? replyHeadline(r) : explainedDetail(r, lang)
+}
+
+/** Certificate findings as a step status and advice. */
+export function judgeCertificate (r: ReportBuilder, t: TlsInfo, host: string): Status {
+  const statuses: Status[] = []
+  if (!t.cert) {
+    r.step('certificate', 'warn', 'the server presented no certificate')
+    return 'warn'
+  }
+  const c = t.cert
+  const parts = [`subject ${c.subject}`, `SAN ${c.san.join(', ') || 'none'}`, `issuer ${c.issuer}`, `valid ${c.validFrom.slice(0, 10)} to ${c.validTo.slice(0, 10)} (${c.daysLeft} days left)`,
+    t.nameMatches === null ? '' : t.nameMatches ? `matches ${host}` : `does not match ${host}`, c.selfSigned ? 'self-signed' : t.authorized ? 'chain verified' : `chain not verified: ${t.authorizationError}`].filter(Boolean)
+  if (c.daysLeft < 0) { statuses.push('fail'); r.advise('smtp.cert_expired', { validTo: c.validTo.slice(0, 10) }) } else if (c.daysLeft < 14) { statuses.push('warn'); r.advise('smtp.cert_expiring', { days: c.daysLeft, validTo: c.validTo.slice(0, 10) }) }
+  if (c.selfSigned) { statuses.push('warn'); r.advise('smtp.cert_self_signed', { subject: c.subjectCN ?? c.subject, host }) } else if (!t.authorized) { statuses.push('warn'); r.advise('smtp.cert_untrusted', { reason: t.authorizationError ?? 'unknown' }) }
+  if (t.nameMatches === false) { statuses.push('warn'); r.advise('smtp.cert_name_mismatch', { host, names: c.san.length ? c.san.map((n) => n.replace(/^DNS:/, '')) : [c.subjectCN ?? c.subject] }) }
+  const st = worst(...statuses)
+  r.step('certificate', st, parts.join('; '))
+  return st
+}
+
+export function judgeTls (r: ReportBuilder, t: TlsInfo): Status {
+  const old = t.protocol === 'TLSv1' || t.protocol === 'TLSv1.1' || t.protocol === 'SSLv3'
+  r.step('tls', old ? 'warn' : 'pass', `${t.protocol ?? '?'}, cipher ${t.cipher ?? '?'}`)
+  return old ? 'warn' : 'pass'
+}
+
+/** The first word of the greeting text: the name the server calls itself. */
+export function bannerName (banner: Reply): string | null {
+  const w = (banner.lines[0] ?? '').trim().split(/\s+/)[0]
+  return w && /^[A-Za-z0-9.-]+$/.test(w) ? w.toLowerCase().replace(/\.$/, '') : null
+}
+
+export async function prepareMailTarget (ctx: CheckContext, domainInput: unknown): Promise<MailPlan> {
+  const d = validateDomain(domainInput)
+  ctx.report.target({ domain: d.ascii })
+  const { match } = await mailTargetFor(ctx, d.ascii)
+  ctx.report.target({ host: match.host.host, ip: match.address.address })
+  return { domain: d.ascii, host: match.host.host, ip: match.address.address }
+}
+
+export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
+  type: 'smtp',
+  probes: true,
+  async prepare (ctx, input) {
+    return await prepareMailTarget(ctx, input.domain)
+  },
+  async run (ctx, plan) {
+    const r = ctx.report
+    const lang = r.lang
+    const statuses: Status[] = []
+    noteDeadlines(ctx)
+    const ptrP = forwardConfirmedPtr(ctx, plan.ip)
+
+    let c: SmtpClient
+    try {
+      c = await SmtpClient.open(ctx, plan.ip, { servername: plan.host })
+    } catch (err) {
+      r.step('connect', 'error', (err as Error).message)
+      adviseUnreachable(ctx, err, plan.ip)
+      throw err
+    }
+    try {
+      r.step('connect', 'pass', `${plan.ip} port 25 (${plan.host})`, c.connectMs)
+      const banner = c.banner!
+      const bannerMs = c.timings.find((x) => x.stage === 'banner')?.ms
+      if (banner.code !== 220) {
+        const st: Status = banner.code >= 500 ? 'fail' : 'warn'
+        r.step('banner', st, stepFor(st, banner, lang), bannerMs)
+        if (banner.code === 554 || banner.code === 521) r.advise('smtp.banner_refused', { reply: replyHeadline(banner) })
+        explainReplies(r, c.replies)
+        await c.quit()
+        r.finish(st === 'fail' ? 'fail' : 'warn', `${plan.host} (${plan.ip}) refused the session: ${replyHeadline(banner)}`)
+        return
+      }
+      r.step('banner', 'pass', replyHeadline(banner), bannerMs)
+
+      const ptr = await ptrP
+      r.set('ptr', ptr)
+      const name = bannerName(banner)
+      if (ptr.error) {
+        r.step('ptr', 'warn', `PTR lookup for ${plan.ip} failed: ${ptr.error}`)
+        statuses.push('warn')
+      } else if (ptr.names.length === 0) {
+        r.step('ptr', 'warn', `${plan.ip} has no PTR record`)
+        r.advise('dns.ptr_missing', { ip: plan.ip })
+        statuses.push('warn')
+      } else if (!ptr.confirmed) {
+        r.step('ptr', 'warn', `PTR ${ptr.names.join(', ')} does not resolve back to ${plan.ip}`)
+        r.advise('dns.ptr_unconfirmed', { ip: plan.ip, names: ptr.names })
+        statuses.push('warn')
+      } else {
+        r.step('ptr', 'pass', `${plan.ip} → ${ptr.confirmed} → ${plan.ip} (forward-confirmed)`)
+      }
+      const names = [...ptr.names, plan.host].map((n) => n.toLowerCase())
+      if (name && names.includes(name)) {
+        r.step('banner name', 'pass', `the greeting names ${name}, ${ptr.names.includes(name) ? 'the PTR of ' + plan.ip : 'the MX host'}`)
+      } else {
+        r.step('banner name', 'info', `the greeting names ${name ?? '(nothing)'}; PTR: ${ptr.names.join(', ') || 'none'}; MX: ${plan.host}`)
+        r.advise('smtp.banner_name_mismatch', { banner: name ?? replyHeadline(banner), ip: plan.ip, ptr: ptr.names.join(', '), host: plan.host })
+      }
+
+      const ehlo = await c.ehlo()
+      const ehloMs = c.timings.filter((x) => x.stage === 'ehlo' || x.stage === 'helo').reduce((a, b) => a + b.ms, 0)
+      if (ehlo.code !== 250) {
+        r.step(c.usedHelo ? 'helo' : 'ehlo', 'fail', stepFor('fail', ehlo, lang), ehloMs)
+        explainReplies(r, c.replies)
+        await c.quit()
+        r.finish('fail', `${plan.host} refused EHLO and HELO: ${replyHeadline(ehlo)}`)
+        return
+      }
+      if (c.usedHelo) {
+        r.step('ehlo', 'warn', 'EHLO refused; HELO accepted (no ESMTP extensions)', ehloMs)
+        r.advise('smtp.helo_only', {})
+        statuses.push('warn')
+      } else {
+        r.step('ehlo', 'pass', `extensions: ${[...c.extensions.entries()].map(([k, v]) => [k, ...v].join(' ')).join(', ') || 'none'}`, ehloMs)
+      }
+
+      let tls: TlsInfo | null = null
+      if (c.supports('STARTTLS')) {
+        try {
+          const res = await c.startTls()
+          const ms = c.timings.filter((x) => x.stage === 'starttls' || x.stage === 'tls').reduce((a, b) => a + b.ms, 0)
+          if (!res.tls) {
+            r.step('starttls', 'fail', `offered, but refused: ${stepFor('fail', res.reply, lang)}`, ms)
+            r.advise('smtp.starttls_failed', { reason: replyHeadline(res.reply) })
+            statuses.push('fail')
+          } else {
+            tls = res.tls
+            r.step('starttls', 'pass', 'offered and working', ms)
+            statuses.push(judgeTls(r, tls), judgeCertificate(r, tls, plan.host))
+          }
+        } catch (err) {
+          if (err instanceof ProbeError && err.kind === 'tls') {
+            r.step('starttls', 'fail', err.message)
+            r.advise('smtp.starttls_failed', { reason: err.message })
+            // The handshake took the session with it; go on over a fresh plain one.
+            c.close()
+            r.line('I', 'reconnecting without STARTTLS to finish the check')
+            c = await SmtpClient.open(ctx, plan.ip, { servername: plan.host })
+            await c.ehlo()
+            statuses.push('fail')
+          } else {
+            throw err
+          }
+        }
+      } else {
+        r.step('starttls', 'warn', 'STARTTLS is not offered: mail reaches this server unencrypted')
+        r.advise('smtp.no_starttls', {})
+        statuses.push('warn')
+      }
+      r.set('tls', tls)
+
+      const size = c.sizeLimit
+      if (size === null) r.step('size', 'info', 'SIZE not advertised: the limit is unknown until a message is sent')
+      else if (size === 0) r.step('size', 'pass', 'SIZE advertised without a fixed limit')
+      else if (size < 10_000_000) {
+        r.step('size', 'warn', `at most ${size} bytes per message`)
+        r.advise('smtp.size_small', { size, mb: Math.round(size / 100_000) / 10 })
+        statuses.push('warn')
+      } else r.step('size', 'pass', `at most ${size} bytes per message (${Math.round(size / 100_000) / 10} MB)`)
+      for (const ext of ['PIPELINING', '8BITMIME', 'SMTPUTF8']) {
+        r.step(ext, c.supports(ext) ? 'pass' : 'info', c.supports(ext) ? 'offered' : 'not offered')
+      }
+
+      // RFC 5321 §4.5.1: postmaster without a domain must be accepted.
+      const batch = await c.envelopeBatch(configuredMailbox(ctx.settings.mailFrom), [POSTMASTER])
+      const mailMs = c.timings.filter((x) => x.stage === 'mail').at(-1)?.ms
+      if (batch.mail.code >= 400) {
+        const st: Status = batch.mail.code >= 500 ? 'fail' : 'warn'
+        r.step('mail from', st, stepFor(st, batch.mail, lang), mailMs)
+        r.advise('smtp.mail_refused', { from: ctx.settings.mailFrom, reply: replyHeadline(batch.mail) })
+        statuses.push(st)
+      } else {
+        r.step('mail from', 'pass', replyHeadline(batch.mail), mailMs)
+      }
+      const pm = batch.rcpts[0]
+      const rcptMs = c.timings.filter((x) => x.stage === 'rcpt').at(-1)?.ms
+      if (!pm) {
+        r.step('postmaster', 'skip', 'not tried: MAIL FROM was refused')
+      } else if (pm.code < 400) {
+        r.step('postmaster', 'pass', `RCPT TO:<postmaster> accepted: ${replyHeadline(pm)}`, rcptMs)
+      } else if (pm.code < 500) {
+        r.step('postmaster', 'warn', stepFor('warn', pm, lang), rcptMs)
+        if (looksGreylisted(pm)) r.advise('smtp.greylisted', { reply: replyHeadline(pm), helo: ctx.settings.heloName })
+        statuses.push('warn')
+      } else {
+        r.step('postmaster', 'fail', stepFor('fail', pm, lang), rcptMs)
+        r.advise('smtp.postmaster_refused', { reply: replyHeadline(pm) })
+        statuses.push('fail')
+      }
+      r.set('smtp', {
+        banner: replyHeadline(banner),
+        bannerName: name,
+        esmtp: !c.usedHelo,
+        extensions: Object.fromEntries(c.extensions),
+        starttls: tls !== null,
+        sizeLimit: size,
+        pipelining: c.supports('PIPELINING'),
+        eightBitMime: c.supports('8BITMIME'),
+        smtpUtf8: c.supports('SMTPUTF8'),
+        postmasterAccepted: pm ? pm.code < 400 : null,
+        pipelinedProbe: batch.pipelined
+      })
+      const quit = await c.quit()
+      r.step('quit', quit?.code === 221 ? 'pass' : 'info', quit ? replyHeadline(quit) : 'no reply to QUIT')
+      r.set('timings', c.timings)
+      explainReplies(r, c.replies)
+      const status = worst(...statuses)
+      r.finish(status, status === 'pass'
+        ? `${plan.host} (${plan.ip}) speaks SMTP correctly${tls ? ' with working STARTTLS' : ''}`
+        : status === 'warn' ? `${plan.host} (${plan.ip}) works, with warnings` : `${plan.host} (${plan.ip}) has problems`)
+    } catch (err) {
+      explainReplies(r, c.replies)
+      r.set('timings', c.timings)
+      c.close()
+      adviseUnreachable(ctx, err, plan.ip)
+      throw err
+    }
+  }
+}

@@ -1,0 +1,507 @@
+// mxprobe's own SMTP dialogue client, for probing (not for sending mail:
+// it has no DATA command, so relay and role probes cannot send a message
+// even by mistake). nodemailer's send() pipelines the whole transaction and
+// hides the replies we need to judge one by one, hence this small client.
+//
+// API (stable; the relay/roles checks build on it):
+//
+//   const c = await SmtpClient.open(ctx, ip, { servername: mxHost })
+//       connects through ctx.connect (the guarded connector) and reads the
+//       greeting; c.banner is the 220 (or whatever the server said).
+//   await c.ehlo()                 EHLO HELO_NAME, falls back to HELO on 5xx;
+//                                  c.extensions (Map KEYWORD → params), c.supports('PIPELINING')
+//   await c.startTls()             STARTTLS → TLS via guarded.startTls() → re-EHLO;
+//                                  returns { reply, tls: TlsInfo | null }; throws on injection
+//   await c.mailFrom(path|null, params?)   MAIL FROM:<…> (null = <>)
+//   await c.rcptTo(path)           RCPT TO:<…>
+//   await c.rset(); await c.noop()
+//   await c.envelopeBatch(from, [rcpt…])   MAIL + RCPT… + RSET, pipelined (one write)
+//                                  when PIPELINING is advertised, one by one otherwise
+//   await c.quit()                 QUIT, waits briefly for 221, closes. c.close() just closes.
+//   c.timings                      [{ stage, ms }] per command (and connect, banner, tls)
+//   c.replies                      [{ stage, reply }] every reply in order
+//
+// Paths: only a `Mailbox` from parseMailbox() (user input, fully validated)
+// or a `ProbePath` from probePath() (addresses mxprobe composes itself, e.g.
+// relay vectors, checked for printable ASCII without <>, ≤ 256 octets) can
+// become a MAIL/RCPT argument. Every command line is asserted to contain no
+// CR, LF or NUL and to end in exactly one CRLF, and to fit in 512 octets.
+//
+// Limits: per-reply line/byte caps (reply.ts), a line and byte cap for the
+// whole session, a timeout per reply that is also absolute (a server that
+// trickles one byte a second is still cut off), the banner timeout, and the
+// check's absolute deadline. Every failure is a ProbeError whose kind tells
+// the report what happened: silent, closed, timeout, deadline, byte_cap,
+// line_too_long, protocol, tls.
+import tls from 'node:tls'
+import type net from 'node:net'
+import { ProbeError } from '../errors.js'
+import type { CheckContext } from '../checks/context.js'
+import type { GuardedSocket } from '../net/connect.js'
+import type { Dir } from '../checks/report.js'
+import { ReplyParser, parseEhlo, replyHeadline, type Reply, type ReplyLimits } from './reply.js'
+import { isMailbox, type Mailbox } from './address.js'
+
+export interface TranscriptSink { line: (dir: Dir, text: string) => void }
+
+export interface SmtpClientOptions {
+  heloName: string
+  bannerTimeoutMs: number
+  commandTimeoutMs: number
+  /** epoch ms: nothing of this session outlives it */
+  deadline: number
+  /** bytes read from the server in the whole session */
+  maxSessionBytes: number
+  /** reply lines in the whole session */
+  maxSessionLines: number
+  /** name for SNI and certificate matching (the MX host name) */
+  servername?: string
+  replyLimits?: Partial<ReplyLimits>
+}
+
+export interface StageTiming { stage: string, ms: number }
+
+export interface CertInfo {
+  subject: string
+  subjectCN: string | null
+  san: string[]
+  issuer: string
+  validFrom: string
+  validTo: string
+  /** days until expiry (negative: expired) */
+  daysLeft: number
+  fingerprint256: string
+  selfSigned: boolean
+}
+
+export interface TlsInfo {
+  protocol: string | null
+  cipher: string | null
+  /** the chain verified against the system's CAs */
+  authorized: boolean
+  authorizationError: string | null
+  /** certificate names include the name we expected (servername) */
+  nameMatches: boolean | null
+  expectedName: string | null
+  cert: CertInfo | null
+}
+
+const BRAND: unique symbol = Symbol('probe path')
+/** An address mxprobe composes itself (relay vectors, postmaster). */
+export interface ProbePath { readonly [BRAND]: true, readonly text: string }
+
+/** Printable ASCII, no space, no <>, ≤ 254 octets (256 with the brackets): safe between < and >. */
+export function probePath (text: string): ProbePath {
+  if (!/^[\x21-\x3b\x3d\x3f-\x7e]{1,254}$/.test(text)) throw new Error(`probe path ${JSON.stringify(text).slice(0, 80)} is not printable ASCII without <>, at most 254 octets`)
+  return { [BRAND]: true, text }
+}
+
+/** RFC 5321 §4.5.1: every server must accept mail for "postmaster" without a domain. */
+export const POSTMASTER: ProbePath = probePath('postmaster')
+
+export type Path = Mailbox | ProbePath
+
+function pathText (p: Path): string {
+  if (isMailbox(p)) return p.address
+  if ((p as ProbePath)[BRAND] === true) return (p as ProbePath).text
+  throw new Error('SMTP path was not validated')
+}
+
+export type MailParam = 'SMTPUTF8' | 'BODY=8BITMIME' | { size: number }
+
+type Verb = 'EHLO' | 'HELO' | 'STARTTLS' | 'MAIL FROM:' | 'RCPT TO:' | 'RSET' | 'NOOP' | 'QUIT'
+
+/**
+ * The only way a command line is made. Arguments were validated where they
+ * were built; this asserts it again at the last moment before the wire.
+ */
+export function commandLine (verb: Verb, arg?: string): string {
+  const line = arg === undefined ? verb : verb.endsWith(':') ? verb + arg : `${verb} ${arg}`
+  if (/[\r\n\0]/.test(line)) throw new Error(`refusing to send a command containing CR, LF or NUL: ${JSON.stringify(line).slice(0, 80)}`)
+  const wire = line + '\r\n'
+  if (wire.indexOf('\r') !== wire.length - 2 || wire.indexOf('\n') !== wire.length - 1) throw new Error('command line must end in exactly one CRLF')
+  if (Buffer.byteLength(wire) > 512) throw new Error('command line longer than 512 octets (RFC 5321 §4.5.3.1.4)')
+  return wire
+}
+
+const HOSTNAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i
+
+interface Waiter { resolve: (r: Reply) => void, reject: (e: Error) => void }
+
+export class SmtpClient {
+  banner: Reply | null = null
+  ehloReply: Reply | null = null
+  /** EHLO was refused and HELO used: no extensions */
+  usedHelo = false
+  extensions = new Map<string, string[]>()
+  tls: TlsInfo | null = null
+  readonly timings: StageTiming[] = []
+  /** every reply of the session with the stage it answered, in order (reports explain the non-2xx ones) */
+  readonly replies: Array<{ stage: string, reply: Reply }> = []
+  /** time the TCP connection took (set by open) */
+  connectMs = 0
+
+  private sock: net.Socket | tls.TLSSocket
+  private readonly parser: ReplyParser
+  private readonly queue: Reply[] = []
+  private waiter: Waiter | null = null
+  private failure: Error | null = null
+  private bytes = 0
+  private lines = 0
+  private closed = false
+  private readonly deadlineTimer: NodeJS.Timeout
+  private readonly onData = (chunk: Buffer): void => this.receive(chunk)
+  private readonly onError = (err: Error): void => this.fail(err instanceof ProbeError ? err : new ProbeError(/ECONNRESET|EPIPE/.test((err as NodeJS.ErrnoException).code ?? '') ? 'closed' : 'other', `socket error: ${err.message}`))
+  private readonly onClose = (): void => this.fail(new ProbeError('closed', 'the server closed the connection'))
+
+  /** Connect to ip:25 (or opts.port) through the guarded connector and read the greeting. */
+  static async open (ctx: CheckContext, ip: string, opts: { servername?: string, port?: number } = {}): Promise<SmtpClient> {
+    const port = opts.port ?? 25
+    const t0 = Date.now()
+    ctx.report.line('I', `connecting to ${ip} port ${port}`)
+    const guarded = await ctx.connect(ip, port, { servername: opts.servername })
+    const connectMs = Date.now() - t0
+    ctx.report.line('I', `connected to ${ip} port ${port} in ${connectMs} ms`)
+    const s = ctx.settings
+    const c = new SmtpClient(guarded, ctx.report, {
+      heloName: s.heloName,
+      bannerTimeoutMs: s.bannerTimeoutMs,
+      commandTimeoutMs: s.commandTimeoutMs,
+      deadline: ctx.deadline,
+      maxSessionBytes: s.maxBytesPerConnection,
+      maxSessionLines: 1000,
+      servername: opts.servername
+    })
+    c.connectMs = connectMs
+    c.timings.push({ stage: 'connect', ms: connectMs })
+    try {
+      await c.readBanner()
+    } catch (err) {
+      c.close()
+      throw err
+    }
+    return c
+  }
+
+  constructor (private readonly guarded: GuardedSocket, private readonly sink: TranscriptSink, private readonly opts: SmtpClientOptions) {
+    if (!HOSTNAME.test(opts.heloName)) throw new Error(`HELO name ${opts.heloName} is not a host name`)
+    this.parser = new ReplyParser(opts.replyLimits, (text) => {
+      if (++this.lines > opts.maxSessionLines) throw new ProbeError('protocol', `the server sent more than ${opts.maxSessionLines} lines in one session`)
+      this.sink.line('S', text)
+    })
+    this.sock = guarded.socket
+    this.attach(this.sock)
+    // The raw socket carries the connector's own deadline and byte cap; its errors are ours too.
+    if (guarded.raw !== this.sock) guarded.raw.on('error', this.onError)
+    const left = Math.max(0, opts.deadline - Date.now())
+    this.deadlineTimer = setTimeout(() => this.fail(new ProbeError('deadline', `the check's time limit was reached during the SMTP dialogue`)), left)
+    this.deadlineTimer.unref?.()
+  }
+
+  supports (keyword: string): boolean { return this.extensions.has(keyword.toUpperCase()) }
+
+  /** SIZE parameter as a number (0 = no fixed limit), null when not advertised */
+  get sizeLimit (): number | null {
+    const p = this.extensions.get('SIZE')
+    if (!p) return null
+    return p.length && /^\d+$/.test(p[0]) ? Number(p[0]) : 0
+  }
+
+  get secure (): boolean { return this.tls !== null }
+
+  private attach (s: net.Socket | tls.TLSSocket): void {
+    s.on('data', this.onData)
+    s.on('error', this.onError)
+    s.on('close', this.onClose)
+  }
+
+  private detach (s: net.Socket | tls.TLSSocket): void {
+    s.removeListener('data', this.onData)
+    s.removeListener('error', this.onError)
+    s.removeListener('close', this.onClose)
+  }
+
+  private receive (chunk: Buffer): void {
+    if (this.failure) return
+    this.bytes += chunk.length
+    if (this.bytes > this.opts.maxSessionBytes) {
+      this.fail(new ProbeError('byte_cap', `the server sent more than ${this.opts.maxSessionBytes} bytes in one session`))
+      return
+    }
+    let replies: Reply[]
+    try {
+      replies = this.parser.push(chunk)
+    } catch (err) {
+      this.fail(err as Error)
+      return
+    }
+    for (const r of replies) {
+      if (this.waiter) {
+        const w = this.waiter
+        this.waiter = null
+        w.resolve(r)
+      } else {
+        this.queue.push(r)
+      }
+    }
+  }
+
+  private fail (err: Error): void {
+    if (this.failure) return
+    this.failure = err
+    if (!this.closed) this.sink.line('I', `stopped: ${err.message}`)
+    const w = this.waiter
+    this.waiter = null
+    this.close()
+    w?.reject(err)
+  }
+
+  /** The next reply, within `timeoutMs` (and the session deadline), absolute. */
+  private next (timeoutMs: number, what: string, kind: 'timeout' | 'silent' = 'timeout'): Promise<Reply> {
+    const queued = this.queue.shift()
+    if (queued) return Promise.resolve(queued)
+    if (this.failure) return Promise.reject(this.failure)
+    return new Promise<Reply>((resolve, reject) => {
+      const left = this.opts.deadline - Date.now()
+      const byDeadline = left <= timeoutMs
+      const timer = setTimeout(() => {
+        this.fail(byDeadline
+          ? new ProbeError('deadline', `the check's time limit was reached while waiting for ${what}`)
+          : new ProbeError(kind, kind === 'silent' ? `the server sent no greeting within ${timeoutMs} ms` : `no complete reply to ${what} within ${timeoutMs} ms`))
+      }, Math.max(0, Math.min(timeoutMs, left)))
+      this.waiter = {
+        resolve: (r) => { clearTimeout(timer); resolve(r) },
+        reject: (e) => { clearTimeout(timer); reject(e) }
+      }
+    })
+  }
+
+  private write (wire: string): void {
+    if (this.failure) throw this.failure
+    this.sink.line('C', wire.slice(0, -2))
+    this.sock.write(wire)
+  }
+
+  private async readBanner (): Promise<Reply> {
+    const t0 = Date.now()
+    try {
+      this.banner = await this.next(this.opts.bannerTimeoutMs, 'the greeting', 'silent')
+    } catch (err) {
+      if (err instanceof ProbeError && err.kind === 'closed') throw new ProbeError('closed', `the server closed the connection before its greeting (after ${Date.now() - t0} ms)`)
+      throw err
+    }
+    this.timings.push({ stage: 'banner', ms: Date.now() - t0 })
+    this.replies.push({ stage: 'banner', reply: this.banner })
+    return this.banner
+  }
+
+  /** Send one command and wait for its reply, timing it under `stage`. */
+  private async exchange (stage: string, wire: string): Promise<Reply> {
+    const t0 = Date.now()
+    this.write(wire)
+    const r = await this.next(this.opts.commandTimeoutMs, wire.split(/[ :\r]/)[0])
+    this.timings.push({ stage, ms: Date.now() - t0 })
+    this.replies.push({ stage, reply: r })
+    return r
+  }
+
+  async ehlo (): Promise<Reply> {
+    const stage = this.secure ? 'ehlo (tls)' : 'ehlo'
+    let r = await this.exchange(stage, commandLine('EHLO', this.opts.heloName))
+    if (r.code >= 500 && r.code < 600) {
+      // RFC 5321 §3.2: a server that does not know EHLO gets HELO.
+      r = await this.exchange(this.secure ? 'helo (tls)' : 'helo', commandLine('HELO', this.opts.heloName))
+      this.usedHelo = true
+      this.extensions = new Map()
+    } else if (r.code === 250) {
+      this.extensions = parseEhlo(r)
+    }
+    this.ehloReply = r
+    return r
+  }
+
+  /**
+   * STARTTLS (RFC 3207). On 220 the TLS handshake runs over the same
+   * connection through guarded.startTls(); everything learnt before it is
+   * dropped and EHLO is sent again. A server (or a machine in between) that
+   * sends anything after the 220 before the handshake is trying STARTTLS
+   * command injection (CVE-2011-0411 class): that ends the session.
+   */
+  async startTls (): Promise<{ reply: Reply, tls: TlsInfo | null }> {
+    const reply = await this.exchange('starttls', commandLine('STARTTLS'))
+    if (reply.code !== 220) return { reply, tls: null }
+    if (this.queue.length || this.parser.buffered > 0) {
+      const extra = this.queue.length ? `${this.queue.length} more repl${this.queue.length === 1 ? 'y' : 'ies'}` : `${this.parser.buffered} bytes`
+      this.fail(new ProbeError('protocol', `the server sent ${extra} after "220" to STARTTLS, before the TLS handshake (STARTTLS injection); mxprobe discards them and stops`))
+      throw this.failure!
+    }
+    const plain = this.sock
+    this.detach(plain)
+    // Keep hearing about the plain socket's end while the handshake runs.
+    plain.on('error', this.onError)
+    const t0 = Date.now()
+    let tlsSock: tls.TLSSocket
+    try {
+      tlsSock = await this.within(this.guarded.startTls(this.opts.servername), this.opts.commandTimeoutMs, 'the TLS handshake')
+    } catch (err) {
+      const e = err instanceof ProbeError ? err : new ProbeError('tls', `TLS handshake failed: ${(err as Error).message}`)
+      this.fail(e)
+      throw e
+    }
+    this.timings.push({ stage: 'tls', ms: Date.now() - t0 })
+    // RFC 3207 §4.2: discard all knowledge obtained before TLS.
+    this.parser.reset()
+    this.queue.length = 0
+    this.extensions = new Map()
+    this.ehloReply = null
+    this.usedHelo = false
+    this.sock = tlsSock
+    this.attach(tlsSock)
+    this.tls = describeTls(tlsSock, this.opts.servername ?? null)
+    this.sink.line('I', tlsSummary(this.tls))
+    await this.ehlo()
+    return { reply, tls: this.tls }
+  }
+
+  private within<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+    const left = this.opts.deadline - Date.now()
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(left <= ms
+        ? new ProbeError('deadline', `the check's time limit was reached during ${what}`)
+        : new ProbeError('tls', `${what} did not finish within ${ms} ms`)), Math.max(0, Math.min(ms, left)))
+      p.then((v) => { clearTimeout(timer); resolve(v) }, (e) => { clearTimeout(timer); reject(e) })
+    })
+  }
+
+  private mailWire (from: Path | null, params: MailParam[] = []): string {
+    const ps = params.map((p) => typeof p === 'string' ? p : `SIZE=${Math.max(0, Math.floor(p.size))}`)
+    return commandLine('MAIL FROM:', `<${from === null ? '' : pathText(from)}>${ps.length ? ' ' + ps.join(' ') : ''}`)
+  }
+
+  async mailFrom (from: Path | null, params: MailParam[] = []): Promise<Reply> {
+    return await this.exchange('mail', this.mailWire(from, params))
+  }
+
+  async rcptTo (to: Path): Promise<Reply> {
+    return await this.exchange('rcpt', commandLine('RCPT TO:', `<${pathText(to)}>`))
+  }
+
+  async rset (): Promise<Reply> { return await this.exchange('rset', commandLine('RSET')) }
+  async noop (): Promise<Reply> { return await this.exchange('noop', commandLine('NOOP')) }
+
+  /**
+   * One envelope and its reset: MAIL FROM, each RCPT TO, RSET. With
+   * PIPELINING advertised (RFC 2920) the batch goes out in one write and the
+   * replies are read in order; otherwise command by command, and the RCPTs
+   * are skipped when MAIL was refused. No DATA, ever.
+   */
+  async envelopeBatch (from: Path | null, rcpts: Path[], params: MailParam[] = []): Promise<{ pipelined: boolean, mail: Reply, rcpts: Array<Reply | null>, rset: Reply | null }> {
+    if (this.supports('PIPELINING')) {
+      const wires = [this.mailWire(from, params), ...rcpts.map((r) => commandLine('RCPT TO:', `<${pathText(r)}>`)), commandLine('RSET')]
+      if (this.failure) throw this.failure
+      for (const w of wires) this.sink.line('C', w.slice(0, -2))
+      const t0 = Date.now()
+      this.sock.write(wires.join(''))
+      const mail = await this.next(this.opts.commandTimeoutMs, 'MAIL FROM')
+      this.timings.push({ stage: 'mail', ms: Date.now() - t0 })
+      const rr: Reply[] = []
+      for (let i = 0; i < rcpts.length; i++) {
+        rr.push(await this.next(this.opts.commandTimeoutMs, 'RCPT TO'))
+        this.timings.push({ stage: 'rcpt', ms: Date.now() - t0 })
+      }
+      const rset = await this.next(this.opts.commandTimeoutMs, 'RSET')
+      this.timings.push({ stage: 'rset', ms: Date.now() - t0 })
+      this.replies.push({ stage: 'mail', reply: mail }, ...rr.map((reply) => ({ stage: 'rcpt', reply })), { stage: 'rset', reply: rset })
+      return { pipelined: true, mail, rcpts: rr, rset }
+    }
+    const mail = await this.mailFrom(from, params)
+    const rr: Array<Reply | null> = []
+    for (const r of rcpts) rr.push(mail.code < 400 ? await this.rcptTo(r) : null)
+    const rset = await this.rset()
+    return { pipelined: false, mail, rcpts: rr, rset }
+  }
+
+  /** QUIT and close. Never throws: the session is over either way. */
+  async quit (): Promise<Reply | null> {
+    if (this.failure || this.closed) { this.close(); return null }
+    try {
+      const r = await this.exchange('quit', commandLine('QUIT'))
+      return r
+    } catch {
+      return null
+    } finally {
+      this.closed = true
+      this.close()
+    }
+  }
+
+  close (): void {
+    this.closed = true
+    clearTimeout(this.deadlineTimer)
+    this.detach(this.sock)
+    // Late errors from a socket we are done with must not become uncaught exceptions.
+    this.sock.on('error', () => {})
+    this.guarded.raw.on('error', () => {})
+    this.guarded.close()
+  }
+
+  /** How the session ended so far (for reports): the failure, if any. */
+  get error (): Error | null { return this.failure }
+}
+
+function dn (o: Record<string, string | string[]> | undefined): string {
+  if (!o) return ''
+  return Object.entries(o).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ')
+}
+
+/** What a TLS socket says about the session and the server's certificate. */
+export function describeTls (s: tls.TLSSocket, expectedName: string | null): TlsInfo {
+  const c = s.getPeerCertificate(false)
+  const hasCert = !!c && Object.keys(c).length > 0
+  let cert: CertInfo | null = null
+  let nameMatches: boolean | null = null
+  if (hasCert) {
+    const san = (c.subjectaltname ?? '').split(/,\s*/).filter(Boolean)
+    const validTo = new Date(c.valid_to)
+    const subject = dn(c.subject as unknown as Record<string, string>)
+    const issuer = dn(c.issuer as unknown as Record<string, string>)
+    const authErr = String(s.authorizationError ?? '')
+    cert = {
+      subject,
+      subjectCN: (c.subject as unknown as Record<string, string> | undefined)?.CN ?? null,
+      san,
+      issuer,
+      validFrom: new Date(c.valid_from).toISOString(),
+      validTo: validTo.toISOString(),
+      daysLeft: Math.floor((validTo.getTime() - Date.now()) / 86_400_000),
+      fingerprint256: c.fingerprint256,
+      selfSigned: subject === issuer || /SELF_SIGNED/.test(authErr)
+    }
+    if (expectedName) nameMatches = tls.checkServerIdentity(expectedName, c) === undefined
+  }
+  const cipher = s.getCipher()
+  return {
+    protocol: s.getProtocol() ?? null,
+    cipher: cipher ? cipher.standardName ?? cipher.name : null,
+    authorized: s.authorized,
+    authorizationError: s.authorizationError ? String(s.authorizationError) : null,
+    nameMatches,
+    expectedName,
+    cert
+  }
+}
+
+/** One transcript info line about a fresh TLS session. */
+export function tlsSummary (t: TlsInfo): string {
+  const parts = [`TLS established: ${t.protocol ?? '?'} ${t.cipher ?? ''}`.trim()]
+  if (t.cert) {
+    parts.push(`certificate ${t.cert.subjectCN ?? t.cert.subject}, issuer ${t.cert.issuer}, valid until ${t.cert.validTo.slice(0, 10)}`)
+    parts.push(t.authorized ? 'chain verified' : `chain not verified (${t.authorizationError ?? 'unknown'})`)
+    if (t.nameMatches !== null) parts.push(t.nameMatches ? `name matches ${t.expectedName}` : `name does not match ${t.expectedName}`)
+  } else {
+    parts.push('no certificate')
+  }
+  return parts.join('; ')
+}
+
+export { replyHeadline }

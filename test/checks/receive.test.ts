@@ -1,0 +1,173 @@
+import t from 'tap'
+import { simpleParser } from 'mailparser'
+import { startDns, reverseName, type DnsFixture } from '../fixtures/dns.js'
+import { startSmtp } from '../fixtures/smtp.js'
+import { startHostile, type HostileScript } from '../fixtures/hostile.js'
+import { testApp, randomLoopback } from '../helpers.js'
+
+// Short limits so that every hostile case ends in a few seconds.
+const ENV = {
+  BANNER_TIMEOUT_MS: '1500',
+  COMMAND_TIMEOUT_MS: '1500',
+  CHECK_DEADLINE_MS: '6000',
+  RATE_LIMITS: 'receive=1000/600,smtp=1000/600',
+  DOMAIN_RATE_LIMITS: 'receive=1000/600,smtp=1000/600'
+}
+
+let dns: DnsFixture
+/** publish `domain` with MX mx.<domain> → ip, and a PTR for ip */
+function publish (domain: string, ip: string): void {
+  dns.zone[domain] = { MX: [{ exchange: `mx.${domain}`, priority: 10 }] }
+  dns.zone[`mx.${domain}`] = { A: [ip] }
+  dns.zone[reverseName(ip)] = { PTR: [`mx.${domain}`] }
+}
+
+t.before(async () => { dns = await startDns({}) })
+t.teardown(async () => { await dns.close() })
+
+async function app () {
+  const a = await testApp({ ...ENV, DNS_SERVERS: dns.server })
+  t.teardown(() => a.close())
+  return a
+}
+
+t.test('delivers one test mail over STARTTLS and shows the whole dialogue', async (t) => {
+  const srv = await startSmtp({ starttls: true, users: ['taro'], name: 'mx.deliver.test' })
+  t.teardown(() => srv.close())
+  publish('deliver.test', srv.ip)
+  const a = await app()
+  const res = await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@deliver.test' }, remoteAddress: srv.ip })
+  t.equal(res.statusCode, 200)
+  const r = res.json()
+  t.equal(r.status, 'pass', r.summary)
+  t.same(r.target, { domain: 'deliver.test', host: 'mx.deliver.test', ip: srv.ip })
+  t.equal(srv.delivered.length, 1, 'exactly one mail')
+  const m = srv.delivered[0]
+  t.equal(m.from, 'mxprobe@probe.mxprobe.test')
+  t.same(m.to, ['taro@deliver.test'])
+  t.ok(m.secure, 'delivered inside TLS')
+  const parsed = await simpleParser(m.raw)
+  t.equal(parsed.subject, `mxprobe 受信テスト / receive test ${r.id}`)
+  t.ok(parsed.date instanceof Date && Math.abs(parsed.date.getTime() - Date.now()) < 60_000, 'Date header')
+  t.equal(parsed.messageId, r.message.messageId)
+  t.ok(parsed.text?.includes(r.id) && parsed.text.includes(srv.ip), 'body names the check id and the caller IP')
+  t.match(parsed.text, /受信テスト/)
+  t.match(parsed.text, /receive test/)
+  t.equal(r.delivery.queueId, m.id, 'queue id taken from the final reply')
+  const tr = r.transcript as Array<{ dir: string, text: string, at: number }>
+  t.match(tr.find((l) => l.dir === 'S')?.text, /^220 /, 'banner first')
+  for (const c of ['EHLO probe.mxprobe.test', 'STARTTLS', 'MAIL FROM:<mxprobe@probe.mxprobe.test>', 'RCPT TO:<taro@deliver.test>', 'DATA', '.', 'QUIT']) {
+    t.ok(tr.some((l) => l.dir === 'C' && l.text.startsWith(c)), `sent ${c}`)
+  }
+  t.ok(tr.some((l) => l.dir === 'I' && /TLS established/.test(l.text)))
+  t.ok(tr.some((l) => l.dir === 'S' && l.text.includes(`queued as ${m.id}`)))
+  const stages = r.timings.map((x: any) => x.stage)
+  for (const s of ['connect', 'banner', 'ehlo', 'starttls', 'tls', 'ehlo (tls)', 'mail', 'rcpt', 'data', 'end of data']) t.ok(stages.includes(s), `timing for ${s}`)
+  t.ok(r.steps.some((s: any) => s.name === 'certificate' && s.status === 'warn' && /self-signed/.test(s.detail)))
+  t.ok(r.advice.some((a: any) => a.code === 'smtp.cert_self_signed'))
+  t.ok(r.advice.some((a: any) => a.code === 'smtp.short_deadlines'))
+  t.ok(r.steps.some((s: any) => s.name === 'deadlines' && s.status === 'info'))
+})
+
+t.test('unknown user: fail, 550 5.1.1 explained in Japanese and English', async (t) => {
+  const srv = await startSmtp({ users: ['taro'], name: 'mx.unknown.test' })
+  t.teardown(() => srv.close())
+  publish('unknown.test', srv.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive?lang=ja', payload: { address: 'hanako@unknown.test' }, remoteAddress: srv.ip })).json()
+  t.equal(r.status, 'fail', r.summary)
+  t.equal(srv.delivered.length, 0)
+  t.ok(r.advice.some((a: any) => a.code === 'smtp.rcpt_unknown'))
+  const ex = r.advice.find((a: any) => a.code === 'smtp.reply')
+  t.ok(ex, 'the reply is explained')
+  t.match(ex.ja, /宛先メールボックスのアドレスが不正/)
+  t.match(ex.en, /5\.1\.1: Permanent failure: Bad destination mailbox address/)
+  t.match(r.steps.find((s: any) => s.name === 'rcpt').detail, /550 5\.1\.1/)
+  t.ok(r.steps.some((s: any) => s.name === 'starttls' && s.status === 'info'), 'no STARTTLS offered: reported, not required')
+})
+
+t.test('greylisted: warn with retry advice', async (t) => {
+  const srv = await startSmtp({ greylist: true, name: 'mx.grey.test' })
+  t.teardown(() => srv.close())
+  publish('grey.test', srv.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@grey.test' }, remoteAddress: srv.ip })).json()
+  t.equal(r.status, 'warn', r.summary)
+  t.ok(r.advice.some((a: any) => a.code === 'smtp.greylisted'))
+  t.match(r.advice.find((a: any) => a.code === 'smtp.reply').en, /greylisting/)
+  t.equal(srv.delivered.length, 0)
+})
+
+t.test('UTF-8 local part only when the server offers SMTPUTF8', async (t) => {
+  const plain = await startSmtp({ name: 'mx.noutf.test' })
+  const utf = await startSmtp({ name: 'mx.utf.test', smtputf8: true })
+  t.teardown(async () => { await plain.close(); await utf.close() })
+  publish('noutf.test', plain.ip)
+  publish('utf.test', utf.ip)
+  const a = await app()
+  const no = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'たろう@noutf.test' }, remoteAddress: plain.ip })).json()
+  t.equal(no.status, 'fail')
+  t.ok(no.advice.some((x: any) => x.code === 'smtp.utf8_unsupported'))
+  t.equal(plain.delivered.length, 0)
+  t.notOk(no.transcript.some((l: any) => l.dir === 'C' && /^MAIL/.test(l.text)), 'no MAIL FROM sent')
+  const yes = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'たろう@utf.test' }, remoteAddress: utf.ip })).json()
+  t.equal(yes.status, 'pass', yes.summary)
+  t.same(utf.delivered[0]?.to, ['たろう@utf.test'])
+  t.ok(yes.transcript.some((l: any) => l.dir === 'C' && /^MAIL FROM:.* SMTPUTF8/.test(l.text)))
+})
+
+t.test('refusals open no socket; bad addresses are 400', async (t) => {
+  const home = randomLoopback()
+  const other = randomLoopback()
+  publish('mismatch.test', other)
+  const a = await app()
+  const before = a.mx.connector.decisions.length
+  const res = await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@mismatch.test' }, remoteAddress: home })
+  t.equal(res.statusCode, 403)
+  const body = res.json()
+  t.equal(body.error, 'ip_mismatch')
+  t.equal(body.callerIp, home)
+  t.same(body.dns.mx[0].addresses, [other], 'the refusal shows what DNS says')
+  t.equal(a.mx.connector.decisions.length, before, 'no connection attempted')
+  for (const address of ['taro\r\n@mismatch.test', '<taro@mismatch.test>', 'taro@mismatch.test\u0000', 'x'.repeat(65) + '@mismatch.test', 'taro mismatch.test', 'a@[127.0.0.1]']) {
+    const bad = await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address }, remoteAddress: home })
+    t.equal(bad.statusCode, 400, JSON.stringify(address))
+  }
+  const extra = await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@mismatch.test', from: 'x@y.z' }, remoteAddress: home })
+  t.equal(extra.statusCode, 400, 'no other fields accepted')
+  t.equal(a.mx.connector.decisions.length, before, 'still no connection attempted')
+})
+
+t.test('hostile and broken servers end in error, in time, with advice', async (t) => {
+  const cases: Array<[HostileScript | 'refused', string, RegExp]> = [
+    ['refused', 'net.refused', /refused/],
+    ['silent', 'net.silent', /greeting/],
+    ['close_before_banner', 'net.closed', /closed/],
+    ['trickle', 'net.timeout', /no complete reply/],
+    ['endless', 'net.protocol', /lines in one reply|bytes/],
+    ['huge_line', 'net.protocol', /longer than/],
+    ['bad_code', 'net.protocol', /999/],
+    ['bad_banner', 'net.protocol', /999/],
+    ['starttls_injection', 'net.protocol', /STARTTLS injection/]
+  ]
+  const a = await app()
+  await Promise.all(cases.map(async ([script, advice, summary]) => {
+    const h = script === 'refused' ? null : await startHostile(script)
+    const ip = h?.ip ?? randomLoopback()
+    const domain = `${script.replace(/_/g, '-')}.hostile.test`
+    publish(domain, ip)
+    try {
+      const t0 = Date.now()
+      const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: `taro@${domain}` }, remoteAddress: ip })).json()
+      const ms = Date.now() - t0
+      t.equal(r.status, 'error', `${script}: error (${r.summary})`)
+      t.match(r.summary, summary, `${script}: summary says why`)
+      t.ok(r.advice.some((x: any) => x.code === advice), `${script}: advice ${advice} (${r.advice.map((x: any) => x.code)})`)
+      t.ok(ms < 6000, `${script}: ended in ${ms} ms`)
+      if (['refused', 'silent', 'close_before_banner'].includes(script)) t.ok(r.advice.some((x: any) => x.code === 'smtp.unreachable_checklist'), `${script}: checklist`)
+      if (script === 'starttls_injection') t.notOk(r.transcript.some((l: any) => l.dir === 'C' && /^MAIL/.test(l.text)), 'nothing sent after the injection')
+    } finally {
+      await h?.close()
+    }
+  }))
+})

@@ -1,0 +1,112 @@
+import t from 'tap'
+import { startDns, reverseName, type DnsFixture } from '../fixtures/dns.js'
+import { startSmtp } from '../fixtures/smtp.js'
+import { startHostile, type HostileScript } from '../fixtures/hostile.js'
+import { testApp, randomLoopback } from '../helpers.js'
+
+const ENV = {
+  BANNER_TIMEOUT_MS: '1500',
+  COMMAND_TIMEOUT_MS: '1500',
+  CHECK_DEADLINE_MS: '6000',
+  RATE_LIMITS: 'smtp=1000/600',
+  DOMAIN_RATE_LIMITS: 'smtp=1000/600'
+}
+
+let dns: DnsFixture
+function publish (domain: string, ip: string, ptr: string | null = `mx.${domain}`): void {
+  dns.zone[domain] = { MX: [{ exchange: `mx.${domain}`, priority: 10 }] }
+  dns.zone[`mx.${domain}`] = { A: [ip] }
+  if (ptr) dns.zone[reverseName(ip)] = { PTR: [ptr] }
+}
+
+t.before(async () => { dns = await startDns({}) })
+t.teardown(async () => { await dns.close() })
+
+async function app () {
+  const a = await testApp({ ...ENV, DNS_SERVERS: dns.server })
+  t.teardown(() => a.close())
+  return a
+}
+
+const step = (r: any, name: string) => r.steps.find((s: any) => s.name === name)
+
+t.test('a working server with STARTTLS and a self-signed certificate', async (t) => {
+  const srv = await startSmtp({ starttls: true, name: 'mx.good.test' })
+  t.teardown(() => srv.close())
+  publish('good.test', srv.ip)
+  const a = await app()
+  const res = await a.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain: 'good.test' }, remoteAddress: srv.ip })
+  t.equal(res.statusCode, 200)
+  const r = res.json()
+  t.equal(r.status, 'warn', r.summary)
+  t.equal(step(r, 'banner').status, 'pass')
+  t.equal(step(r, 'banner name').status, 'pass')
+  t.equal(step(r, 'ptr').status, 'pass')
+  t.equal(step(r, 'ehlo').status, 'pass')
+  t.equal(step(r, 'starttls').status, 'pass')
+  t.match(step(r, 'tls').detail, /TLSv1\.[23]/)
+  t.equal(step(r, 'certificate').status, 'warn')
+  t.match(step(r, 'certificate').detail, /self-signed/)
+  t.match(step(r, 'certificate').detail, /matches mx\.good\.test/)
+  t.equal(step(r, 'PIPELINING').status, 'pass')
+  t.equal(step(r, 'SMTPUTF8').status, 'info')
+  t.equal(step(r, 'size').status, 'pass')
+  t.equal(step(r, 'postmaster').status, 'pass')
+  t.equal(step(r, 'quit').status, 'pass')
+  t.equal(r.smtp.postmasterAccepted, true)
+  t.equal(r.smtp.pipelinedProbe, true)
+  t.equal(r.tls.cert.selfSigned, true)
+  t.ok(r.timings.some((x: any) => x.stage === 'banner'))
+  const sent = r.transcript.filter((l: any) => l.dir === 'C').map((l: any) => l.text)
+  t.ok(sent.includes('RCPT TO:<postmaster>'))
+  t.ok(sent.includes('RSET'))
+  t.notOk(sent.some((c: string) => /^DATA/.test(c)), 'no DATA')
+  t.equal(srv.delivered.length, 0)
+  t.same(srv.rcpts, [{ address: 'postmaster', code: 250 }])
+})
+
+t.test('no STARTTLS, no PTR, greylisted postmaster', async (t) => {
+  const srv = await startSmtp({ greylist: true, name: 'mx.plain.test', pipelining: false })
+  t.teardown(() => srv.close())
+  publish('plain.test', srv.ip, null)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/smtp?lang=ja', payload: { domain: 'plain.test' }, remoteAddress: srv.ip })).json()
+  t.equal(r.status, 'warn', r.summary)
+  t.equal(step(r, 'starttls').status, 'warn')
+  t.ok(r.advice.some((x: any) => x.code === 'smtp.no_starttls'))
+  t.equal(step(r, 'ptr').status, 'warn')
+  t.equal(step(r, 'postmaster').status, 'warn')
+  t.match(step(r, 'postmaster').detail, /450/)
+  t.ok(r.advice.some((x: any) => x.code === 'smtp.greylisted'))
+  t.equal(r.smtp.pipelinedProbe, false, 'no PIPELINING advertised: one command at a time')
+})
+
+t.test('hostile servers end in error within the deadline', async (t) => {
+  const cases: Array<[HostileScript, string]> = [['silent', 'net.silent'], ['trickle', 'net.timeout'], ['starttls_injection', 'net.protocol'], ['endless', 'net.protocol']]
+  const a = await app()
+  await Promise.all(cases.map(async ([script, advice]) => {
+    const h = await startHostile(script)
+    const domain = `${script.replace(/_/g, '-')}.smtp-hostile.test`
+    publish(domain, h.ip)
+    try {
+      const t0 = Date.now()
+      const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain }, remoteAddress: h.ip })).json()
+      t.equal(r.status, 'error', `${script}: ${r.summary}`)
+      t.ok(r.advice.some((x: any) => x.code === advice), `${script}: ${advice}`)
+      t.ok(Date.now() - t0 < 6000, `${script}: in time`)
+    } finally {
+      await h.close()
+    }
+  }))
+})
+
+t.test('refused before any socket when the caller is not the MX', async (t) => {
+  publish('elsewhere.test', randomLoopback())
+  const a = await app()
+  const before = a.mx.connector.decisions.length
+  const res = await a.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain: 'elsewhere.test' }, remoteAddress: randomLoopback() })
+  t.equal(res.statusCode, 403)
+  t.equal(a.mx.connector.decisions.length, before)
+  const bad = await a.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain: 'a\r\nb.test' }, remoteAddress: randomLoopback() })
+  t.equal(bad.statusCode, 400)
+})
