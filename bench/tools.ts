@@ -47,6 +47,17 @@ const cases: Record<string, string> = {
 }
 for (const [name, s] of Object.entries(cases)) time(`mojibake: 256 KiB, ${name}`, () => repairMojibake(s), 3)
 
+// hostile shapes: inputs built to make a backtracking parser quadratic
+const hostile: Record<string, () => unknown> = {
+  'From: of 200,000 characters without @': () => analyzeHeaders('From: ' + 'a'.repeat(200_000)),
+  'Authentication-Results of 100,000 "a="': () => analyzeHeaders('Authentication-Results: x; ' + 'a='.repeat(100_000)),
+  'Received: of nested "(" x 30': () => analyzeHeaders(('Received: from ' + '('.repeat(4000) + '\n').repeat(30)),
+  'mojibake: "$B" x 60,000 then a kanji': () => repairMojibake('$B'.repeat(60_000) + 'あ'),
+  'mojibake: "=?a?B?" then 200,000 x': () => repairMojibake('=?a?B?' + 'x'.repeat(200_000)),
+  'mojibake: "=E3" x 80,000': () => repairMojibake('=E3'.repeat(80_000))
+}
+for (const [name, fn] of Object.entries(hostile)) time(`hostile: ${name}`, fn, 3)
+
 const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', RATE_LIMITS: 'tools=100000/60' }), { logger: pino({ level: 'silent' }) })
 async function http (label: string, payload: string | Buffer, type = 'application/json'): Promise<void> {
   const t0 = performance.now()

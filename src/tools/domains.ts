@@ -51,6 +51,28 @@ export function firstAddress (value: string | null | undefined): MailAddress | n
     const name = v.slice(0, angle.index).trim().replace(/^"(.*)"$/s, '$1').replace(/\\(.)/g, '$1').trim()
     return { name, address: angle[1] || null }
   }
-  const bare = v.match(/[^\s<>"(),;:@]+@[^\s<>"(),;:@]+/)
-  return bare ? { name: '', address: bare[0] } : { name: v, address: null }
+  const bare = bareAddress(v)
+  return bare ? { name: '', address: bare } : { name: v, address: null }
+}
+
+function addrChar (c: number): boolean {
+  // not white space, < > " ( ) , ; : @
+  return c > 0x20 && c !== 0x3c && c !== 0x3e && c !== 0x22 && c !== 0x28 && c !== 0x29 && c !== 0x2c && c !== 0x3b && c !== 0x3a && c !== 0x40 && c !== 0x7f
+}
+
+/**
+ * The first local@domain in a text, found from each "@" outwards, so a long
+ * value without one costs a single scan (a regex would retry at every position).
+ */
+export function bareAddress (v: string): string | null {
+  let at = v.indexOf('@')
+  while (at >= 0) {
+    let a = at
+    let b = at
+    while (a > 0 && addrChar(v.charCodeAt(a - 1))) a--
+    while (b + 1 < v.length && addrChar(v.charCodeAt(b + 1))) b++
+    if (a < at && b > at) return v.slice(a, b + 1)
+    at = v.indexOf('@', at + 1)
+  }
+  return null
 }

@@ -17,7 +17,7 @@ import {
   parseAuthenticationResults, parseReceivedSpf, parseDkimSignature, summarizeArc,
   type AuthenticationResults, type ReceivedSpf, type DkimSignature, type ArcSet
 } from './authresults.js'
-import { organisationalDomain, sameOrganisation, domainOfAddress, firstAddress } from './domains.js'
+import { organisationalDomain, sameOrganisation, domainOfAddress, firstAddress, bareAddress } from './domains.js'
 
 registerAdvice(TOOLS_ADVICE)
 
@@ -264,9 +264,9 @@ export function analyzeHeaders (raw: string, opts: AnalyzeOptions = {}): HeaderA
     findings.push(finding('tools.headers.reply_to_differs', 'warn', { from: fromAddr?.address ?? fromDomain, replyTo: replyTo ?? '' }))
   }
   if (fromAddr?.name && fromAddr.address) {
-    const shown = fromAddr.name.match(/[^\s<>"'()@]+@[^\s<>"'()@]+\.[A-Za-z]{2,}/)
-    if (shown && domainOfAddress(shown[0]) !== fromDomain) {
-      findings.push(finding('tools.headers.display_name_address', 'warn', { shown: shown[0], address: fromAddr.address }))
+    const shown = bareAddress(fromAddr.name.replace(/'/g, ' '))
+    if (shown && /\.[A-Za-z]{2,}$/.test(shown) && domainOfAddress(shown) !== fromDomain) {
+      findings.push(finding('tools.headers.display_name_address', 'warn', { shown, address: fromAddr.address }))
     }
   }
   if (fromDomain) {

@@ -91,23 +91,57 @@ export function decodeIso2022Jp (s: string): { text: string, invalid: number } |
   return { text: out, invalid }
 }
 
-/** What an ESC may have become: nothing, "^[" (caret notation), "?" or U+FFFD. */
-const LOST_ESC = '(?:\\^\\[|\\?|\\uFFFD)?'
-const LOST_SPAN = new RegExp(`${LOST_ESC}\\$[B@]((?:[\\x21-\\x7e]{2})+?)(?:${LOST_ESC}\\([BJ]|(?=[\\s\\r\\n])|$)`, 'g')
+/** What an ESC may have become: nothing, "^[" (caret notation), "?" or U+FFFD. Length of that trace before `at`, or 0. */
+function escTrace (s: string, at: number, floor: number): number {
+  if (at - 2 >= floor && s.startsWith('^[', at - 2)) return 2
+  if (at - 1 >= floor && (s[at - 1] === '?' || s[at - 1] === '\ufffd')) return 1
+  return 0
+}
+
+/** Length of a "(B" / "(J" terminator (with an ESC trace) at j, or 0. */
+function terminatorAt (s: string, j: number): number {
+  let k = j
+  if (s.startsWith('^[', k)) k += 2
+  else if (s[k] === '?' || s[k] === '\ufffd') k += 1
+  return s[k] === '(' && (s[k + 1] === 'B' || s[k + 1] === 'J') ? k + 2 - j : 0
+}
 
 /**
  * ISO-2022-JP whose ESC bytes were lost on the way ("$B%F%9%H(B"): every
- * "$B …(B" span of 7-bit pairs is decoded as JIS X 0208. Null when there is
- * no such span.
+ * "$B …(B" span of 7-bit pairs is decoded as JIS X 0208 (a span also ends at
+ * white space or the end of the text). Null when there is no such span.
+ * A single left-to-right scan: hostile input cannot make it quadratic.
  */
 export function decodeIso2022JpEscLost (s: string): string | null {
   if (!/\$[B@]/.test(s)) return null
+  let out = ''
+  let copied = 0
   let changed = false
-  const out = s.replace(LOST_SPAN, (_m, pairs: string) => {
+  let i = 0
+  const n = s.length
+  while (i < n) {
+    const at = s.indexOf('$', i)
+    if (at < 0 || at + 1 >= n) break
+    if (s[at + 1] !== 'B' && s[at + 1] !== '@') { i = at + 1; continue }
+    const start = at - escTrace(s, at, copied)
+    const bytes: number[] = []
+    let j = at + 2
+    let resume = -1
+    for (;;) {
+      const term = bytes.length ? terminatorAt(s, j) : 0
+      if (term) { resume = j + term; break }
+      if (j >= n || /\s/.test(s[j])) { if (bytes.length) resume = j; break }
+      const c1 = s.charCodeAt(j)
+      const c2 = s.charCodeAt(j + 1)
+      if (!(c1 >= 0x21 && c1 <= 0x7e && c2 >= 0x21 && c2 <= 0x7e)) break
+      bytes.push(c1 | 0x80, c2 | 0x80)
+      j += 2
+    }
+    if (resume < 0) { i = Math.max(j, at + 2); continue }
+    out += s.slice(copied, start) + iconv.decode(Buffer.from(bytes), 'euc-jp')
+    copied = resume
+    i = resume
     changed = true
-    const b: number[] = []
-    for (let i = 0; i < pairs.length; i++) b.push(pairs.charCodeAt(i) | 0x80)
-    return iconv.decode(Buffer.from(b), 'euc-jp')
-  })
-  return changed ? out : null
+  }
+  return changed ? out + s.slice(copied) : null
 }

@@ -86,7 +86,7 @@ function charWeight (cp: number, ch: string): { w: number, jp: boolean } {
 }
 
 /** Undecoded leftovers: encoded-words, ESC sequences, "$B…(B", QP escapes, long base64 runs. */
-const RESIDUE = /=\?[^?\s]{1,40}\?[BbQq]\?[^?\s]*\?=|\u001b[$(][@BJID]|\$[B@](?:[\x21-\x7e]{2})+\([BJ]|(?:=[0-9A-Fa-f]{2}){2,}|[A-Za-z0-9+/]{24,}={0,2}/g
+const RESIDUE = /=\?[^?\s]{1,40}\?[BbQq]\?[^?\s]*\?=|\u001b[$(][@BJID]|\$[B@](?:[\x21-\x7e]{2}){1,64}\([BJ]|(?:=[0-9A-Fa-f]{2}){2,}|[A-Za-z0-9+/]{24,}={0,2}/g
 
 export function plausibility (text: string): { score: number, japaneseShare: number, lost: number } {
   let sum = 0

@@ -91,7 +91,7 @@ textarea{width:100%;min-height:14rem;font:14px/1.4 ui-monospace,Menlo,Consolas,m
 button{font-size:1rem;padding:.5rem 1.4rem;background:#1f6feb;color:#fff;border:0;border-radius:4px;cursor:pointer;margin-top:.5rem}
 .note{color:#555;font-size:.9rem}.box{background:#fff;border:1px solid #dde;border-radius:6px;padding:.8rem 1rem;margin:.6rem 0}
 .warn{border-left:5px solid #d29922}.info{border-left:5px solid #58a6ff}.bad{border-left:5px solid #cf222e}.good{border-left:5px solid #2da44e}
-.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}
+.scroll{overflow-x:auto}table.hops{min-width:46rem}table.hops td.wrap{word-break:normal;overflow-wrap:anywhere}table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}
 th,td{border:1px solid #dde;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#eef1f5}
 td.wrap,pre{white-space:pre-wrap;word-break:break-all}pre{background:#fff;border:1px solid #dde;padding:.6rem;font:14px/1.45 ui-monospace,Menlo,Consolas,monospace;margin:.3rem 0}
 .flag{display:inline-block;background:#fff3cd;border:1px solid #e0c36c;border-radius:3px;padding:0 .3rem;margin:1px;font-size:.8rem}
@@ -186,7 +186,7 @@ ${o.ptr !== null || o.ptrError ? `<dt>${h(t.ptr)}</dt><dd>${h(o.ptr && o.ptr.len
     for (const f of a.findings) parts.push(`<div class="box ${f.severity === 'warn' ? 'warn' : 'info'}">${h(lang === 'ja' ? f.ja : f.en)}</div>`)
   }
 
-  parts.push(`<h2>${h(t.hops)}</h2><div class="scroll"><table><thead><tr><th>${h(t.hop)}</th><th>${h(t.hopFrom)}</th><th>${h(t.hopBy)}</th><th>${h(t.hopWith)}</th><th>${h(t.hopTime)}</th><th>${h(t.hopDelay)}</th><th>${h(t.hopFlags)}</th></tr></thead><tbody>`)
+  parts.push(`<h2>${h(t.hops)}</h2><div class="scroll"><table class="hops"><thead><tr><th>${h(t.hop)}</th><th>${h(t.hopFrom)}</th><th>${h(t.hopBy)}</th><th>${h(t.hopWith)}</th><th>${h(t.hopTime)}</th><th>${h(t.hopDelay)}</th><th>${h(t.hopFlags)}</th></tr></thead><tbody>`)
   for (const hop of a.hops) {
     if (!hop.parsed) {
       parts.push(`<tr><td>${hop.index}</td><td colspan="6" class="wrap"><strong>${h(t.unparsed)}:</strong> ${h(hop.raw)}</td></tr>`)

@@ -162,3 +162,12 @@ t.test('long input: paths found on a sample are replayed on the whole text', asy
   t.ok(right.unchanged)
   t.equal(right.candidates[0].text, long)
 })
+
+t.test('hostile shapes get sane answers (their timing is in bench/tools.ts)', async (t) => {
+  const dollars = '$B'.repeat(5000) + 'あ'
+  t.equal(repairMojibake(dollars).candidates[0].text, dollars, 'no span ends: nothing decoded')
+  const mixed = 'x $B%F%9%H(B y $B%F%9%H'
+  t.equal(decodeIso2022JpEscLost(mixed), 'x テスト y テスト', 'a span may end at the end of the text')
+  t.equal(decodeIso2022JpEscLost('$B%F%9%Hあ'), null, 'a span that runs into non-ASCII is left alone')
+  t.equal(decodeIso2022JpEscLost('^[$B%F%9%H^[(B and ?$B%F%9%H?(B'), 'テスト and テスト', 'ESC traces "^[" and "?" are removed with it')
+})
