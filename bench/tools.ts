@@ -51,6 +51,8 @@ for (const [name, s] of Object.entries(cases)) time(`mojibake: 256 KiB, ${name}`
 const hostile: Record<string, () => unknown> = {
   'From: of 200,000 characters without @': () => analyzeHeaders('From: ' + 'a'.repeat(200_000)),
   'Authentication-Results of 100,000 "a="': () => analyzeHeaders('Authentication-Results: x; ' + 'a='.repeat(100_000)),
+  'Authentication-Results of 200,000 characters without "="': () => analyzeHeaders('Authentication-Results: x; ' + 'a'.repeat(200_000)),
+  'Received-SPF of 200,000 characters without "="': () => analyzeHeaders('Received-SPF: pass ' + 'a'.repeat(200_000)),
   'Received: of nested "(" x 30': () => analyzeHeaders(('Received: from ' + '('.repeat(4000) + '\n').repeat(30)),
   'mojibake: "$B" x 60,000 then a kanji': () => repairMojibake('$B'.repeat(60_000) + 'あ'),
   'mojibake: "=?a?B?" then 200,000 x': () => repairMojibake('=?a?B?' + 'x'.repeat(200_000)),

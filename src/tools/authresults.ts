@@ -83,17 +83,47 @@ function splitTop (s: string, sep: string): { parts: string[], comments: string[
   return { parts, comments }
 }
 
-function unquote (v: string): string {
-  const t = v.trim()
-  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t
-}
+const KEY_CHAR = /[A-Za-z0-9_.\/-]/
+const SEP = /[\s;]/
 
-/** key=value pairs of one resinfo, values possibly quoted. */
+/**
+ * key=value pairs of one resinfo, values possibly quoted. A hand-written scan:
+ * a regex retried at every position of a long value without "=" is quadratic.
+ */
 function pairs (s: string): Array<[string, string]> {
   const out: Array<[string, string]> = []
-  const re = /([A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;]*)/g
-  let m: RegExpExecArray | null
-  while ((m = re.exec(s)) !== null) out.push([m[1], unquote(m[2])])
+  const n = s.length
+  let i = 0
+  while (i < n) {
+    while (i < n && SEP.test(s[i])) i++
+    let k = i
+    while (k < n && KEY_CHAR.test(s[k])) k++
+    if (k === i) { i++; continue }
+    let j = k
+    while (j < n && (s[j] === ' ' || s[j] === '\t')) j++
+    if (s[j] !== '=') { i = k; continue }
+    j++
+    while (j < n && (s[j] === ' ' || s[j] === '\t')) j++
+    let v: string
+    if (s[j] === '"') {
+      let e = j + 1
+      let buf = ''
+      while (e < n && s[e] !== '"') {
+        if (s[e] === '\\' && e + 1 < n) e++
+        buf += s[e]
+        e++
+      }
+      v = buf
+      j = e + 1
+    } else {
+      let e = j
+      while (e < n && !SEP.test(s[e])) e++
+      v = s.slice(j, e)
+      j = e
+    }
+    out.push([s.slice(i, k), v])
+    i = j
+  }
   return out
 }
 

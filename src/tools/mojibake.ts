@@ -518,6 +518,7 @@ function search (input: string, limit: number): Candidate[] {
   return [...seen.values()].sort((a, b) => b.score - a.score || a.path.length - b.path.length).slice(0, limit)
 }
 
+
 export function repairMojibake (input: string, opts: RepairOptions = {}): MojibakeResult {
   assertToolText(input, 'text')
   const limit = opts.limit ?? 8
@@ -538,5 +539,7 @@ export function repairMojibake (input: string, opts: RepairOptions = {}): Mojiba
     }
     candidates = [...seen.values()].sort((a, b) => b.score - a.score || a.path.length - b.path.length).slice(0, limit)
   }
+  // The input itself is always shown, even when more than `limit` conversions read better.
+  if (!candidates.some((c) => c.path.length === 0)) candidates.push(rank({ text: input, path: [], guessed: 0 }))
   return { candidates, unchanged: candidates[0].path.length === 0 }
 }
