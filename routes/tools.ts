@@ -10,7 +10,7 @@ import { callerIp, langOf, ErrorBody } from './helpers.js'
 import { parseIp, rateLimitKey } from '../src/net/ip.js'
 import { pickLang, type Lang } from '../src/i18n/index.js'
 import { newReportId, REPORT_ID, type Report, type Status } from '../src/checks/report.js'
-import { BadInputError, NotFoundError, PayloadTooLargeError } from '../src/errors.js'
+import { BadInputError, NotFoundError, PayloadTooLargeError, StoreDownError } from '../src/errors.js'
 import { analyzeHeaders, lookupOriginPtr, findingMessages, type HeaderAnalysis } from '../src/tools/headers.js'
 import { repairMojibake, type MojibakeResult } from '../src/tools/mojibake.js'
 import { adviceText } from '../src/i18n/index.js'
@@ -151,7 +151,14 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
     }
   })
   const toolsLimit = async (req: FastifyRequest): Promise<void> => {
-    const r = await limiter(req)
+    let r: Awaited<ReturnType<typeof limiter>>
+    try {
+      r = await limiter(req)
+    } catch (err) {
+      // the counters live in the shared store: fail closed, with the store's own 503
+      req.log.warn({ err }, 'tools rate limit unavailable')
+      throw new StoreDownError()
+    }
     if (!r.isAllowed && r.isExceeded) {
       app.mx.metrics.rateLimited()
       const wait = Math.max(1, r.ttlInSeconds)
@@ -243,6 +250,10 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
   const pageErrors = (tool: 'headers' | 'mojibake') => (err: FastifyError & { retryAfter?: number }, req: FastifyRequest, reply: FastifyReply) => {
     const lang = pageLang(req)
     const status = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : err.validation ? 400 : (err.statusCode ?? 500)
+    if (status === 503) {
+      reply.header('retry-after', '5')
+      return sendPage(reply, 503, toolErrorPage(lang, tool, lang === 'ja' ? '結果を保存できません (保存先が停止中です)。しばらくしてから、またはリンクを作成せずにお試しください。' : 'The result cannot be stored right now (the store is down). Try again shortly, or without creating a link.'))
+    }
     if (status >= 500) {
       req.log.error({ err }, 'tool page failed')
       return sendPage(reply, status, toolErrorPage(lang, tool, lang === 'ja' ? '内部エラーが発生しました。' : 'internal error'))

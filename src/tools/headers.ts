@@ -12,6 +12,7 @@ import { TOOLS_ADVICE } from '../i18n/advice/tools.js'
 import type { DnsClient } from '../dns/resolver.js'
 import { specialRangeOf } from '../net/special.js'
 import { assertToolText } from './input.js'
+import { decodeIso2022Jp } from './jis.js'
 import { parseReceived, parseMailDate, type Hop } from './received.js'
 import {
   parseAuthenticationResults, parseReceivedSpf, parseDkimSignature, summarizeArc,
@@ -88,11 +89,14 @@ export interface HeaderAnalysis {
 
 /** Decodes encoded-words; a broken one stays as written rather than failing the whole analysis. */
 export function decodeHeaderValue (value: string): string {
-  if (!value.includes('=?')) return value
+  let v = value
+  // Old Japanese mailers put raw ISO-2022-JP (ESC $ B … ESC ( B) into headers without encoded-words.
+  if (v.includes('\u001b')) v = decodeIso2022Jp(v)?.text ?? v
+  if (!v.includes('=?')) return v
   try {
-    return libmime.decodeWords(value)
+    return libmime.decodeWords(v)
   } catch {
-    return value
+    return v
   }
 }
 

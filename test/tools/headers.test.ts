@@ -253,3 +253,10 @@ t.test('pieces: dates, Authentication-Results, Received-SPF, DKIM tags, organisa
   t.equal(organisationalDomain('192.0.2.1'), null)
   t.equal(organisationalDomain('localhost'), null)
 })
+
+t.test('raw ISO-2022-JP in a header (no encoded-word) is decoded for display', async (t) => {
+  const raw = `Subject: ${iso2022jp('会議のお知らせ').toString('latin1')}\nFrom: a@b.example`
+  const a = analyzeHeaders(raw, { now })
+  t.equal(a.subject, '会議のお知らせ')
+  t.equal(a.headers[0].value.includes('\u001b'), true, 'the raw value is kept as pasted')
+})

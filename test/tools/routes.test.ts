@@ -212,3 +212,26 @@ t.test('pages: forms without JavaScript, Japanese and English, every byte escape
   t.equal(over.statusCode, 413)
   t.match(over.body, /256 KiB/)
 })
+
+t.test('the tools are in the OpenAPI description; the pages are not', async (t) => {
+  const app = await testApp()
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'GET', url: '/docs/json' })
+  t.equal(res.statusCode, 200)
+  const paths = res.json().paths
+  t.ok(paths['/api/v1/tools/headers']?.post, 'headers endpoint documented')
+  t.ok(paths['/api/v1/tools/mojibake']?.post, 'mojibake endpoint documented')
+  t.notOk(paths['/tools/headers'], 'HTML pages hidden')
+})
+
+t.test('store down: 503 (the shared rate limit lives there), as JSON and as a page', async (t) => {
+  const app = await testApp({ REDIS_URL: 'redis://127.0.0.1:1' })
+  t.teardown(() => app.close())
+  const api = await app.inject({ method: 'POST', url: '/api/v1/tools/mojibake?save=1', payload: { text: 'abc' }, remoteAddress: caller })
+  t.equal(api.statusCode, 503)
+  t.equal(api.json().error, 'store_unavailable')
+  const page = await app.inject({ method: 'POST', url: '/tools/headers?lang=en', payload: 'raw=Subject%3A+x&save=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, remoteAddress: caller })
+  t.equal(page.statusCode, 503)
+  t.match(page.headers['content-type'], /text\/html/)
+  t.match(page.body, /store is down/)
+})
