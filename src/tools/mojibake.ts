@@ -8,6 +8,8 @@
 import iconv from 'iconv-lite'
 import libmime from 'libmime'
 import { assertToolText } from './input.js'
+import { registerAdvice } from '../i18n/index.js'
+import { TOOLS_ADVICE } from '../i18n/advice/tools.js'
 import { kanjiLevel, decodeIso2022Jp, decodeIso2022JpEscLost } from './jis.js'
 
 export interface Candidate {
@@ -33,6 +35,9 @@ export interface MojibakeResult {
 interface Node { text: string, path: string[], guessed: number }
 /** bytes with holes (-1: a byte the wrong decoding destroyed); holeChoices: what a hole can have been, when known */
 interface Bytes { bytes: number[], holes: number, label: string, holeChoices: number[] | null }
+
+// the repair's advice codes (tools.mojibake.*) live in the tools catalogue
+registerAdvice(TOOLS_ADVICE)
 
 const FFFD = 0xfffd
 

@@ -2,10 +2,13 @@
 // JavaScript and the result, in Japanese or English. Everything that came
 // from the user or from a header goes through escapeHtml.
 import type { Lang } from '../i18n/index.js'
-import { escapeHtml as h } from './html-escape.js'
+import { escapeHtml as h, escapeTextarea } from './html-escape.js'
 import type { HeaderAnalysis, Hop } from './headers.js'
 import type { MojibakeResult } from './mojibake.js'
-import { adviceText } from '../i18n/index.js'
+import { adviceText, registerAdvice } from '../i18n/index.js'
+import { TOOLS_ADVICE } from '../i18n/advice/tools.js'
+
+registerAdvice(TOOLS_ADVICE)
 
 type Tool = 'headers' | 'mojibake'
 
@@ -119,7 +122,7 @@ function form (lang: Lang, tool: Tool, value = ''): string {
   return `<form method="post" action="/tools/${tool}?lang=${lang}" accept-charset="utf-8">
 <p>${h(tool === 'headers' ? t.headersIntro : t.mojibakeIntro)}</p>
 <label for="${field}" class="note">${h(tool === 'headers' ? t.headersTitle : t.mojibakeTitle)}</label>
-<textarea id="${field}" name="${field}" required spellcheck="false" autocomplete="off">${h(value)}</textarea>
+<textarea id="${field}" name="${field}" required spellcheck="false" autocomplete="off">${escapeTextarea(value)}</textarea>
 <p><label><input type="checkbox" name="save" value="1"> ${h(t.saveLabel)}</label></p>
 <p class="note">${h(t.privacy)}</p>
 <button type="submit">${h(tool === 'headers' ? t.analyse : t.repair)}</button></form>`

@@ -182,6 +182,10 @@ t.test('pages: forms without JavaScript, Japanese and English, every byte escape
   t.match(res.body, /&lt;img src=x onerror=alert\(3\)&gt; 【重要】会議の日程について/, 'the decoded subject is shown, escaped')
   t.match(res.body, /&lt;b&gt;unparseable&lt;\/b&gt; &amp; stuff/, 'the unparseable hop is shown')
   t.match(res.body, /<span class="ctl">\\x1b<\/span>/, 'control characters are made visible')
+  const area = res.body.match(/<textarea[^>]*>([\s\S]*?)<\/textarea>/)![1]
+  t.notMatch(area, /<span/, 'the textarea holds the text itself, ready to submit again')
+  t.match(area, /\u001b\[31mred/)
+  t.match(area, /&lt;script&gt;/)
   t.match(res.body, /経路 \(古い順\)/)
   t.notMatch(res.body, /共有リンク:/, 'no link unless asked')
 
