@@ -260,7 +260,6 @@ export function parseReceived (raw: string): Hop {
   const get = (k: string): Clause | undefined => cl.find((c) => c.key === k)
   const allComments = cl.flatMap((c) => c.comments)
   const commentText = allComments.join(' ; ')
-  const pre = cl[0]
 
   // qmail's local or network injection line: "(qmail 1234 invoked from network)"
   const qm = allComments.map((c) => c.match(/^qmail\s+\d+\s+invoked\s+(.+)$/i)).find(Boolean)
@@ -288,8 +287,7 @@ export function parseReceived (raw: string): Hop {
       if (heloQ) { helo = heloQ[1]; continue }
       const heloE = c.match(/\bhelo=([^\s)]+)/i) // Exim
       if (heloE) helo = heloE[1]
-      const cip = ipFromText(c.replace(/\s*helo=\S+/i, '').replace(/\s*\(may be forged\)/i, '')) ??
-        (c.match(/\[(?:IPv6:)?[0-9A-Fa-f:.]+\]/) ? ipFromText(c.match(/\[(?:IPv6:)?[0-9A-Fa-f:.]+\]/)![0]) : null)
+      const cip = ipFromText(c.replace(/\s*helo=\S+/i, '').replace(/\s*\(may be forged\)/i, ''))
       if (cip && !ip) {
         ip = cip
         // "rdns [ip]" (Postfix, Sendmail, Gmail with a trailing dot)
@@ -383,7 +381,7 @@ export function parseReceived (raw: string): Hop {
     }
   }
 
-  hop.parsed = Boolean(from || by || qm || (pre.comments.length && hop.date && /qmail|invoked/i.test(commentText)))
+  hop.parsed = Boolean(from || by || qm)
   if (hop.parsed && hop.format === 'unknown') hop.format = 'generic'
   return hop
 }
