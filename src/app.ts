@@ -21,6 +21,7 @@ import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
 import probeRoutes from '../routes/checks-probes.js'
+import toolsRoutes from '../routes/tools.js'
 
 export interface Services {
   config: Config
@@ -133,6 +134,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(apiRoutes)
   await app.register(probeRoutes)
   await app.register(mailCheckRoutes)
+  await app.register(toolsRoutes)
 
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.
