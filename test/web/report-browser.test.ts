@@ -1,7 +1,7 @@
 // The result page in a real browser: transcript marks, the copy block and
 // its button, a running report that follows the live stream, and server
 // text with markup (stored, and from a live scripted SMTP server) shown as
-// text with no script run.
+// text with no script run; the ports check's table.
 import t from 'tap'
 import net from 'node:net'
 import { screenshot, axeSerious } from './browser.js'
@@ -130,4 +130,24 @@ t.test('a live SMTP server that sends markup: every byte is shown as text', asyn
   t.equal(await page.locator('main img, main script, main b, main i').count(), 0, 'no element made from server bytes')
   t.same(dialogs, [], 'no script ran')
   await screenshot(page, 'report-live-hostile-en')
+})
+
+t.test('the ports check from the form: the result page lists each port with its state', async (t) => {
+  const ctx = await homeContext()
+  t.teardown(() => ctx.close())
+  const page = await ctx.newPage()
+  await page.goto(`${base}/?lang=en`)
+  for (const p of [143, 465, 587, 993, 995]) await page.uncheck(`form[data-check="ports"] input[value="${p}"]`)
+  const [post] = await Promise.all([
+    page.waitForRequest((r) => r.url().includes('/api/v1/checks/ports?async=1')),
+    page.click('form[data-check="ports"] button[type=submit]')
+  ])
+  t.same(post.postDataJSON(), { ports: [25, 110] })
+  await page.waitForSelector('#live-ports .result .verdict', { timeout: 30_000 })
+  await page.click('#live-ports a.report-link')
+  await page.waitForSelector('article.report')
+  const rows = await page.locator('#details-title ~ .table-wrap tbody tr').allTextContents()
+  t.equal(rows.length, 2)
+  t.match(rows[0], /^25\s*refused/, 'nothing listens on the home address: refused')
+  await screenshot(page, 'report-ports-en')
 })
