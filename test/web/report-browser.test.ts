@@ -77,11 +77,20 @@ t.test('a running report page follows the live stream and shows the final page w
   t.equal(await page.locator('#transcript li').nth(2).locator('.text').textContent(), '250 <img src=x onerror=alert(3)>')
   await screenshot(page, 'report-running-ja')
 
+  // The same running report without JavaScript: the page refreshes itself.
+  const noJs = await homeContext({ js: false })
+  t.teardown(() => noJs.close())
+  const plain = await noJs.newPage()
+  await plain.goto(`${base}/r/${id}?lang=ja`)
+  t.equal(await plain.getAttribute('article.report', 'data-status'), 'running')
+
   builder.finish('pass', 'done')
   await app.mx.store.saveReport(builder.report, 3600)
   await flush()
   await page.waitForSelector('article.report[data-status="pass"]')
   t.equal(await page.locator('#transcript li').count(), 3)
+  await plain.waitForSelector('article.report[data-status="pass"]', { timeout: 20_000 })
+  t.pass('without JavaScript the page refreshed to the final report')
   t.same(dialogs, [])
 })
 
