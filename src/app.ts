@@ -71,7 +71,6 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: false,
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

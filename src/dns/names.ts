@@ -39,6 +39,7 @@ export function validateDomain (input: unknown, field = 'domain'): DomainName {
   }
   if (s.endsWith('.')) s = s.slice(0, -1)
   if (/\s/.test(s)) throw new BadInputError(`${field} contains white space`, field)
+  if (/^(\d+|0x[0-9a-f]+)$/i.test(s.split('.').pop() ?? '')) throw new BadInputError(`${field} must end in a top-level domain name, not a number`, field)
   const ascii = domainToASCII(s).toLowerCase()
   if (!ascii) throw new BadInputError(`${field} "${s}" is not a valid domain name`, field)
   if (Buffer.byteLength(ascii) > 253) throw new BadInputError(`${field} is longer than 253 octets`, field)

@@ -82,7 +82,8 @@ export function formatIpv6 (v: bigint): string {
   return `${left}::${right}`
 }
 
-const V4_MAPPED_PREFIX = 0xffffn << 32n
+/** the upper 96 bits of ::ffff:0:0/96 */
+const V4_MAPPED_PREFIX = 0xffffn
 
 /**
  * Parse an IP literal; IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes the IPv4
