@@ -22,6 +22,8 @@ import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
 import probeRoutes from '../routes/checks-probes.js'
 import toolsRoutes from '../routes/tools.js'
+import webRoutes, { htmlNotFound } from '../routes/web.js'
+import embedRoutes, { corsForReads } from '../routes/embed.js'
 
 export interface Services {
   config: Config
@@ -127,14 +129,20 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   })
 
   app.setNotFoundHandler((req, reply) => {
+    // People get a page; programs (the API, anything asking for JSON) keep the JSON answer.
+    const path = req.url.split('?')[0]
+    if (!path.startsWith('/api/') && req.method === 'GET' && /text\/html/.test(String(req.headers.accept ?? ''))) return htmlNotFound(req, reply)
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
   })
 
+  await app.register(corsForReads)
   await app.register(opsRoutes)
   await app.register(apiRoutes)
   await app.register(probeRoutes)
   await app.register(mailCheckRoutes)
   await app.register(toolsRoutes)
+  await app.register(webRoutes)
+  await app.register(embedRoutes)
 
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.

@@ -1,0 +1,65 @@
+// The check button for other sites. /embed.js is a loader that puts an
+// iframe served by mxprobe on the host page: the host page cannot script
+// into it (another origin) and its styles cannot leak in or out. The frame
+// calls the API from mxprobe's own origin, so the check endpoints need no
+// CORS at all; only read-only GETs (who am I, a stored report, its event
+// stream) answer any origin, without credentials, for sites that want to
+// show results themselves.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { assets } from '../src/web/assets.js'
+import { framePage, EMBED_CHECKS, type EmbedCheck } from '../src/web/pages.js'
+import { pageHeaders, pageLang } from './web.js'
+import { callerIp } from './helpers.js'
+
+/** The frame may be shown on any site; everything else in the policy is as strict as the pages'. */
+const FRAME_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors *; base-uri 'none'"
+
+/** Read-only API paths that any origin may read (no cookies exist, no credentials are allowed). */
+const CORS_READ = /^\/api\/v1\/(ip|checks\/[A-Za-z0-9_-]{16}(\/events)?)$/
+
+export function isCorsReadPath (method: string, url: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && CORS_READ.test(url.split('?')[0])
+}
+
+/**
+ * Registered on the root instance (app.ts), before the API routes, and
+ * without encapsulation (skip-override) so its hook sees them. Headers go on the raw response, because the event stream hijacks
+ * the reply and writes its own head.
+ */
+export async function corsForReads (app: FastifyInstance): Promise<void> {
+  app.addHook('onRequest', async (req: FastifyRequest, reply) => {
+    if (!isCorsReadPath(req.method, req.url)) return
+    if (!req.headers.origin) return
+    reply.raw.setHeader('access-control-allow-origin', '*')
+    reply.raw.setHeader('access-control-expose-headers', 'retry-after')
+  })
+}
+(corsForReads as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true
+
+export default async function embedRoutes (app: FastifyInstance): Promise<void> {
+  const files = assets()
+
+  app.get('/embed.js', { schema: { hide: true } }, async (req, reply) => {
+    const a = files.get('embed.js')!
+    const etag = `"${a.hash}"`
+    reply
+      .header('content-type', a.type)
+      .header('etag', etag)
+      .header('cache-control', 'public, max-age=300')
+      .header('x-content-type-options', 'nosniff')
+      // Host pages with Cross-Origin-Embedder-Policy may still load the loader.
+      .header('cross-origin-resource-policy', 'cross-origin')
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send()
+    return reply.send(a.body)
+  })
+
+  app.get('/embed/frame', { schema: { hide: true } }, async (req, reply) => {
+    const q = req.query as Record<string, unknown>
+    const check = (EMBED_CHECKS as readonly string[]).includes(String(q.check)) ? q.check as EmbedCheck : 'dns'
+    const lang = pageLang(req)
+    return pageHeaders(reply, FRAME_CSP)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(framePage(check, lang, callerIp(req)))
+  })
+}

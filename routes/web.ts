@@ -1,0 +1,174 @@
+// The pages people open in a browser: the test page, the form posts that
+// work without JavaScript, stored results, the static assets. The form
+// route runs a check through the very same API endpoint a program calls
+// (app.inject), so rate limits, validation and the target rule are one code
+// path; a refusal becomes a readable page instead of JSON.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { callerIp } from './helpers.js'
+import { parseIp } from '../src/net/ip.js'
+import { pickLang, type Lang } from '../src/i18n/index.js'
+import { webText } from '../src/i18n/web.js'
+import { REPORT_ID } from '../src/checks/report.js'
+import { reportText } from '../src/checks/report-text.js'
+import { assets } from '../src/web/assets.js'
+import { indexPage, reportPage, refusalPage, notFoundPage, CHECKS, DEFAULT_PORTS, type Refusal } from '../src/web/pages.js'
+import type { CheckKey } from '../src/i18n/web.js'
+
+/** Security headers for every HTML page; scripts only from our origin, no inline code, no framing. */
+export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+export function pageHeaders (reply: FastifyReply, csp = PAGE_CSP): FastifyReply {
+  reply
+    .header('content-security-policy', csp)
+    .header('x-content-type-options', 'nosniff')
+    // Report URLs are the only key to a report (caller IP, server names): never send them to another
+    // origin in Referer. (same-origin, not no-referrer: form posts keep a real Origin header.)
+    .header('referrer-policy', 'same-origin')
+  if (csp.includes("frame-ancestors 'none'")) reply.header('x-frame-options', 'DENY')
+  return reply
+}
+
+/** Page language: ?lang=, else Accept-Language, else Japanese (the service's home audience). */
+export function pageLang (req: FastifyRequest): Lang {
+  return pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'], 'ja')
+}
+
+function sendPage (reply: FastifyReply, status: number, body: string): FastifyReply {
+  return pageHeaders(reply.code(status)).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body)
+}
+
+/** The API body a form post stands for; field names are the API's. */
+export function formToBody (check: CheckKey, form: Record<string, unknown>): Record<string, unknown> {
+  const str = (k: string): string => {
+    const v = form[k]
+    return typeof v === 'string' ? v.trim() : Array.isArray(v) && typeof v[0] === 'string' ? String(v[0]).trim() : ''
+  }
+  switch (check) {
+    case 'receive': return { address: str('address') }
+    case 'ports': {
+      const raw = form.ports === undefined ? [] : Array.isArray(form.ports) ? form.ports : [form.ports]
+      const ports = raw.map((p) => Number(p)).filter((p) => Number.isInteger(p) && p > 0 && p < 65536)
+      return ports.length ? { ports } : { ports: DEFAULT_PORTS }
+    }
+    case 'pop3': {
+      const body: Record<string, unknown> = { domain: str('domain') }
+      // An empty login pair means "no login test"; passwords are passed through untrimmed.
+      const username = str('username')
+      const password = typeof form.password === 'string' ? form.password : ''
+      if (username || password) { body.username = username; body.password = password }
+      return body
+    }
+    default: return { domain: str('domain') }
+  }
+}
+
+/**
+ * A form post from another site is refused: a page elsewhere must not be
+ * able to start a check in a visitor's browser without the visitor using
+ * mxprobe's own page (or the embed frame, which is mxprobe's origin).
+ */
+function crossSite (req: FastifyRequest): boolean {
+  // Fetch metadata is the browser's own statement; older browsers send only Origin.
+  const site = req.headers['sec-fetch-site']
+  if (typeof site === 'string' && site) return site === 'cross-site' || site === 'same-site'
+  const origin = req.headers.origin
+  if (!origin) return false
+  if (origin === 'null') return true
+  try {
+    return new URL(origin).host !== req.headers.host
+  } catch {
+    return true
+  }
+}
+
+export default async function webRoutes (app: FastifyInstance): Promise<void> {
+  const files = assets()
+
+  app.get('/', { schema: { hide: true } }, async (req, reply) => {
+    const lang = pageLang(req)
+    const ip = callerIp(req)
+    let ptr: string | null = null
+    try { ptr = (await app.mx.dns.ptr(ip))[0] ?? null } catch { ptr = null }
+    return sendPage(reply, 200, indexPage(lang, { ip, family: parseIp(ip)?.family ?? 4, ptr }, `${req.protocol}://${req.host}`))
+  })
+
+  app.post('/check/:type', { schema: { hide: true } }, async (req, reply) => {
+    const { type } = req.params as { type: string }
+    const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>
+    const lang = pickLang(form.lang ?? (req.query as Record<string, unknown>)?.lang, req.headers['accept-language'], 'ja')
+    const t = webText(lang)
+    if (!(CHECKS as string[]).includes(type)) return sendPage(reply, 404, notFoundPage(lang))
+    if (crossSite(req)) {
+      return sendPage(reply, 403, refusalPage({ status: 403, error: 'cross_site', message: t.crossSiteText }, lang, '/'))
+    }
+    const check = type as CheckKey
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/v1/checks/${check}?async=1&lang=${lang}`,
+      payload: formToBody(check, form),
+      remoteAddress: callerIp(req),
+      headers: { 'content-type': 'application/json', 'accept-language': lang, 'user-agent': String(req.headers['user-agent'] ?? '') }
+    })
+    if (res.statusCode === 202 || res.statusCode === 200) {
+      const { id } = res.json() as { id: string }
+      return reply.code(303).header('location', `/r/${id}?lang=${lang}`).send()
+    }
+    let body: Record<string, unknown> = {}
+    try { body = res.json() } catch { body = {} }
+    const refusal: Refusal = {
+      status: res.statusCode,
+      error: res.statusCode === 404 ? 'not_available' : String(body.error ?? 'other'),
+      message: String(body.message ?? ''),
+      callerIp: typeof body.callerIp === 'string' ? body.callerIp : undefined,
+      dns: body.dns,
+      retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : undefined
+    }
+    if (refusal.retryAfter) reply.header('retry-after', refusal.retryAfter)
+    return sendPage(reply, res.statusCode, refusalPage(refusal, lang, '/'))
+  })
+
+  // /r/:id is the page; /r/:id.txt the same report as the plain text of its copy block.
+  app.get('/r/:id', { schema: { hide: true } }, async (req, reply) => {
+    const { id: param } = req.params as { id: string }
+    const asText = param.endsWith('.txt')
+    const id = asText ? param.slice(0, -4) : param
+    const lang = pageLang(req)
+    if (!REPORT_ID.test(id)) return sendPage(reply, 404, notFoundPage(lang))
+    const r = await app.mx.store.getReport(id)
+    if (!r) return sendPage(reply, 404, notFoundPage(lang, webText(lang).reportGone(Math.round(app.mx.config.reportTtlSeconds / 86400))))
+    const pageUrl = `${req.protocol}://${req.host}/r/${id}`
+    if (asText) {
+      const textLang = (req.query as Record<string, unknown>)?.lang ? lang : undefined
+      return reply
+        .header('content-type', 'text/plain; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-store')
+        .send(reportText(r, { lang: textLang, pageUrl }))
+    }
+    return sendPage(reply, 200, reportPage(r, lang, pageUrl))
+  })
+
+  app.get('/static/:name', { schema: { hide: true } }, async (req, reply) => {
+    const { name } = req.params as { name: string }
+    const a = files.get(name)
+    if (!a) return sendPage(reply, 404, notFoundPage(pageLang(req)))
+    const etag = `"${a.hash}"`
+    const versioned = (req.query as Record<string, unknown>)?.v === a.hash
+    reply
+      .header('content-type', a.type)
+      .header('etag', etag)
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', versioned ? 'public, max-age=31536000, immutable' : 'public, max-age=300')
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send()
+    return reply.send(a.body)
+  })
+
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => {
+    return reply.code(301).header('location', `/static/favicon.svg`).send()
+  })
+}
+
+/** The HTML 404 for paths outside the API (the API keeps its JSON 404). */
+export function htmlNotFound (req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendPage(reply, 404, notFoundPage(pageLang(req)))
+}

@@ -1,0 +1,376 @@
+// The server-rendered pages: the test page, a stored report, refusals and
+// errors, 404. Everything goes through html`` (escaped by default); all
+// wording comes from the message catalogue in src/i18n/web.ts.
+import { html, raw, type SafeHtml } from './html.js'
+import { assetUrl } from './assets.js'
+import { webText, clientText, type CheckKey, type WebText } from '../i18n/web.js'
+import { adviceText, type Lang } from '../i18n/index.js'
+import type { Report, TranscriptLine, Advice } from '../checks/report.js'
+import { reportText, redactSecrets } from '../checks/report-text.js'
+
+export const CHECKS: CheckKey[] = ['dns', 'ports', 'smtp', 'receive', 'relay', 'roles', 'pop3']
+export const DEFAULT_PORTS = [25, 110, 143, 465, 587, 993, 995]
+/** checks that open a connection to port 25 and talk SMTP */
+const MAIL_CHECKS: CheckKey[] = ['smtp', 'receive', 'relay', 'roles']
+
+export interface LayoutOptions {
+  lang: Lang
+  title: string
+  /** the path (with query, minus lang) the language switch links to */
+  path: string
+  body: SafeHtml
+  /** refresh every n seconds when scripts are off (a running report) */
+  noscriptRefresh?: number
+  scripts?: Array<'app.js' | 'frame.js'>
+  bodyClass?: string
+  /** the page's own h1 says it already */
+  hideTagline?: boolean
+}
+
+function withLang (path: string, lang: Lang): string {
+  const [p, q = ''] = path.split('?')
+  const params = new URLSearchParams(q)
+  params.set('lang', lang)
+  return `${p}?${params.toString()}`
+}
+
+export function layout (o: LayoutOptions): string {
+  const t = webText(o.lang)
+  const other: Lang[] = ['ja', 'en']
+  const page = html`<!doctype html>
+<html lang="${o.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>${o.title} — ${t.siteName}</title>
+<link rel="stylesheet" href="${assetUrl('style.css')}">
+<link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml">
+${o.noscriptRefresh ? html`<noscript><meta http-equiv="refresh" content="${o.noscriptRefresh}"></noscript>` : ''}
+${(o.scripts ?? []).map((s) => html`<script src="${assetUrl(s)}" defer></script>`)}
+</head>
+<body class="${o.bodyClass ?? ''}" data-lang="${o.lang}" data-text="${JSON.stringify(clientText(o.lang))}">
+<a class="skip" href="#main">${t.skipToContent}</a>
+<header class="site">
+  <div class="brand"><a href="${withLang('/', o.lang)}">${t.siteName}</a>${o.hideTagline ? '' : html` <span class="tagline">${t.tagline}</span>`}</div>
+  <nav class="lang" aria-label="${t.langSwitchLabel}">
+    <ul>${other.map((l) => html`<li><a href="${withLang(o.path, l)}" hreflang="${l}" lang="${l}"${l === o.lang ? raw(' aria-current="true"') : ''}>${t.langName[l]}</a></li>`)}</ul>
+  </nav>
+</header>
+<main id="main" tabindex="-1">
+${o.body}
+</main>
+<footer class="site"><p>${t.footer} <a href="/docs">${t.apiDocs}</a></p></footer>
+</body>
+</html>
+`
+  return page.value
+}
+
+export interface CallerInfo { ip: string, family: 4 | 6, ptr: string | null }
+
+function field (name: string, label: string, opts: { hint?: string, type?: string, autocomplete?: string, required?: boolean, inputmode?: string, optional?: string, id: string }): SafeHtml {
+  const hintId = `${opts.id}-hint`
+  return html`<div class="field">
+  <label for="${opts.id}">${label}${opts.optional ? html` <span class="optional">(${opts.optional})</span>` : ''}</label>
+  <input id="${opts.id}" name="${name}" type="${opts.type ?? 'text'}" autocomplete="${opts.autocomplete ?? 'off'}"${opts.inputmode ? html` inputmode="${opts.inputmode}"` : ''} spellcheck="false" autocapitalize="none"${opts.required ? raw(' required') : ''}${opts.hint ? html` aria-describedby="${hintId}"` : ''} maxlength="320">
+  ${opts.hint ? html`<p class="hint" id="${hintId}">${opts.hint}</p>` : ''}
+</div>`
+}
+
+function checkFields (check: CheckKey, t: WebText): SafeHtml {
+  const id = (f: string) => `${check}-${f}`
+  switch (check) {
+    case 'receive':
+      return field('address', t.fieldAddress, { id: id('address'), hint: t.fieldAddressHint, autocomplete: 'email', inputmode: 'email', required: true })
+    case 'ports':
+      return html`<fieldset class="ports"><legend>${t.fieldPorts}</legend>
+  ${DEFAULT_PORTS.map((p) => html`<label class="port"><input type="checkbox" name="ports" value="${p}" checked> ${p}</label>`)}
+</fieldset>`
+    case 'pop3':
+      return html`${field('domain', t.fieldDomain, { id: id('domain'), hint: t.fieldDomainHint, required: true })}
+<fieldset class="login"><legend>${t.fieldUsername} / ${t.fieldPassword} <span class="optional">(${t.optional})</span></legend>
+  <p class="hint" id="pop3-login-hint">${t.pop3LoginExplain}</p>
+  ${field('username', t.fieldUsername, { id: id('username'), autocomplete: 'off', optional: t.optional })}
+  ${field('password', t.fieldPassword, { id: id('password'), type: 'password', autocomplete: 'off', optional: t.optional })}
+</fieldset>`
+    default:
+      return field('domain', t.fieldDomain, { id: id('domain'), hint: t.fieldDomainHint, required: true })
+  }
+}
+
+function mailNotice (check: CheckKey, t: WebText, ip: string): SafeHtml | '' {
+  if (check === 'pop3') return html`<div class="notice" role="note"><p>${t.pop3Before(ip)}</p></div>`
+  if (!MAIL_CHECKS.includes(check)) return ''
+  return html`<div class="notice" role="note">
+  <p>${t.mailTestBefore(ip)}</p>
+  <p>${check === 'receive' ? t.mailTestOneMail : t.mailTestNoMail}</p>
+  <p>${t.mismatchWhy}</p>
+</div>`
+}
+
+export function indexPage (lang: Lang, caller: CallerInfo, origin: string): string {
+  const t = webText(lang)
+  const body = html`
+<h1>${t.tagline}</h1>
+<p class="intro">${t.intro}</p>
+<section class="card" id="my-ip" aria-labelledby="my-ip-title">
+  <h2 id="my-ip-title">${t.myIpTitle}</h2>
+  <dl class="facts">
+    <div><dt>${t.ipLabel}</dt><dd class="mono" id="caller-ip">${caller.ip}</dd></div>
+    <div><dt>${t.familyLabel}</dt><dd>IPv${caller.family}</dd></div>
+    <div><dt>${t.ptrLabel}</dt><dd class="mono" id="caller-ptr">${caller.ptr ?? t.noPtr}</dd></div>
+  </dl>
+  <p class="hint">${t.myIpExplain}</p>
+</section>
+<h2 class="section-title">${t.checksTitle}</h2>
+<nav class="toc" aria-label="${t.checksTitle}"><ul>${CHECKS.map((c) => html`<li><a href="#check-${c}">${t.checkShort[c]}</a></li>`)}</ul></nav>
+${CHECKS.map((c) => html`
+<section class="card check" id="check-${c}" aria-labelledby="check-${c}-title">
+  <h3 id="check-${c}-title">${t.checkTitle[c]}</h3>
+  <p>${t.checkExplain[c]}</p>
+  ${mailNotice(c, t, caller.ip)}
+  <form method="post" action="/check/${c}" data-check="${c}" class="check-form">
+    <input type="hidden" name="lang" value="${lang}">
+    ${checkFields(c, t)}
+    <button type="submit">${t.run}: ${t.checkShort[c]}</button>
+  </form>
+  <div class="live" id="live-${c}" hidden></div>
+</section>`)}
+<p class="hint">${t.jsNote}</p>
+<section class="card" id="embed" aria-labelledby="embed-title">
+  <h2 id="embed-title">${t.embedTitle}</h2>
+  <p>${t.embedExplain}</p>
+  <pre class="snippet" tabindex="0"><code>${`<script src="${origin}/embed.js" data-check="receive" async></script>`}</code></pre>
+</section>
+`
+  return layout({ lang, title: t.tagline, path: '/', body, scripts: ['app.js'], hideTagline: true })
+}
+
+function adviceFor (a: Advice, lang: Lang): string {
+  return (lang === 'ja' ? a.ja : a.en) ?? a.message
+}
+
+/** An explanation attached to a reply line by a check (string or {ja,en}). */
+function explanationOf (l: TranscriptLine & { explain?: unknown }, lang: Lang): string | null {
+  const e = l.explain
+  if (!e) return null
+  if (typeof e === 'string') return e
+  if (typeof e === 'object') {
+    const o = e as Record<string, unknown>
+    const v = o[lang] ?? o.en ?? o.message
+    return typeof v === 'string' ? v : null
+  }
+  return null
+}
+
+const MARK: Record<string, string> = { C: '→', S: '←', I: '·' }
+
+/**
+ * Explanations of non-2xx replies that checks put in advice (params.reply is
+ * the reply's first line, params.ja/en the explanation): shown under that
+ * line of the transcript as well.
+ */
+export function replyExplanations (r: Pick<Report, 'advice'>, lang: Lang): Map<string, string> {
+  const m = new Map<string, string>()
+  for (const a of r.advice ?? []) {
+    const p = a.params as Record<string, unknown> | undefined
+    const text = p?.[lang] ?? p?.en
+    if (p && typeof p.reply === 'string' && typeof text === 'string' && !m.has(p.reply)) m.set(p.reply, text)
+  }
+  return m
+}
+
+function transcriptList (r: Report, t: WebText, lang: Lang): SafeHtml[] {
+  const explained = replyExplanations(r, lang)
+  return r.transcript.map((l) => {
+    const ex = l.dir === 'S' ? explained.get(l.text) : undefined
+    if (ex) explained.delete(l.text)
+    return transcriptItem(l, t, lang, ex)
+  })
+}
+
+export function transcriptItem (l: TranscriptLine, t: WebText, lang: Lang, explanation?: string): SafeHtml {
+  const dir = l.dir === 'C' || l.dir === 'S' ? l.dir : 'I'
+  const ex = explanation ?? explanationOf(l, lang)
+  return html`<li class="line dir-${dir}"><span class="at">${Math.round(l.at)} ms</span> <span class="mark" aria-hidden="true">${MARK[dir]}</span><span class="sr">${t.dirText[dir]}: </span><span class="text">${redactSecrets(l.text)}</span>${ex ? html`<span class="explain"><span class="sr">${t.explainReply}: </span>${ex}</span>` : ''}</li>`
+}
+
+export function verdictBadge (status: string, t: WebText): SafeHtml {
+  return html`<span class="verdict v-${status}">${t.verdict[status] ?? status}</span>`
+}
+
+function yesNo (v: unknown, t: WebText): string {
+  return v === true ? t.yes : v === false ? t.no : ''
+}
+
+/** Tables for the check-specific results the contract names (ports, vectors, mailboxes). */
+function details (r: Report, t: WebText): SafeHtml | '' {
+  const parts: SafeHtml[] = []
+  const ports = Array.isArray(r.ports) ? r.ports as Array<Record<string, unknown>> : null
+  if (ports?.length) {
+    parts.push(html`<table><caption>${t.checkShort.ports}</caption><thead><tr><th scope="col">${t.portsTable.port}</th><th scope="col">${t.portsTable.state}</th><th scope="col">${t.portsTable.ms}</th><th scope="col">${t.portsTable.banner}</th></tr></thead><tbody>
+${ports.map((p) => html`<tr><td>${p.port}</td><td class="state-${String(p.state)}">${t.portState[String(p.state)] ?? p.state}</td><td>${p.ms}</td><td class="mono">${p.banner ?? ''}</td></tr>`)}
+</tbody></table>`)
+  }
+  const vectors = Array.isArray(r.vectors) ? r.vectors as Array<Record<string, unknown>> : null
+  if (vectors?.length) {
+    parts.push(html`<table><caption>${t.checkShort.relay}</caption><thead><tr><th scope="col">${t.vectorsTable.id}</th><th scope="col">${t.vectorsTable.mailFrom}</th><th scope="col">${t.vectorsTable.rcptTo}</th><th scope="col">${t.vectorsTable.accepted}</th><th scope="col">${t.vectorsTable.reply}</th></tr></thead><tbody>
+${vectors.map((v) => html`<tr class="${v.accepted === true ? 'bad' : ''}"><td>${v.id}</td><td class="mono">${v.mailFrom}</td><td class="mono">${v.rcptTo}</td><td>${yesNo(v.accepted, t)}</td><td class="mono">${typeof v.reply === 'string' ? v.reply : JSON.stringify(v.reply ?? '')}</td></tr>`)}
+</tbody></table>`)
+  }
+  const boxes = Array.isArray(r.mailboxes) ? r.mailboxes as Array<Record<string, unknown>> : null
+  if (boxes?.length) {
+    parts.push(html`<table><caption>${t.checkShort.roles}</caption><thead><tr><th scope="col">${t.mailboxesTable.address}</th><th scope="col">${t.mailboxesTable.required}</th><th scope="col">${t.mailboxesTable.accepted}</th><th scope="col">${t.mailboxesTable.reply}</th></tr></thead><tbody>
+${boxes.map((b) => html`<tr class="${b.accepted === false && b.required ? 'bad' : ''}"><td class="mono">${b.address}</td><td>${yesNo(b.required, t)}</td><td>${yesNo(b.accepted, t)}</td><td class="mono">${typeof b.reply === 'string' ? b.reply : JSON.stringify(b.reply ?? '')}</td></tr>`)}
+</tbody></table>`)
+  }
+  if (!parts.length) return ''
+  return html`<section class="card" aria-labelledby="details-title"><h2 id="details-title">${t.detailsTitle}</h2><div class="table-wrap">${parts}</div></section>`
+}
+
+export function reportPage (r: Report, lang: Lang, pageUrl: string): string {
+  const t = webText(lang)
+  const running = r.status === 'running'
+  const target = [r.target?.domain, r.target?.host, r.target?.ip].filter(Boolean).join(' / ')
+  const title = t.reportTitle(t.checkShort[r.type as CheckKey] ?? r.type)
+  const body = html`
+<article class="report" data-report-id="${r.id}" data-status="${r.status}"${running ? raw(' data-running="1"') : ''}>
+<h1>${title} ${verdictBadge(r.status, t)}</h1>
+${running ? html`<p class="notice" role="status">${t.stillRunning}</p>` : ''}
+<section class="card" aria-labelledby="summary-title">
+  <h2 id="summary-title">${t.resultTitle}</h2>
+  <p class="summary" id="report-summary"${lang === 'ja' && !/[\u3000-\u9fff\uff00-\uffef]/.test(r.summary) ? raw(' lang="en"') : ''}>${r.summary}</p>
+  <dl class="facts">
+    <div><dt>${t.checkLabel}</dt><dd>${t.checkShort[r.type as CheckKey] ?? r.type} <span class="mono">(${r.type})</span></dd></div>
+    <div><dt>${t.timeLabel}</dt><dd><time datetime="${r.startedAt}">${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time></dd></div>
+    <div><dt>${t.callerLabel}</dt><dd class="mono">${r.callerIp}</dd></div>
+    <div><dt>${t.targetLabel}</dt><dd class="mono">${target || '-'}</dd></div>
+    ${typeof r.durationMs === 'number' ? html`<div><dt>${t.durationLabel}</dt><dd>${r.durationMs} ms</dd></div>` : ''}
+  </dl>
+</section>
+<section class="card" aria-labelledby="advice-title"${r.advice.length ? '' : raw(' hidden')} id="advice-section">
+  <h2 id="advice-title">${t.adviceTitle}</h2>
+  <ul class="advice" id="advice-list">${r.advice.map((a) => html`<li data-code="${a.code}">${adviceFor(a, lang)}</li>`)}</ul>
+</section>
+<section class="card" aria-labelledby="steps-title">
+  <h2 id="steps-title">${t.stepsTitle}</h2>
+  <ul class="steps" id="steps-list">${r.steps.map((s) => html`<li class="step s-${s.status}"><span class="step-status">${t.verdict[s.status] ?? s.status}</span> <span class="step-name">${s.name}</span> <span class="step-detail">${redactSecrets(s.detail)}</span>${typeof s.ms === 'number' ? html` <span class="at">${s.ms} ms</span>` : ''}</li>`)}</ul>
+</section>
+${details(r, t)}
+<section class="card" aria-labelledby="transcript-title">
+  <h2 id="transcript-title">${t.transcriptTitle}</h2>
+  <p class="hint">${t.transcriptLegend}</p>
+  <ol class="transcript" id="transcript" aria-live="polite" aria-relevant="additions">${transcriptList(r, t, lang)}</ol>
+</section>
+<section class="card" aria-labelledby="copy-title">
+  <h2 id="copy-title">${t.copyTitle}</h2>
+  <p class="hint">${t.copyExplain} <a href="/r/${r.id}.txt?lang=${lang}">${t.plainTextLink}</a></p>
+  <button type="button" class="copy" data-copy-target="copy-text" hidden>${t.copyButton}</button> <span class="copy-status" role="status" aria-live="polite"></span>
+  <pre class="copy-text" id="copy-text" tabindex="0" aria-label="${t.copyTitle}">${reportText(r, { lang, pageUrl })}</pre>
+</section>
+<p><a href="${withLang('/', lang)}">${t.backToChecks}</a></p>
+</article>`
+  return layout({ lang, title, path: `/r/${r.id}`, body, noscriptRefresh: running ? 2 : undefined, scripts: ['app.js'] })
+}
+
+export interface Refusal {
+  status: number
+  error: string
+  message: string
+  callerIp?: string
+  dns?: unknown
+  retryAfter?: string
+}
+
+interface DnsFacts { domain?: string, implicitMx?: boolean, nullMx?: boolean, error?: string, mx?: Array<{ host: string, priority: number, addresses: string[], ttl: number | null, error?: string }> }
+
+export function dnsFactsBlock (dns: unknown, t: WebText): SafeHtml | '' {
+  if (!dns || typeof dns !== 'object') return ''
+  const d = dns as DnsFacts
+  const mx = Array.isArray(d.mx) ? d.mx : []
+  return html`<section class="dns-facts" aria-label="${t.dnsFactsTitle}">
+  <h3>${t.dnsFactsTitle}${d.domain ? html`: <span class="mono">${d.domain}</span>` : ''}</h3>
+  ${d.error ? html`<p class="mono">${d.error}</p>` : ''}
+  ${d.nullMx ? html`<p>${t.dnsFactsNull}</p>` : ''}
+  ${d.implicitMx ? html`<p>${t.dnsFactsImplicit}</p>` : ''}
+  ${mx.length
+    ? html`<div class="table-wrap"><table><thead><tr><th scope="col">${t.dnsFactsHost}</th><th scope="col">${t.dnsFactsPriority}</th><th scope="col">${t.dnsFactsAddresses}</th><th scope="col">${t.dnsFactsTtl}</th></tr></thead><tbody>
+${mx.map((h) => html`<tr><td class="mono">${h.host}</td><td>${h.priority}</td><td class="mono">${(h.addresses ?? []).join(', ') || h.error || '-'}</td><td>${h.ttl ?? '-'}</td></tr>`)}
+</tbody></table></div>`
+    : (!d.nullMx && !d.error ? html`<p>${t.dnsFactsNone}</p>` : '')}
+</section>`
+}
+
+/** The sentence that explains a refusal in the page language. */
+export function refusalExplanation (r: Refusal, lang: Lang): string | null {
+  if (r.error === 'ip_mismatch') {
+    const d = (r.dns ?? {}) as DnsFacts
+    const addresses = (d.mx ?? []).flatMap((h) => h.addresses ?? [])
+    return adviceText('target.ip_mismatch', lang, { callerIp: r.callerIp ?? '', addresses: addresses.length ? addresses : ['-'] })
+  }
+  return null
+}
+
+export function refusalPage (r: Refusal, lang: Lang, backPath: string): string {
+  const t = webText(lang)
+  const title = t.errorTitle[r.error] ?? t.errorTitle.other
+  const explanation = refusalExplanation(r, lang)
+  const body = html`
+<section class="card refusal" role="alert" aria-labelledby="refusal-title">
+  <h1 id="refusal-title">${title}</h1>
+  ${explanation ? html`<p>${explanation}</p>` : ''}
+  ${r.message && r.error !== 'not_available' ? html`<p class="message">${r.message}</p>` : ''}
+  ${r.retryAfter ? html`<p>${t.retryAfter(r.retryAfter)}</p>` : ''}
+  ${r.callerIp ? html`<p>${t.callerLabel}: <span class="mono">${r.callerIp}</span></p>` : ''}
+  ${dnsFactsBlock(r.dns, t)}
+  <p><a href="${withLang(backPath, lang)}">${t.backToChecks}</a></p>
+</section>`
+  return layout({ lang, title, path: '/', body })
+}
+
+export function notFoundPage (lang: Lang, text?: string): string {
+  const t = webText(lang)
+  const body = html`<section class="card"><h1>${t.notFoundTitle}</h1><p>${text ?? t.notFoundText}</p><p><a href="${withLang('/', lang)}">${t.backToChecks}</a></p></section>`
+  return layout({ lang, title: t.notFoundTitle, path: '/', body })
+}
+
+export const EMBED_CHECKS = ['ip', 'dns', 'ports', 'receive', 'relay', 'smtp', 'roles', 'pop3'] as const
+export type EmbedCheck = typeof EMBED_CHECKS[number]
+
+/** The page inside the embed iframe: one button, an input when the check needs one, the verdict. */
+export function framePage (check: EmbedCheck, lang: Lang, callerIp: string): string {
+  const t = webText(lang)
+  const mail = (MAIL_CHECKS as string[]).includes(check)
+  const name = t.checkShort[check]
+  const input = check === 'receive'
+    ? field('address', t.fieldAddress, { id: 'embed-address', autocomplete: 'email', inputmode: 'email', required: true })
+    : ['dns', 'relay', 'smtp', 'roles', 'pop3'].includes(check)
+        ? field('domain', t.fieldDomain, { id: 'embed-domain', required: true })
+        : ''
+  const page = html`<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>${t.siteName}: ${name}</title>
+<link rel="stylesheet" href="${assetUrl('style.css')}">
+<script src="${assetUrl('frame.js')}" defer></script>
+</head>
+<body class="frame" data-lang="${lang}" data-check="${check}" data-text="${JSON.stringify(clientText(lang))}">
+<main>
+<form class="embed-form" method="${check === 'ip' ? 'get' : 'post'}" action="${check === 'ip' ? '/' : `/check/${check}`}" target="_blank" data-check="${check}">
+  <input type="hidden" name="lang" value="${lang}">
+  ${input}
+  <button type="submit">${t.embedRun(name)}</button>
+</form>
+${mail ? html`<p class="hint">${t.mailTestBefore(callerIp)} ${check === 'receive' ? t.mailTestOneMail : t.mailTestNoMail}</p>` : ''}
+<p class="hint">${t.embedIntro} <a href="/?lang=${lang}" target="_blank" rel="noopener">${t.embedPowered}</a></p>
+<div class="embed-result" role="status" aria-live="polite"></div>
+</main>
+</body>
+</html>
+`
+  return page.value
+}

@@ -1,0 +1,315 @@
+// mxprobe page script: runs a check from the form through the JSON API
+// (?async=1), follows its Server-Sent Events and grows the transcript line
+// by line; follows a running report on /r/:id; copy button. Every text from
+// a server or report goes through textContent, never innerHTML.
+(function () {
+  'use strict'
+  var body = document.body
+  var T = {}
+  try { T = JSON.parse(body.getAttribute('data-text') || '{}') } catch (e) { T = {} }
+  var lang = body.getAttribute('data-lang') === 'ja' ? 'ja' : 'en'
+  var MARK = { C: '\u2192', S: '\u2190', I: '\u00b7' }
+
+  function el (tag, cls, text) {
+    var e = document.createElement(tag)
+    if (cls) e.className = cls
+    if (text !== undefined && text !== null) e.textContent = String(text)
+    return e
+  }
+
+  function explanation (l) {
+    var e = l.explain
+    if (!e) return null
+    if (typeof e === 'string') return e
+    if (typeof e === 'object') return e[lang] || e.en || e.message || null
+    return null
+  }
+
+  function redact (text) {
+    return String(text)
+      .replace(/^(\s*PASS\s+).+$/i, '$1********')
+      .replace(/^(\s*AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER|CRAM-MD5)\s+).+$/i, '$1********')
+      .replace(/^(\s*APOP\s+\S+\s+).+$/i, '$1********')
+  }
+
+  /** Explanations of non-2xx replies that a check put in advice, by the reply's first line. */
+  function replyExplanations (advice) {
+    var m = {}
+    ;(advice || []).forEach(function (a) {
+      var p = a.params || {}
+      var text = p[lang] || p.en
+      if (typeof p.reply === 'string' && typeof text === 'string' && !Object.prototype.hasOwnProperty.call(m, p.reply)) m[p.reply] = text
+    })
+    return m
+  }
+
+  function lineItem (l, explained) {
+    var dir = l.dir === 'C' || l.dir === 'S' ? l.dir : 'I'
+    if (explained && dir === 'S' && Object.prototype.hasOwnProperty.call(explained, l.text)) {
+      l = { at: l.at, dir: l.dir, text: l.text, explain: explained[l.text] }
+      delete explained[l.text]
+    }
+    var li = el('li', 'line dir-' + dir)
+    li.appendChild(el('span', 'at', Math.round(l.at) + ' ms'))
+    li.appendChild(document.createTextNode(' '))
+    var mark = el('span', 'mark', MARK[dir])
+    mark.setAttribute('aria-hidden', 'true')
+    li.appendChild(mark)
+    li.appendChild(el('span', 'sr', ((T.dirText || {})[dir] || dir) + ': '))
+    li.appendChild(el('span', 'text', redact(l.text)))
+    var ex = explanation(l)
+    if (ex) {
+      var x = el('span', 'explain')
+      x.appendChild(el('span', 'sr', (T.explainReply || '') + ': '))
+      x.appendChild(document.createTextNode(ex))
+      li.appendChild(x)
+    }
+    return li
+  }
+
+  function stepItem (s) {
+    var li = el('li', 'step s-' + s.status)
+    li.appendChild(el('span', 'step-status', (T.verdict || {})[s.status] || s.status))
+    li.appendChild(document.createTextNode(' '))
+    li.appendChild(el('span', 'step-name', s.name))
+    li.appendChild(document.createTextNode(' '))
+    li.appendChild(el('span', 'step-detail', redact(s.detail)))
+    if (typeof s.ms === 'number') li.appendChild(el('span', 'at', ' ' + s.ms + ' ms'))
+    return li
+  }
+
+  function adviceItem (a) {
+    var li = el('li', null, (lang === 'ja' ? a.ja : a.en) || a.message)
+    li.setAttribute('data-code', a.code)
+    return li
+  }
+
+  function verdictBadge (status) {
+    return el('span', 'verdict v-' + status, (T.verdict || {})[status] || status)
+  }
+
+  /** Follow a report's event stream; callbacks per event type. */
+  function follow (id, on) {
+    var done = false
+    var es = new EventSource('/api/v1/checks/' + encodeURIComponent(id) + '/events')
+    function handle (type) {
+      es.addEventListener(type, function (ev) {
+        var data
+        try { data = JSON.parse(ev.data) } catch (e) { return }
+        if (type === 'done') { done = true; es.close() }
+        if (on[type]) on[type](data)
+      })
+    }
+    ;['transcript', 'step', 'advice', 'target', 'done'].forEach(handle)
+    es.addEventListener('error', function () {
+      if (done) return
+      // The stream broke for good: fall back to asking for the report once it is stored.
+      if (es.readyState === EventSource.CLOSED) {
+        fetch('/api/v1/checks/' + encodeURIComponent(id), { headers: { accept: 'application/json' } })
+          .then(function (r) { return r.json() })
+          .then(function (r) { if (r && r.status && r.status !== 'running') { done = true; on.done(r) } else if (on.lost) on.lost() })
+          .catch(function () { if (on.lost) on.lost() })
+      }
+    })
+    return es
+  }
+
+  function formBody (check, form) {
+    var f = new FormData(form)
+    var get = function (k) { var v = f.get(k); return typeof v === 'string' ? v.trim() : '' }
+    if (check === 'receive') return { address: get('address') }
+    if (check === 'ports') {
+      var ports = f.getAll('ports').map(Number).filter(function (p) { return p > 0 && p < 65536 })
+      return ports.length ? { ports: ports } : {}
+    }
+    if (check === 'pop3') {
+      var b = { domain: get('domain') }
+      var pw = f.get('password')
+      if (get('username') || pw) { b.username = get('username'); b.password = typeof pw === 'string' ? pw : '' }
+      return b
+    }
+    return { domain: get('domain') }
+  }
+
+  function dnsFacts (dns) {
+    var box = el('div', 'dns-facts')
+    if (!dns || typeof dns !== 'object') return box
+    box.appendChild(el('h5', null, (T.dnsFactsTitle || 'DNS') + (dns.domain ? ': ' + dns.domain : '')))
+    if (dns.error) box.appendChild(el('p', 'mono', dns.error))
+    var mx = Array.isArray(dns.mx) ? dns.mx : []
+    if (!mx.length) { if (!dns.error) box.appendChild(el('p', null, T.dnsFactsNone)); return box }
+    var wrap = el('div', 'table-wrap')
+    var table = el('table')
+    var head = el('tr')
+    ;[T.dnsFactsHost, T.dnsFactsPriority, T.dnsFactsAddresses, T.dnsFactsTtl].forEach(function (h) {
+      var th = el('th', null, h); th.setAttribute('scope', 'col'); head.appendChild(th)
+    })
+    var thead = el('thead'); thead.appendChild(head); table.appendChild(thead)
+    var tbody = el('tbody')
+    mx.forEach(function (h) {
+      var tr = el('tr')
+      tr.appendChild(el('td', 'mono', h.host))
+      tr.appendChild(el('td', null, h.priority))
+      tr.appendChild(el('td', 'mono', (h.addresses || []).join(', ') || h.error || '-'))
+      tr.appendChild(el('td', null, h.ttl == null ? '-' : h.ttl))
+      tbody.appendChild(tr)
+    })
+    table.appendChild(tbody); wrap.appendChild(table); box.appendChild(wrap)
+    return box
+  }
+
+  function showRefusal (live, status, j, retryAfter) {
+    var box = el('div', 'result refusal')
+    box.setAttribute('role', 'alert')
+    var code = status === 404 ? 'not_available' : (j && j.error) || 'other'
+    box.appendChild(el('h4', null, (T.errorTitle || {})[code] || (T.errorTitle || {}).other || code))
+    if (code === 'ip_mismatch' && T.mismatchExplain) {
+      var addrs = []
+      ;((j.dns && j.dns.mx) || []).forEach(function (h) { addrs = addrs.concat(h.addresses || []) })
+      box.appendChild(el('p', null, T.mismatchExplain.replace('{callerIp}', j.callerIp || '').split('{addresses}').join(addrs.join(', ') || '-')))
+    }
+    if (j && j.message) box.appendChild(el('p', 'message', j.message))
+    if (retryAfter && T.retryAfterPrefix) box.appendChild(el('p', null, T.retryAfterPrefix.replace('%s', retryAfter)))
+    if (j && j.dns) box.appendChild(dnsFacts(j.dns))
+    live.appendChild(box)
+  }
+
+  function showResult (live, r) {
+    var box = el('div', 'result')
+    var h = el('h4')
+    h.appendChild(verdictBadge(r.status))
+    box.appendChild(h)
+    box.appendChild(el('p', 'summary', r.summary))
+    var link = el('a', 'report-link', T.fullResult)
+    link.href = '/r/' + encodeURIComponent(r.id) + '?lang=' + lang
+    var p = el('p'); p.appendChild(link); box.appendChild(p)
+    live.querySelector('.result-slot').appendChild(box)
+  }
+
+  function runCheck (form) {
+    var check = form.getAttribute('data-check')
+    var live = document.getElementById('live-' + check)
+    var button = form.querySelector('button[type=submit]')
+    var label = button.textContent
+    live.textContent = ''
+    live.hidden = false
+    var status = el('p', 'live-status', T.running)
+    status.setAttribute('role', 'status')
+    live.appendChild(status)
+    button.disabled = true
+    button.textContent = T.running
+    var finish = function () { button.disabled = false; button.textContent = label }
+
+    fetch('/api/v1/checks/' + encodeURIComponent(check) + '?async=1&lang=' + lang, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(formBody(check, form))
+    }).then(function (res) {
+      return res.json().catch(function () { return {} }).then(function (j) {
+        if (res.status !== 202) {
+          status.textContent = ''
+          showRefusal(live, res.status, j, res.headers.get('retry-after'))
+          finish()
+          return
+        }
+        // The verdict goes on top when it arrives; the transcript appears with its first line.
+        var slot = el('div', 'result-slot')
+        slot.setAttribute('role', 'status')
+        live.appendChild(slot)
+        var transcriptHead = el('h4', null, T.transcriptTitle); transcriptHead.hidden = true
+        var ol = el('ol', 'transcript'); ol.hidden = true
+        ol.setAttribute('aria-live', 'polite')
+        ol.setAttribute('aria-relevant', 'additions')
+        live.appendChild(transcriptHead); live.appendChild(ol)
+        var stepsHead = el('h4', null, T.stepsTitle); stepsHead.hidden = true
+        var steps = el('ul', 'steps')
+        live.appendChild(stepsHead); live.appendChild(steps)
+        var adviceHead = el('h4', null, T.adviceTitle); adviceHead.hidden = true
+        var advice = el('ul', 'advice')
+        live.appendChild(adviceHead); live.appendChild(advice)
+        var addLine = function (l, explained) { transcriptHead.hidden = false; ol.hidden = false; ol.appendChild(lineItem(l, explained)); ol.scrollTop = ol.scrollHeight }
+        var addStep = function (s) { stepsHead.hidden = false; steps.appendChild(stepItem(s)) }
+        var addAdvice = function (a) { adviceHead.hidden = false; advice.appendChild(adviceItem(a)) }
+        // Every check has a server-side deadline well under this; if no verdict came, the stream is stuck.
+        var watchdog = setTimeout(function () {
+          status.textContent = T.networkError
+          var link = el('a', 'report-link', T.fullResult)
+          link.href = '/r/' + encodeURIComponent(j.id) + '?lang=' + lang
+          status.appendChild(document.createTextNode(' '))
+          status.appendChild(link)
+          finish()
+        }, 150000)
+        follow(j.id, {
+          transcript: function (l) { addLine(l) },
+          step: addStep,
+          advice: addAdvice,
+          done: function (r) {
+            // The final report is the truth: redraw what the stream may have missed.
+            var explained = replyExplanations(r.advice)
+            ol.textContent = ''; (r.transcript || []).forEach(function (l) { addLine(l, explained) })
+            steps.textContent = ''; (r.steps || []).forEach(addStep)
+            advice.textContent = ''; (r.advice || []).forEach(addAdvice)
+            clearTimeout(watchdog)
+            status.textContent = ''
+            showResult(live, r)
+            finish()
+          },
+          lost: function () { status.textContent = T.networkError; finish() }
+        })
+      })
+    }).catch(function () {
+      status.textContent = T.networkError
+      finish()
+    })
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll('form.check-form'), function (form) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault()
+      runCheck(form)
+    })
+  })
+
+  // A report page that is still running follows the stream, then reloads the finished page.
+  var article = document.querySelector('article.report[data-running]')
+  if (article) {
+    var id = article.getAttribute('data-report-id')
+    var ol = document.getElementById('transcript')
+    var steps = document.getElementById('steps-list')
+    var advice = document.getElementById('advice-list')
+    var adviceSection = document.getElementById('advice-section')
+    var seen = ol.children.length
+    var skip = seen
+    follow(id, {
+      transcript: function (l) { if (skip > 0) { skip--; return } ol.appendChild(lineItem(l)) },
+      step: function (s) { if (!Array.prototype.some.call(steps.children, function (c) { return c.querySelector('.step-name').textContent === s.name && c.querySelector('.step-detail').textContent === redact(s.detail) })) steps.appendChild(stepItem(s)) },
+      advice: function (a) { if (!advice.querySelector('[data-code="' + String(a.code).replace(/["\\]/g, '') + '"]')) { adviceSection.hidden = false; advice.appendChild(adviceItem(a)) } },
+      done: function () { window.location.reload() },
+      lost: function () { window.location.reload() }
+    })
+    // A stream that went quiet without a verdict: look again from the server's side.
+    setTimeout(function () { window.location.reload() }, 60000)
+  }
+
+  // Copy block: the button appears only with JavaScript; the text is selectable without it.
+  Array.prototype.forEach.call(document.querySelectorAll('button.copy'), function (btn) {
+    var target = document.getElementById(btn.getAttribute('data-copy-target'))
+    var out = btn.parentNode.querySelector('.copy-status')
+    btn.hidden = false
+    btn.addEventListener('click', function () {
+      var text = target.textContent
+      var ok = function () { out.textContent = T.copied }
+      var manual = function () {
+        var range = document.createRange()
+        range.selectNodeContents(target)
+        var sel = window.getSelection()
+        sel.removeAllRanges(); sel.addRange(range)
+        var copied = false
+        try { copied = document.execCommand('copy') } catch (e) { copied = false }
+        out.textContent = copied ? T.copied : T.copyFailed
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(ok, manual)
+      else manual()
+    })
+  })
+})()
