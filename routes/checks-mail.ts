@@ -5,6 +5,8 @@ import { Type } from '@sinclair/typebox'
 import { registerCheckRoute, DomainField } from './helpers.js'
 import { smtpCheck } from '../src/checks/smtp.js'
 import { receiveCheck } from '../src/checks/receive.js'
+import { validateDomain } from '../src/dns/names.js'
+import { parseMailbox } from '../src/smtp/address.js'
 
 export default async function mailCheckRoutes (app: FastifyInstance): Promise<void> {
   registerCheckRoute(app, {
@@ -13,7 +15,8 @@ export default async function mailCheckRoutes (app: FastifyInstance): Promise<vo
     limit: 'smtp',
     summary: 'Talk to the caller\'s MX without sending mail: banner, EHLO extensions, STARTTLS and certificate, PTR, postmaster, timings',
     body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
-    domainOf: (b) => b.domain
+    // One key per domain whatever its spelling (IDN, case, trailing dot); bad input is refused later with 400.
+    domainOf: (b) => { try { return validateDomain(b.domain).ascii } catch { return undefined } }
   })
 
   registerCheckRoute(app, {
@@ -24,10 +27,7 @@ export default async function mailCheckRoutes (app: FastifyInstance): Promise<vo
     body: Type.Object({
       address: Type.String({ minLength: 3, maxLength: 320, description: 'the recipient, e.g. taro@example.com (IDN domains allowed)' })
     }, { additionalProperties: false }),
-    // The per-domain limit counts the recipient's domain.
-    domainOf: (b) => {
-      const at = b.address.lastIndexOf('@')
-      return at > 0 ? b.address.slice(at + 1) : undefined
-    }
+    // The per-domain limit counts the recipient's domain, in A-label form.
+    domainOf: (b) => { try { return parseMailbox(b.address).domain.ascii } catch { return undefined } }
   })
 }

@@ -9,6 +9,7 @@ import { parseIp } from '../src/net/ip.js'
 import { pickLang, type Lang } from '../src/i18n/index.js'
 import { webText } from '../src/i18n/web.js'
 import { REPORT_ID } from '../src/checks/report.js'
+import { reportText } from '../src/checks/report-text.js'
 import { assets } from '../src/web/assets.js'
 import { indexPage, reportPage, refusalPage, notFoundPage, CHECKS, DEFAULT_PORTS, type Refusal } from '../src/web/pages.js'
 import type { CheckKey } from '../src/i18n/web.js'
@@ -126,13 +127,24 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
     return sendPage(reply, res.statusCode, refusalPage(refusal, lang, '/'))
   })
 
+  // /r/:id is the page; /r/:id.txt the same report as the plain text of its copy block.
   app.get('/r/:id', { schema: { hide: true } }, async (req, reply) => {
-    const { id } = req.params as { id: string }
+    const { id: param } = req.params as { id: string }
+    const asText = param.endsWith('.txt')
+    const id = asText ? param.slice(0, -4) : param
     const lang = pageLang(req)
     if (!REPORT_ID.test(id)) return sendPage(reply, 404, notFoundPage(lang))
     const r = await app.mx.store.getReport(id)
     if (!r) return sendPage(reply, 404, notFoundPage(lang, webText(lang).reportGone(Math.round(app.mx.config.reportTtlSeconds / 86400))))
     const pageUrl = `${req.protocol}://${req.host}/r/${id}`
+    if (asText) {
+      const textLang = (req.query as Record<string, unknown>)?.lang ? lang : undefined
+      return reply
+        .header('content-type', 'text/plain; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-store')
+        .send(reportText(r, { lang: textLang, pageUrl }))
+    }
     return sendPage(reply, 200, reportPage(r, lang, pageUrl))
   })
 

@@ -23,6 +23,7 @@ import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
 import probeRoutes from '../routes/checks-probes.js'
+import toolsRoutes from '../routes/tools.js'
 import webRoutes, { htmlNotFound } from '../routes/web.js'
 import embedRoutes, { corsForReads } from '../routes/embed.js'
 
@@ -151,6 +152,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(apiRoutes)
   await app.register(probeRoutes)
   await app.register(mailCheckRoutes)
+  await app.register(toolsRoutes)
   await app.register(webRoutes)
   await app.register(embedRoutes)
 

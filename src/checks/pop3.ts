@@ -44,6 +44,8 @@ export interface Pop3PortResult {
   port: number
   reachable: boolean
   error?: string
+  /** how the connection failed (ProbeError kind) */
+  errorKind?: string
   greeting?: string
   pop3?: boolean
   capabilities?: string[] | null
@@ -214,6 +216,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
     } catch (err) {
       if (!(err instanceof ProbeError)) throw err
       p110.error = err.message
+      p110.errorKind = err.kind
       if (!p110.reachable) r.step('port 110', 'info', err.message)
       else { r.step('port 110', 'fail', err.message); statuses.push('fail') }
     }
@@ -253,6 +256,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
     } catch (err) {
       if (!(err instanceof ProbeError)) throw err
       p995.error = err.message
+      p995.errorKind = err.kind
       if (err.kind === 'tls') {
         p995.reachable = true
         p995.tls = false
@@ -272,7 +276,10 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
     const any = p110.pop3 === true || p995.pop3 === true
 
     if (!p110.reachable && !p995.reachable) {
-      r.advise('net.refused', { ip: plan.ip, port: '110/995' })
+      for (const p of [p110, p995]) {
+        if (p.errorKind === 'refused' || p.errorKind === 'closed') r.advise('ports.refused', { ip: plan.ip, port: p.port })
+        else r.advise('ports.filtered', { ip: plan.ip, port: p.port })
+      }
       r.finish('error', `no POP3 server reachable on ${plan.ip} (110: ${p110.error}; 995: ${p995.error})`)
       return
     }

@@ -121,7 +121,19 @@ async function probePort (ctx: CheckContext, port: number): Promise<PortResult> 
       res.starttls = caps.some((c) => c.split(/\s+/)[0] === 'STLS')
     } else if (port === 143 && /^\* (OK|PREAUTH)/i.test(first)) {
       const m = first.match(/\[CAPABILITY ([^\]]*)\]/i)
-      if (m) res.starttls = /(^|\s)STARTTLS(\s|$)/i.test(m[1])
+      if (m) {
+        res.starttls = /(^|\s)STARTTLS(\s|$)/i.test(m[1])
+      } else {
+        // No capabilities in the greeting: ask (RFC 9051 §6.1.1), to know whether STARTTLS protects the password.
+        g.socket.write('a0 CAPABILITY\r\n')
+        r.line('C', `[${port}] a0 CAPABILITY`)
+        for (let i = 0; i < 20; i++) {
+          const l = await reader.next(ctx.settings.commandTimeoutMs, 'CAPABILITY answer')
+          r.line('S', `[${port}] ${visible(l)}`)
+          if (/^\* CAPABILITY /i.test(l)) res.starttls = /(^|\s)STARTTLS(\s|$)/i.test(l)
+          if (/^a0 /i.test(l)) break
+        }
+      }
     }
     g.socket.write(goodbye(port))
     r.line('C', `[${port}] ${goodbye(port).trim()}`)

@@ -172,6 +172,11 @@ class WatchedDelivery {
   private classify (err: Error & { code?: string }): ProbeError {
     if (err instanceof ProbeError) return err
     const waiting = this.pending[0]?.stage
+    // nodemailer reports a failed handshake as a socket error of the TLS socket
+    if (this.starttlsAt && !this.tls && err.code !== 'ETIMEDOUT') {
+      const reason = /SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message
+      return new ProbeError('tls', `the TLS handshake after STARTTLS failed: ${reason}`)
+    }
     switch (err.code) {
       case 'ETIMEDOUT': return waiting === 'banner' ? new ProbeError('silent', 'the server sent no greeting in time') : new ProbeError('timeout', `no reply to ${waiting ?? 'the last command'} in time`)
       case 'ECONNECTION': return new ProbeError('closed', waiting === 'banner' ? 'the server closed the connection before its greeting' : `the connection broke: ${err.message}`)
@@ -314,10 +319,13 @@ class WatchedDelivery {
   }
 }
 
-function stageStep (ctx: CheckContext, name: string, x: { reply: Reply } | undefined, ms: number | undefined): Status | null {
+function stageStep (ctx: CheckContext, name: string, x: { stage: string, reply: Reply } | undefined, ms: number | undefined): Status | null {
   if (!x) return null
   const st: Status = x.reply.code < 400 ? 'pass' : x.reply.code < 500 ? 'warn' : 'fail'
-  ctx.report.step(name, st, st === 'pass' ? replyHeadline(x.reply) : explainedDetail(x.reply, ctx.report.lang), ms)
+  const ok = x.stage.startsWith('ehlo') && x.reply.code === 250
+    ? `extensions: ${[...parseEhlo(x.reply).entries()].map(([k, v]) => [k, ...v].join(' ')).join(', ') || 'none'}`
+    : replyHeadline(x.reply)
+  ctx.report.step(name, st, st === 'pass' ? ok : explainedDetail(x.reply, ctx.report.lang), ms)
   return st
 }
 
@@ -359,17 +367,16 @@ export const receiveCheck: CheckDefinition<ReceiveInput, ReceivePlan> = {
       try {
         await d.connect()
       } catch (err) {
-        // The greeting was a refusal (554 …): nodemailer reports it as an error, we as a verdict.
-        const banner = d.replies.find((x) => x.stage === 'banner')
-        if (banner && banner.reply.code >= 400) {
-          stageStep(ctx, 'banner', banner, timing('banner'))
-          if (banner.reply.code >= 500) r.advise('smtp.banner_refused', { reply: replyHeadline(banner.reply) })
-          finishReport()
-          await d.quit()
-          r.finish(banner.reply.code >= 500 ? 'fail' : 'warn', `${plan.host} refused the session: ${replyHeadline(banner.reply)}`)
-          return
-        }
-        throw err
+        // The server refused the session (a 554 greeting, EHLO and HELO both refused …):
+        // nodemailer reports that as an error, we as a verdict with the reply explained.
+        const refused = d.replies.find((x) => x.reply.code >= 400)
+        if (!refused) throw err
+        stageStep(ctx, 'banner', d.replies.find((x) => x.stage === 'banner'), timing('banner'))
+        if (refused.stage !== 'banner') stageStep(ctx, refused.stage, refused, timing(refused.stage))
+        if (refused.stage === 'banner' && refused.reply.code >= 500) r.advise('smtp.banner_refused', { reply: replyHeadline(refused.reply) })
+        finishReport()
+        r.finish(refused.reply.code >= 500 ? 'fail' : 'warn', `${plan.host} refused the session at ${refused.stage}: ${replyHeadline(refused.reply)}`)
+        return
       }
       stageStep(ctx, 'banner', d.replies.find((x) => x.stage === 'banner'), timing('banner'))
       const first = d.firstEhlo
@@ -408,12 +415,11 @@ export const receiveCheck: CheckDefinition<ReceiveInput, ReceivePlan> = {
       const rcpt = get('rcpt')
       const data = get('data')
       const end = get('end of data')
-      const statuses = [
-        stageStep(ctx, 'mail', mail, timing('mail')),
-        stageStep(ctx, 'rcpt', rcpt, timing('rcpt')),
-        stageStep(ctx, 'data', data, timing('data')),
-        stageStep(ctx, 'end of data', end, timing('end of data'))
-      ]
+      // The verdict is the delivery's: the first refusing stage, or the final reply.
+      stageStep(ctx, 'mail', mail, timing('mail'))
+      stageStep(ctx, 'rcpt', rcpt, timing('rcpt'))
+      stageStep(ctx, 'data', data, timing('data'))
+      stageStep(ctx, 'end of data', end, timing('end of data'))
       if (!end && sent.err && !mail) throw d.failure ?? new ProbeError('other', sent.err.message)
       const refused = [mail, rcpt, data, end].find((x) => x && x.reply.code >= 400)
       const queueId = end ? /queued as ([A-Za-z0-9]+)/i.exec(end.reply.lines.join(' '))?.[1] ?? null : null
@@ -441,7 +447,6 @@ export const receiveCheck: CheckDefinition<ReceiveInput, ReceivePlan> = {
         const unknown = reply.enhanced === '5.1.1' || /unknown|no such|does not exist|not found|invalid recipient/i.test(reply.lines.join(' '))
         r.advise(unknown ? 'smtp.rcpt_unknown' : 'smtp.rcpt_refused', { address: plan.mailbox.display, domain: plan.mailbox.domain.unicode, reply: head })
       } else r.advise('smtp.data_refused', { reply: head })
-      void statuses
       r.finish('fail', `the server refused the test mail at ${refused.stage}: ${head}`)
     } catch (err) {
       d.fail(err instanceof ProbeError ? err : new ProbeError('other', (err as Error).message))

@@ -66,6 +66,8 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
       connections: out.connections,
       pipelining: out.pipelining,
       banner: out.banner,
+      stoppedEarly: out.stoppedEarly,
+      tls: out.tls,
       ms: out.ms
     })
 
@@ -88,12 +90,20 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
       r.advise('relay.temporary', { count: temporary.length, reply: temporary[0].reply })
       statuses.push('warn')
     }
+    if (out.stoppedEarly && !accepted.length) {
+      // Nothing accepted, but not everything tried: not a clean pass.
+      r.step('battery', 'warn', `incomplete: ${out.stoppedEarly}`)
+      statuses.push('warn')
+    } else if (out.stoppedEarly) {
+      r.step('battery', 'info', `stopped early: ${out.stoppedEarly}`)
+    }
     const status = worst(...statuses)
     if (status === 'pass') r.advise('relay.closed', { count: vectors.length })
     const summary = accepted.length
       ? `accepted at RCPT: possibly an open relay; some servers accept and bounce later (${accepted.length} of ${vectors.length} attempts accepted: ${accepted.map((v) => v.id).join(', ')})`
       : out.authRequired ? `not an open relay as far as tested: the server demanded authentication (${out.authRequired})`
         : temporary.length ? `no relay accepted, but ${temporary.length} of ${vectors.length} refusals were temporary (4xx)`
+          : out.stoppedEarly ? `no relay accepted, but the battery was incomplete: ${out.stoppedEarly}`
           : `not an open relay: all ${vectors.length} relay attempts were refused`
     r.finish(status, summary)
   }

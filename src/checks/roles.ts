@@ -58,7 +58,7 @@ export const rolesCheck: CheckDefinition<RolesInput, RolesPlan> = {
       if (batch.mail.code >= 400) {
         const auth = batch.mail.code === 530
         r.step('MAIL FROM', auth ? 'warn' : 'error', replyHeadline(batch.mail))
-        if (auth) r.advise('relay.auth_required', { reply: replyHeadline(batch.mail) })
+        if (auth) r.advise('roles.auth_required', { reply: replyHeadline(batch.mail) })
         else r.advise('net.protocol', { reason: `the server refused the sender <${ctx.settings.mailFrom}>: ${replyHeadline(batch.mail)}` })
         r.set('mailboxes', roles.map((x) => ({ address: x.path.text, required: x.required, accepted: false, reply: `not tested: ${replyHeadline(batch.mail)}`, code: null, rfc: x.rfc })))
         await c.quit()

@@ -93,17 +93,26 @@ export class GuardedConnector {
     if (remaining <= 0) throw new ProbeError('deadline', 'the check ran out of time before connecting')
     const host = verdict.ip.text
     const raw = new net.Socket()
-    let bytes = 0
     let settled = false
 
     // Absolute deadline: inactivity timers alone let a server trickle one byte a second forever.
     const killer = setTimeout(() => raw.destroy(new ProbeError('deadline', `deadline reached after ${Date.now() - started} ms`)), remaining)
     killer.unref?.()
     raw.on('close', () => clearTimeout(killer))
-    raw.on('data', (chunk: Buffer) => {
-      bytes += chunk.length
-      if (bytes > req.maxBytes) raw.destroy(new ProbeError('byte_cap', `the server sent more than ${req.maxBytes} bytes`))
-    })
+    // The byte cap counts what the kernel handed us on the raw TCP socket
+    // (raw.bytesRead), checked whenever either layer delivers data: once TLS
+    // wraps the socket, 'data' events fire on the TLS socket only, but
+    // raw.bytesRead still counts every encrypted byte.
+    const capCheck = (): void => {
+      if (raw.bytesRead > req.maxBytes) raw.destroy(new ProbeError('byte_cap', `the server sent more than ${req.maxBytes} bytes`))
+    }
+    raw.on('data', capCheck)
+    const watchTls = (t: tls.TLSSocket): tls.TLSSocket => {
+      t.on('data', capCheck)
+      // Destroying the raw socket (deadline, cap) must surface on the TLS socket the protocol client reads.
+      raw.once('close', () => { if (!t.destroyed) t.destroy((raw as net.Socket & { errored?: Error }).errored ?? undefined) })
+      return t
+    }
 
     const finish = (outcome: string): void => {
       this.record({ ...base, outcome, ms: Date.now() - started })
@@ -130,7 +139,7 @@ export class GuardedConnector {
           resolve(raw)
           return
         }
-        const t = tls.connect({ socket: raw, servername: sni(req.servername), rejectUnauthorized: false })
+        const t = watchTls(tls.connect({ socket: raw, servername: sni(req.servername), rejectUnauthorized: false }))
         t.once('secureConnect', () => {
           if (settled) return
           settled = true
@@ -149,9 +158,9 @@ export class GuardedConnector {
     return {
       get socket () { return current },
       raw,
-      bytesRead: () => bytes,
+      bytesRead: () => raw.bytesRead,
       startTls: (servername?: string) => new Promise<tls.TLSSocket>((resolve, reject) => {
-        const t = tls.connect({ socket: raw, servername: sni(servername ?? req.servername), rejectUnauthorized: false })
+        const t = watchTls(tls.connect({ socket: raw, servername: sni(servername ?? req.servername), rejectUnauthorized: false }))
         const onErr = (e: Error) => reject(new ProbeError('tls', `TLS handshake failed: ${e.message}`))
         t.once('error', onErr)
         t.once('secureConnect', () => { t.removeListener('error', onErr); current = t; resolve(t) })

@@ -34,6 +34,8 @@ export interface Pop3Options {
 export class Pop3Client {
   readonly reader: LineReader
   private readonly maxLines: number
+  /** strings that must never be shown, even when the server echoes them back */
+  private readonly secrets: string[] = []
 
   constructor (readonly guarded: GuardedSocket, private readonly o: Pop3Options) {
     this.reader = new LineReader(guarded.socket, { maxLine: o.maxLine ?? 2048 })
@@ -42,13 +44,20 @@ export class Pop3Client {
 
   private log (dir: Dir, text: string): void { this.o.log(dir, `[${this.o.port}] ${text}`) }
 
+  /** A hostile or careless server may echo the password ("-ERR bad password hunter2"): hide it everywhere. */
+  private scrub (text: string): string {
+    let out = text
+    for (const s of this.secrets) if (s) out = out.split(s).join('********')
+    return out
+  }
+
   private async statusLine (timeoutMs: number, what: string): Promise<{ ok: boolean, line: string }> {
     const raw = await this.reader.next(timeoutMs, what)
-    const line = visible(raw)
+    const line = this.scrub(visible(raw))
     this.log('S', line)
     if (raw.startsWith('+OK')) return { ok: true, line }
     if (raw.startsWith('-ERR')) return { ok: false, line }
-    throw new ProbeError('protocol', `expected +OK or -ERR, got "${visible(raw, 120)}"`, this.o.port)
+    throw new ProbeError('protocol', `expected +OK or -ERR, got "${this.scrub(visible(raw, 120))}"`, this.o.port)
   }
 
   /** The server greets first: +OK (RFC 1939 §4). */
@@ -77,8 +86,8 @@ export class Pop3Client {
         if (l === '.') break
         if (lines.length >= this.maxLines) throw new ProbeError('protocol', `the ${verb} answer has more than ${this.maxLines} lines`, this.o.port)
         const un = l.startsWith('..') ? l.slice(1) : l
-        lines.push(visible(un, 300))
-        this.log('S', visible(un))
+        lines.push(this.scrub(visible(un, 300)))
+        this.log('S', this.scrub(visible(un)))
       }
     }
     return { ...st, lines }
@@ -113,6 +122,8 @@ export class Pop3Client {
     const upper = (caps ?? []).map((c) => c.toUpperCase())
     const sasl = upper.find((c) => c.startsWith('SASL '))?.split(/\s+/).slice(1) ?? []
     const hasUser = caps === null || upper.some((c) => c === 'USER' || c.startsWith('USER '))
+    const token = Buffer.from(`\0${user}\0${password}`, 'utf8').toString('base64')
+    this.secrets.push(password, visible(password), token)
     if (hasUser) {
       const u = await this.command(`USER ${user}`)
       if (!u.ok) return { ok: false, reply: u.line, method: 'USER/PASS' }
@@ -120,7 +131,6 @@ export class Pop3Client {
       return { ok: p.ok, reply: p.line, method: 'USER/PASS' }
     }
     if (sasl.includes('PLAIN')) {
-      const token = Buffer.from(`\0${user}\0${password}`, 'utf8').toString('base64')
       const r = await this.command(`AUTH PLAIN ${token}`, { shown: 'AUTH PLAIN ********' })
       return { ok: r.ok, reply: r.line, method: 'SASL PLAIN' }
     }
@@ -141,7 +151,7 @@ export class Pop3Client {
       if (!r.ok) return { clean: false, reason: r.line }
       try {
         const extra = await this.reader.next(Math.min(this.o.commandTimeoutMs, 2000), 'close after QUIT')
-        return { clean: false, reason: `data after QUIT: ${visible(extra, 80)}` }
+        return { clean: false, reason: `data after QUIT: ${this.scrub(visible(extra, 80))}` }
       } catch (err) {
         if (err instanceof ProbeError && err.kind === 'closed') return { clean: true }
         if (err instanceof ProbeError && err.kind === 'silent') return { clean: false, reason: 'the connection stayed open after +OK to QUIT' }

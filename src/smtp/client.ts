@@ -19,7 +19,13 @@
 //                                  when PIPELINING is advertised, one by one otherwise
 //   await c.quit()                 QUIT, waits briefly for 221, closes. c.close() just closes.
 //   c.timings                      [{ stage, ms }] per command (and connect, banner, tls)
-//   c.replies                      [{ stage, reply }] every reply in order
+//   c.replies                      [{ stage, reply }] every reply in order; explainReplies(report, c.replies)
+//                                  in src/checks/smtp.ts turns each 4xx/5xx into advice (ja/en)
+//
+// Check helpers for mail checks, in src/checks/smtp.ts: prepareMailTarget(ctx, domain)
+// (validate, MX, caller-IP rule → { domain, host, ip }, 403 before any socket),
+// noteDeadlines(ctx) (the RFC 5321 §4.5.3.2 info step), explainReplies(report, replies),
+// adviseUnreachable(ctx, err, ip) (the refused/filtered/silent checklist).
 //
 // Paths: only a `Mailbox` from parseMailbox() (user input, fully validated)
 // or a `ProbePath` from probePath() (addresses mxprobe composes itself, e.g.
@@ -296,10 +302,10 @@ export class SmtpClient {
   }
 
   /** Send one command and wait for its reply, timing it under `stage`. */
-  private async exchange (stage: string, wire: string): Promise<Reply> {
+  private async exchange (stage: string, wire: string, timeoutMs = this.opts.commandTimeoutMs): Promise<Reply> {
     const t0 = Date.now()
     this.write(wire)
-    const r = await this.next(this.opts.commandTimeoutMs, wire.split(/[ :\r]/)[0])
+    const r = await this.next(timeoutMs, wire.split(/[ :\r]/)[0])
     this.timings.push({ stage, ms: Date.now() - t0 })
     this.replies.push({ stage, reply: r })
     return r
@@ -425,7 +431,8 @@ export class SmtpClient {
   async quit (): Promise<Reply | null> {
     if (this.failure || this.closed) { this.close(); return null }
     try {
-      const r = await this.exchange('quit', commandLine('QUIT'))
+      // The session is over either way: a server slow to say goodbye does not hold the check.
+      const r = await this.exchange('quit', commandLine('QUIT'), Math.min(2000, this.opts.commandTimeoutMs))
       return r
     } catch {
       return null

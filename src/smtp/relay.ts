@@ -127,6 +127,10 @@ export interface BatteryOutcome {
   connections: number
   /** a 530 (authentication / TLS required) stopped the battery */
   authRequired: string | null
+  /** the time budget ran out before every envelope was tried (why) */
+  stoppedEarly: string | null
+  /** the battery ran over STARTTLS because the server demanded it */
+  tls: boolean
   ms: number
 }
 
@@ -136,6 +140,13 @@ export interface BatteryOptions {
   errorBudget?: number
   /** each result as soon as it is known (live progress) */
   onResult?: (r: EnvelopeResult) => void
+  /**
+   * ms after which no new envelope is started. An open relay that slows
+   * down accepted mail (Postfix in_flow_delay: 1 s per message once its
+   * flow-control tokens run out) would otherwise eat the check's deadline;
+   * what was found by then is reported, the rest marked not run.
+   */
+  budgetMs?: number
 }
 
 const isErr = (r: Reply | null): boolean => !!r && r.code >= 400
@@ -155,6 +166,9 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   let banner: string | null = null
   let pipelining = false
   let authRequired: string | null = null
+  let stoppedEarly: string | null = null
+  let useTls = false
+  const stopAt = t0 + (o.budgetMs ?? Math.max(1000, (ctx.deadline - t0) * 0.6))
 
   const open = async (): Promise<SmtpClient> => {
     const c = await SmtpClient.open(ctx, ip, { servername: o.servername })
@@ -171,6 +185,14 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
       await c.quit()
       throw new ProbeError('protocol', `the server refused EHLO and HELO: ${replyHeadline(e)}`, 25)
     }
+    if (useTls) {
+      // RFC 3207 servers that insist on TLS first ("530 Must issue a STARTTLS command first").
+      const st = await c.startTls()
+      if (!st.tls) {
+        await c.quit()
+        throw new ProbeError('tls', `the server demanded STARTTLS but refused it: ${replyHeadline(st.reply)}`, 25)
+      }
+    }
     pipelining = c.supports('PIPELINING')
     return c
   }
@@ -180,8 +202,13 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   try {
     for (let i = 0; i < envelopes.length; i++) {
       const env = envelopes[i]
-      if (authRequired) {
-        results.push({ id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${authRequired}`, code: null, stage: 'not_run', connection: connections })
+      if (!authRequired && !stoppedEarly && Date.now() > stopAt) {
+        const found = results.filter((x) => x.accepted).length
+        stoppedEarly = `time budget of ${Math.round(stopAt - t0)} ms used up after ${i} of ${envelopes.length} attempts` + (found ? ` (${found} already accepted; the server slows down accepted mail)` : '')
+        ctx.report.line('I', `stopped: ${stoppedEarly}`)
+      }
+      if (authRequired || stoppedEarly) {
+        results.push({ id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${authRequired ?? stoppedEarly}`, code: null, stage: 'not_run', connection: connections })
         continue
       }
       // An envelope costs at most two errors (MAIL refused, then RCPT "503 need MAIL"): reconnect before the budget runs out.
@@ -219,6 +246,15 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         stage: mailRefused ? 'mail' : 'rcpt',
         connection: connections
       }
+      if (decisive.code === 530 && !useTls && client!.supports('STARTTLS') && /STARTTLS|\bTLS\b/i.test(replyHeadline(decisive))) {
+        // Not an authentication demand but a TLS one: run this and every later attempt over STARTTLS.
+        ctx.report.line('I', 'the server requires STARTTLS before MAIL; continuing over TLS')
+        useTls = true
+        await client!.quit()
+        client = null
+        i--
+        continue
+      }
       results.push(res)
       o.onResult?.(res)
       if (decisive.code === 530) authRequired = replyHeadline(decisive)
@@ -226,5 +262,5 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   } finally {
     if (client) await client.quit()
   }
-  return { results, banner, pipelining, connections, authRequired, ms: Date.now() - t0 }
+  return { results, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0 }
 }

@@ -240,7 +240,7 @@ export function reportPage (r: Report, lang: Lang, pageUrl: string): string {
 ${running ? html`<p class="notice" role="status">${t.stillRunning}</p>` : ''}
 <section class="card" aria-labelledby="summary-title">
   <h2 id="summary-title">${t.resultTitle}</h2>
-  <p class="summary" id="report-summary">${r.summary}</p>
+  <p class="summary" id="report-summary"${lang === 'ja' && !/[\u3000-\u9fff\uff00-\uffef]/.test(r.summary) ? raw(' lang="en"') : ''}>${r.summary}</p>
   <dl class="facts">
     <div><dt>${t.checkLabel}</dt><dd>${t.checkShort[r.type as CheckKey] ?? r.type} <span class="mono">(${r.type})</span></dd></div>
     <div><dt>${t.timeLabel}</dt><dd><time datetime="${r.startedAt}">${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time></dd></div>
@@ -265,7 +265,7 @@ ${details(r, t)}
 </section>
 <section class="card" aria-labelledby="copy-title">
   <h2 id="copy-title">${t.copyTitle}</h2>
-  <p class="hint">${t.copyExplain}</p>
+  <p class="hint">${t.copyExplain} <a href="/r/${r.id}.txt?lang=${lang}">${t.plainTextLink}</a></p>
   <button type="button" class="copy" data-copy-target="copy-text" hidden>${t.copyButton}</button> <span class="copy-status" role="status" aria-live="polite"></span>
   <pre class="copy-text" id="copy-text" tabindex="0" aria-label="${t.copyTitle}">${reportText(r, { lang, pageUrl })}</pre>
 </section>

@@ -1,9 +1,13 @@
 import t from 'tap'
 import net from 'node:net'
+import tls from 'node:tls'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { startDns } from '../fixtures/dns.js'
-import { startDovecot, haveDovecot } from '../fixtures/dovecot.js'
+import { startDovecot, haveDovecot, makeCert } from '../fixtures/dovecot.js'
 import { testApp, testConfig, randomLoopback } from '../helpers.js'
 import { buildApp, LOG_REDACT } from '../../src/app.js'
 import { validateCredentials } from '../../src/checks/pop3.js'
@@ -12,6 +16,9 @@ const home = randomLoopback()
 const plainHome = randomLoopback()
 const scripted = randomLoopback()
 const byName = randomLoopback()
+const tlsOnly = randomLoopback()
+const saslHome = randomLoopback()
+const nobody = randomLoopback()
 
 t.test('credential validation', async (t) => {
   t.equal(validateCredentials({ domain: 'x.example' }), null)
@@ -30,13 +37,17 @@ t.test('POP3 check against Debian Dovecot', { skip: haveDovecot() ? false : 'dov
     'home.example': { MX: [{ exchange: 'mx.home.example', priority: 10 }] },
     'mx.home.example': { A: [home] },
     'plain.example': { MX: [{ exchange: 'mx.plain.example', priority: 10 }] },
-    'mx.plain.example': { A: [plainHome] }
+    'mx.plain.example': { A: [plainHome] },
+    'tlsonly.example': { MX: [{ exchange: 'mx.tlsonly.example', priority: 10 }] },
+    'mx.tlsonly.example': { A: [tlsOnly] }
   })
   t.teardown(() => dns.close())
   const dv = await startDovecot({ ip: home, hostname: 'mx.home.example' })
   t.teardown(() => dv.stop())
   const dvPlain = await startDovecot({ ip: plainHome, ssl: false, plaintextAuth: true, hostname: 'mx.plain.example' })
   t.teardown(() => dvPlain.stop())
+  const dvTls = await startDovecot({ ip: tlsOnly, plainPort: false, hostname: 'mx.tlsonly.example' })
+  t.teardown(() => dvTls.stop())
 
   // The app's own logger configuration, writing into memory at the most verbose level.
   const logLines: string[] = []
@@ -99,6 +110,23 @@ t.test('POP3 check against Debian Dovecot', { skip: haveDovecot() ? false : 'dov
   t.ok(plain.advice.some((a: any) => a.code === 'ports.cleartext_pop3'))
   t.notOk(plain.transcript.some((l: any) => l.dir === 'C' && /^\[\d+\] (USER|PASS|AUTH)/.test(l.text)), 'no credentials sent in clear')
 
+  // POP3S only (no port 110): the login runs on 995.
+  const only995 = (await post({ domain: 'tlsonly.example', username: dvTls.user, password: dvTls.password }, tlsOnly)).json()
+  t.equal(only995.login.ok, true, only995.summary)
+  t.equal(only995.login.port, 995)
+  t.equal(only995.login.messages, dvTls.messages)
+  t.equal(only995.pop3.ports[0].reachable, false)
+  t.notOk(only995.advice.some((a: any) => a.code === 'ports.cleartext_pop3'), 'no cleartext warning when only 995 is open')
+  t.ok(only995.transcript.some((l: any) => l.text === '[995] PASS ********'))
+  t.notOk(JSON.stringify(only995).includes(dvTls.password))
+
+  // The ports check sees the same Dovecot: 110 with STLS and 995 over TLS, no cleartext warning.
+  const ports = (await app.inject({ method: 'POST', url: '/api/v1/checks/ports', payload: { ports: [110, 995] }, remoteAddress: home })).json()
+  t.same(ports.ports.map((p: any) => [p.port, p.state]), [[110, 'open'], [995, 'open']])
+  t.match(ports.ports[1].banner, /^\+OK Dovecot/, 'banner read over TLS on 995')
+  t.equal(ports.ports[0].starttls, true)
+  t.equal(ports.status, 'pass', ports.summary)
+
   // Logs: nothing carries a password; and the redaction itself works on the app's configuration.
   app.log.info({ body: { username: 'x', password: 'canary-password' } }, 'redaction probe')
   const all = logLines.join('')
@@ -106,6 +134,53 @@ t.test('POP3 check against Debian Dovecot', { skip: haveDovecot() ? false : 'dov
   t.notOk(all.includes('canary-password'), 'password keys are redacted')
   t.notOk(all.includes(dv.password), 'the real password appears in no log line')
   t.notOk(all.includes(dvPlain.password))
+  t.notOk(all.includes(dvTls.password))
+})
+
+t.test('SASL PLAIN login over implicit TLS (a server without USER): token correct, transcript redacted', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mxprobe-pop3-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const cert = makeCert(dir, 'mx.sasl.example')
+  const dns = await startDns({ 'sasl.example': { MX: [{ exchange: 'mx.sasl.example', priority: 10 }] }, 'mx.sasl.example': { A: [saslHome] } })
+  t.teardown(() => dns.close())
+  const seen: string[] = []
+  const server = tls.createServer({ cert: cert.certPem, key: cert.keyPem }, (s) => {
+    s.on('error', () => {})
+    s.write('+OK sasl-only\r\n')
+    let buf = ''
+    s.on('data', (d) => {
+      buf += d.toString()
+      let i
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const cmd = buf.slice(0, i)
+        buf = buf.slice(i + 2)
+        seen.push(cmd)
+        if (cmd === 'CAPA') s.write('+OK\r\nSASL PLAIN\r\n.\r\n')
+        else if (cmd.startsWith('AUTH PLAIN ')) s.write(Buffer.from(cmd.slice(11), 'base64').toString() === '\0carol\0pa ss:word' ? `+OK welcome, your token was ${cmd.slice(11)} and your password pa ss:word\r\n` : '-ERR bad\r\n')
+        else if (cmd === 'STAT') s.write('+OK 3 4567\r\n')
+        else if (cmd === 'QUIT') s.end('+OK bye\r\n')
+        else s.write('-ERR no\r\n')
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(995, saslHome, resolve))
+  t.teardown(() => server.close())
+  const app = await testApp({ DNS_SERVERS: dns.server })
+  t.teardown(() => app.close())
+  const r = (await app.inject({ method: 'POST', url: '/api/v1/checks/pop3', payload: { domain: 'sasl.example', username: 'carol', password: 'pa ss:word' }, remoteAddress: saslHome })).json()
+  t.equal(r.login.ok, true, r.summary)
+  t.equal(r.login.method, 'SASL PLAIN')
+  t.equal(r.login.messages, 3)
+  t.equal(r.login.octets, 4567)
+  t.ok(r.transcript.some((l: any) => l.text === '[995] AUTH PLAIN ********'))
+  const token = Buffer.from('\0carol\0pa ss:word').toString('base64')
+  t.notOk(JSON.stringify(r).includes(token), 'the SASL token is not in the report')
+  t.notOk(JSON.stringify(r).includes('pa ss:word'), 'not even when the server echoes it')
+  t.ok(r.transcript.some((l: any) => l.text === '[995] +OK welcome, your token was ******** and your password ********'))
+  const stored = await app.inject({ method: 'GET', url: `/api/v1/checks/${r.id}` })
+  t.notOk(stored.body.includes('pa ss:word'))
+  t.notOk(stored.body.includes(token))
+  t.same(seen.map((c) => c.split(' ')[0]), ['CAPA', 'AUTH', 'STAT', 'QUIT'])
 })
 
 t.test('POP3 check against scripted hostile servers', async (t) => {
@@ -113,7 +188,8 @@ t.test('POP3 check against scripted hostile servers', async (t) => {
     'scripted.example': { MX: [{ exchange: 'mx.scripted.example', priority: 10 }] },
     'mx.scripted.example': { A: [scripted] },
     'byname.example': { MX: [{ exchange: 'mx.elsewhere.example', priority: 10 }], A: [byName] },
-    'mx.elsewhere.example': { A: ['127.0.0.99'] }
+    'mx.elsewhere.example': { A: ['127.0.0.99'] },
+    'none.example': { A: [nobody] }
   })
   t.teardown(() => dns.close())
   const app = await testApp({ DNS_SERVERS: dns.server, COMMAND_TIMEOUT_MS: '1000' })
@@ -185,7 +261,7 @@ t.test('POP3 check against scripted hostile servers', async (t) => {
   await new Promise<void>((resolve) => nameSrv.listen(110, byName, resolve))
   t.teardown(() => nameSrv.close())
   const viaA = await post({ domain: 'byname.example' }, byName)
-  t.equal(viaA.statusCode, 200, viaA.body)
+  t.equal(viaA.statusCode, 200, 'an address of the domain itself is an allowed target')
   t.equal(viaA.json().target.host, 'byname.example')
   const before = app.mx.connector.decisions.length
   const refused = await post({ domain: 'byname.example' }, randomLoopback())
@@ -193,6 +269,11 @@ t.test('POP3 check against scripted hostile servers', async (t) => {
   t.equal(refused.json().error, 'ip_mismatch')
   t.same(refused.json().dns.domainAddresses, [byName])
   t.equal(app.mx.connector.decisions.length, before, 'refusal opened no socket')
+
+  // Nothing listening at all: an error report that says "refused" for each port.
+  const none = (await post({ domain: 'none.example' }, nobody)).json()
+  t.equal(none.status, 'error')
+  t.same(none.advice.filter((a: any) => a.code === 'ports.refused').map((a: any) => a.params.port), [110, 995])
 
   const crlf = await post({ domain: 'scripted.example', username: 'bob\r\nDELE 1', password: 'x' })
   t.equal(crlf.statusCode, 400)

@@ -133,6 +133,35 @@ t.test('ports check: open (plain and TLS), refused, filtered', async (t) => {
   t.ok(r3.advice.some((a: any) => a.code === 'ports.filtered_25' && /ISP/.test(a.en)))
 })
 
+t.test('ports check: IMAP on 143 with and without STARTTLS (capabilities asked when the greeting has none)', async (t) => {
+  const withTls = randomLoopback()
+  const withoutTls = randomLoopback()
+  const imap = (starttls: boolean) => net.createServer((s) => {
+    s.on('error', () => {})
+    s.write('* OK IMAP ready\r\n')
+    s.on('data', (d) => {
+      const cmd = d.toString()
+      if (/^a0 CAPABILITY/.test(cmd)) s.write(`* CAPABILITY IMAP4rev1 ${starttls ? 'STARTTLS LOGINDISABLED' : 'AUTH=PLAIN'}\r\na0 OK done\r\n`)
+      else s.end('* BYE\r\na1 OK bye\r\n')
+    })
+  })
+  const a = imap(true)
+  const b = imap(false)
+  await new Promise<void>((resolve) => a.listen(143, withTls, resolve))
+  await new Promise<void>((resolve) => b.listen(143, withoutTls, resolve))
+  t.teardown(() => { a.close(); b.close() })
+  const app = await testApp()
+  t.teardown(() => app.close())
+  const ra = (await app.inject({ method: 'POST', url: '/api/v1/checks/ports', payload: { ports: [143] }, remoteAddress: withTls })).json()
+  t.equal(ra.ports[0].starttls, true)
+  t.notOk(ra.advice.some((x: any) => x.code === 'ports.cleartext_imap'))
+  t.equal(ra.status, 'pass')
+  const rb = (await app.inject({ method: 'POST', url: '/api/v1/checks/ports', payload: { ports: [143] }, remoteAddress: withoutTls })).json()
+  t.equal(rb.ports[0].starttls, false)
+  t.ok(rb.advice.some((x: any) => x.code === 'ports.cleartext_imap'))
+  t.equal(rb.status, 'warn')
+})
+
 t.test('ports check: bad input and forbidden callers', async (t) => {
   const app = await testApp()
   t.teardown(() => app.close())

@@ -49,6 +49,8 @@ if (!postfixAvailable()) {
     t.ok(tlsLine, 'TLS in the transcript')
     const proto = /(TLSv1\.[0-3])/.exec(tlsLog)?.[1]
     t.ok(proto && tlsLine.text.includes(proto), `same TLS version on both sides (${proto})`)
+    const cipher = /with cipher (\S+)/.exec(tlsLog)?.[1]
+    t.ok(cipher && tlsLine.text.includes(cipher), `same cipher on both sides (${cipher})`)
     t.equal(r.steps.find((s: any) => s.name === 'end of data').status, 'pass')
 
     // Unknown user: Postfix's own 550 5.1.1, explained.

@@ -42,6 +42,9 @@ t.test('delivers one test mail over STARTTLS and shows the whole dialogue', asyn
   t.equal(r.status, 'pass', r.summary)
   t.same(r.target, { domain: 'deliver.test', host: 'mx.deliver.test', ip: srv.ip })
   t.equal(srv.delivered.length, 1, 'exactly one mail')
+  const conns = a.mx.connector.decisions.filter((d) => d.checkId === r.id)
+  t.same(conns.map((d) => [d.ip, d.port, d.allowed, d.outcome]), [[srv.ip, 25, true, 'connected']], 'one connection, opened by the guarded connector (nodemailer got it via `connection`)')
+  t.equal(srv.connections, 1, 'the server saw one connection: nodemailer opened none of its own')
   const m = srv.delivered[0]
   t.equal(m.from, 'mxprobe@probe.mxprobe.test')
   t.same(m.to, ['taro@deliver.test'])
@@ -116,6 +119,41 @@ t.test('UTF-8 local part only when the server offers SMTPUTF8', async (t) => {
   t.ok(yes.transcript.some((l: any) => l.dir === 'C' && /^MAIL FROM:.* SMTPUTF8/.test(l.text)))
 })
 
+t.test('a greeting that refuses: fail, explained', async (t) => {
+  const h = await startHostile('refuse_banner')
+  t.teardown(() => h.close())
+  publish('refuse.test', h.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@refuse.test' }, remoteAddress: h.ip })).json()
+  t.equal(r.status, 'fail', r.summary)
+  t.ok(r.advice.some((x: any) => x.code === 'smtp.banner_refused'))
+  t.ok(r.advice.some((x: any) => x.code === 'smtp.reply' && /5\.7\.1/.test(x.en)))
+  t.notOk(r.transcript.some((l: any) => l.dir === 'C' && /^MAIL/.test(l.text)))
+})
+
+t.test('EHLO and HELO refused: fail, explained, not an error', async (t) => {
+  const h = await startHostile('reject_helo')
+  t.teardown(() => h.close())
+  publish('nohelo.test', h.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@nohelo.test' }, remoteAddress: h.ip })).json()
+  t.equal(r.status, 'fail', r.summary)
+  t.match(r.summary, /refused the session at ehlo: 550 5\.7\.1/)
+  t.equal(r.advice.filter((x: any) => x.code === 'smtp.reply').length, 2, 'both refusals explained')
+})
+
+t.test('an old HELO-only server still gets the mail', async (t) => {
+  const h = await startHostile('helo_only')
+  t.teardown(() => h.close())
+  publish('old.test', h.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@old.test' }, remoteAddress: h.ip })).json()
+  t.ok(r.transcript.some((l: any) => l.dir === 'C' && l.text === 'HELO probe.mxprobe.test'), 'fell back to HELO')
+  // the scripted server answers DATA with 502: refused at the data stage, explained
+  t.equal(r.status, 'fail', r.summary)
+  t.match(r.steps.find((s: any) => s.name === 'data').detail, /502/)
+})
+
 t.test('refusals open no socket; bad addresses are 400', async (t) => {
   const home = randomLoopback()
   const other = randomLoopback()
@@ -148,7 +186,8 @@ t.test('hostile and broken servers end in error, in time, with advice', async (t
     ['huge_line', 'net.protocol', /longer than/],
     ['bad_code', 'net.protocol', /999/],
     ['bad_banner', 'net.protocol', /999/],
-    ['starttls_injection', 'net.protocol', /STARTTLS injection/]
+    ['starttls_injection', 'net.protocol', /STARTTLS injection/],
+    ['tls_broken', 'smtp.tls_broken_receive', /TLS/]
   ]
   const a = await app()
   await Promise.all(cases.map(async ([script, advice, summary]) => {
@@ -170,4 +209,15 @@ t.test('hostile and broken servers end in error, in time, with advice', async (t
       await h?.close()
     }
   }))
+})
+
+t.test('the per-domain limit counts a domain once, however it is spelt', async (t) => {
+  const a = await testApp({ ...ENV, DNS_SERVERS: dns.server, DOMAIN_RATE_LIMITS: 'receive=1/600' })
+  t.teardown(() => a.close())
+  const caller = randomLoopback()
+  const first = await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'taro@例え.テスト' }, remoteAddress: caller })
+  t.not(first.statusCode, 429)
+  const second = await a.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'hanako@XN--R8JZ45G.xn--zckzah.' }, remoteAddress: randomLoopback() })
+  t.equal(second.statusCode, 429)
+  t.ok(Number(second.headers['retry-after']) > 0)
 })

@@ -11,18 +11,27 @@ const OUT = 'relay-out.test'
 t.test('relay, roles and ports against Debian Postfix', { skip: postfixAvailable() ? false : 'needs root and /usr/sbin/postfix' }, async (t) => {
   const closedIp = randomLoopback()
   const openIp = randomLoopback()
+  const tlsIp = randomLoopback()
   const dns = await startDns({
     'closed.example': { MX: [{ exchange: 'mx.closed.example', priority: 10 }] },
     'mx.closed.example': { A: [closedIp] },
     'open.example': { MX: [{ exchange: 'mx.open.example', priority: 10 }] },
-    'mx.open.example': { A: [openIp] }
+    'mx.open.example': { A: [openIp] },
+    'tls.example': { MX: [{ exchange: 'mx.tls.example', priority: 10 }] },
+    'mx.tls.example': { A: [tlsIp] }
   })
   t.teardown(() => dns.close())
-  const closed = await startPostfix({ ip: closedIp, domain: 'closed.example', users: ['postmaster', 'abuse', 'taro'] })
-  t.teardown(() => closed.stop())
-  // The classic home-server mistake: mynetworks covering more than the server itself (here all of loopback, so mxprobe's 127.0.0.1 too).
-  const open = await startPostfix({ ip: openIp, domain: 'open.example', users: ['postmaster', 'abuse', 'taro'], mainCf: { mynetworks: '127.0.0.0/8' } })
-  t.teardown(() => open.stop())
+  // Three instances, started side by side (each takes seconds):
+  // - closed: stock relay policy;
+  // - open: the classic home-server mistake, mynetworks covering more than the server itself
+  //   (here all of loopback, so mxprobe's 127.0.0.1 too);
+  // - tlsOnly: TLS demanded before MAIL (smtpd_tls_security_level = encrypt): the battery continues over STARTTLS.
+  const [closed, open, tlsOnly] = await Promise.all([
+    startPostfix({ ip: closedIp, domain: 'closed.example', users: ['postmaster', 'abuse', 'taro'] }),
+    startPostfix({ ip: openIp, domain: 'open.example', users: ['postmaster', 'abuse', 'taro'], mainCf: { mynetworks: '127.0.0.0/8' } }),
+    startPostfix({ ip: tlsIp, domain: 'tls.example', users: ['postmaster'], mainCf: { smtpd_tls_security_level: 'encrypt' } })
+  ])
+  t.teardown(() => Promise.all([closed.stop(), open.stop(), tlsOnly.stop()]).then(() => {}))
   const app = await testApp({ DNS_SERVERS: dns.server, RELAY_PROBE_DOMAIN: OUT, CHECK_DEADLINE_MS: '60000' })
   t.teardown(() => app.close())
 
@@ -41,6 +50,11 @@ t.test('relay, roles and ports against Debian Postfix', { skip: postfixAvailable
   t.equal(o.vectors.find((v: any) => v.id === 'external-sender').accepted, true)
   t.ok(o.advice.some((a: any) => a.code === 'relay.open' && /mynetworks/.test(a.en)))
   t.equal(open.mailbox('taro').length, 0)
+
+  const enc = (await app.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: 'tls.example' }, remoteAddress: tlsIp })).json()
+  t.equal(enc.status, 'pass', enc.summary)
+  t.equal(enc.relay.tls, true, 'switched to STARTTLS after "530 Must issue a STARTTLS command first"')
+  t.ok(enc.vectors.every((v: any) => v.stage === 'rcpt' && /Relay access denied/.test(v.reply)))
 
   const roles = (await app.inject({ method: 'POST', url: '/api/v1/checks/roles', payload: { domain: 'closed.example' }, remoteAddress: closedIp })).json()
   t.equal(roles.status, 'warn', roles.summary)

@@ -173,6 +173,25 @@ t.test('relay check against scripted servers', async (t) => {
     t.equal(srv.maxConcurrent, 1)
   })
 
+  await t.test('a server too slow for the whole battery: partial results within the deadline', async (t) => {
+    const slowApp = await testApp({ DNS_SERVERS: dns.server, ...env, CHECK_DEADLINE_MS: '5000' })
+    t.teardown(() => slowApp.close())
+    const srv = await startScripted({ ip: ips[6], replyDelayMs: 100, rcpt: () => '250 2.1.5 Ok' })
+    const r = (await slowApp.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: 'd6.example' }, remoteAddress: ips[6] })).json()
+    await srv.close()
+    t.equal(r.status, 'fail', r.summary)
+    t.ok(r.durationMs < 5000, `finished in ${r.durationMs} ms, inside the deadline`)
+    t.match(r.relay.stoppedEarly, /time budget/)
+    t.ok(r.vectors.some((v: any) => v.accepted))
+    t.ok(r.vectors.some((v: any) => v.stage === 'not_run'))
+
+    const refusing = await startScripted({ ip: ips[6], replyDelayMs: 100 })
+    t.teardown(() => refusing.close())
+    const r2 = (await slowApp.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: 'd6.example' }, remoteAddress: ips[6] })).json()
+    t.equal(r2.status, 'warn', 'nothing accepted but incomplete: not a pass')
+    t.match(r2.summary, /incomplete/)
+  })
+
   await t.test('target rule and input', async (t) => {
     const before = app.mx.connector.decisions.length
     const res = await post(6, randomLoopback())

@@ -100,6 +100,38 @@ t.test('hostile servers end in error within the deadline', async (t) => {
   }))
 })
 
+t.test('STARTTLS offered but broken: reported, and the rest checked over a fresh plain session', async (t) => {
+  const h = await startHostile('tls_broken')
+  t.teardown(() => h.close())
+  publish('tlsbroken.test', h.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain: 'tlsbroken.test' }, remoteAddress: h.ip })).json()
+  t.equal(r.status, 'fail', r.summary)
+  t.equal(step(r, 'starttls').status, 'fail')
+  t.ok(r.advice.some((x: any) => x.code === 'smtp.starttls_failed'))
+  t.equal(step(r, 'postmaster').status, 'pass', 'postmaster still checked')
+  t.equal(h.connections, 2)
+})
+
+t.test('a greeting that refuses, and a server without EHLO', async (t) => {
+  const refuse = await startHostile('refuse_banner')
+  const old = await startHostile('helo_only')
+  t.teardown(async () => { await refuse.close(); await old.close() })
+  publish('refuse.test', refuse.ip)
+  publish('old.test', old.ip)
+  const a = await app()
+  const r1 = (await a.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain: 'refuse.test' }, remoteAddress: refuse.ip })).json()
+  t.equal(r1.status, 'fail', r1.summary)
+  t.ok(r1.advice.some((x: any) => x.code === 'smtp.banner_refused'))
+  t.match(r1.advice.find((x: any) => x.code === 'smtp.reply').ja, /配送が許可されず/)
+  const r2 = (await a.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain: 'old.test' }, remoteAddress: old.ip })).json()
+  t.equal(r2.status, 'warn', r2.summary)
+  t.equal(step(r2, 'ehlo').status, 'warn')
+  t.ok(r2.advice.some((x: any) => x.code === 'smtp.helo_only'))
+  t.equal(r2.smtp.esmtp, false)
+  t.equal(step(r2, 'postmaster').status, 'pass')
+})
+
 t.test('refused before any socket when the caller is not the MX', async (t) => {
   publish('elsewhere.test', randomLoopback())
   const a = await app()

@@ -91,3 +91,41 @@ t.test('connection failures are classified', async (t) => {
   t.equal(e.port, 25)
   t.match(c.decisions.at(-1), { allowed: true, outcome: 'refused' })
 })
+
+t.test('over TLS, the byte cap and the deadline still hold', async (t) => {
+  const { selfSignedCert } = await import('../fixtures/smtp.js')
+  const tlsMod = await import('node:tls')
+  const cert = selfSignedCert('tls.home.example')
+  t.teardown(() => cert.cleanup())
+  const home = randomLoopback()
+  let mode: 'flood' | 'trickle' = 'flood'
+  const server = tlsMod.createServer({ key: cert.key, cert: cert.cert }, (s) => {
+    s.on('error', () => {})
+    if (mode === 'flood') {
+      const chunk = Buffer.alloc(16 * 1024, 0x41)
+      const pump = () => { while (s.writable && s.write(chunk)) { /* fill */ } }
+      s.on('drain', pump)
+      pump()
+    } else {
+      const iv = setInterval(() => s.write('2'), 50)
+      s.on('close', () => clearInterval(iv))
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(465, home, resolve))
+  t.teardown(() => server.close())
+  const c = new GuardedConnector(allowLoopback)
+
+  const g = await c.connect({ callerIp: home, ip: home, port: 465, tls: true, connectTimeoutMs: 2000, deadline: Date.now() + 10_000, maxBytes: 64 * 1024 })
+  g.socket.on('data', () => {})
+  const err = await new Promise<Error>((resolve) => g.socket.on('error', resolve).on('close', () => resolve(new Error('closed without error'))))
+  t.ok(err instanceof ProbeError && err.kind === 'byte_cap', `flood ends in byte_cap (${err.message})`)
+  t.ok(g.bytesRead() < 512 * 1024, `read ${g.bytesRead()} bytes`)
+
+  mode = 'trickle'
+  const started = Date.now()
+  const g2 = await c.connect({ callerIp: home, ip: home, port: 465, tls: true, connectTimeoutMs: 2000, deadline: started + 800, maxBytes: 1024 * 1024 })
+  g2.socket.on('data', () => {})
+  const err2 = await new Promise<Error>((resolve) => g2.socket.on('error', resolve).on('close', () => resolve(new Error('closed without error'))))
+  t.ok(err2 instanceof ProbeError && err2.kind === 'deadline', `trickle ends at the deadline (${err2.message})`)
+  t.ok(Date.now() - started < 2000)
+})

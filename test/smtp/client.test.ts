@@ -146,3 +146,16 @@ t.test('a real session against smtp-server: EHLO, STARTTLS, pipelined envelope, 
   t.ok(tr.some((l) => l.dir === 'I' && /TLS established/.test(l.text)))
   t.same(c.timings.map((x) => x.stage).slice(0, 4), ['connect', 'banner', 'ehlo', 'starttls'])
 })
+
+t.test('the session deadline ends a server that answers slowly but in time for each reply', async (t) => {
+  const h = await startHostile('slow', { delayMs: 700 })
+  t.teardown(() => h.close())
+  const ctx = context(h.ip, 2000)
+  const t0 = Date.now()
+  const c = await SmtpClient.open(ctx, h.ip)
+  await c.ehlo()
+  await t.rejects(c.noop().then(() => c.noop()), { kind: 'deadline' })
+  const ms = Date.now() - t0
+  t.ok(ms >= 1900 && ms < 2500, `ended at the deadline (${ms} ms)`)
+  t.ok(ctx.report.report.transcript.some((l) => l.dir === 'I' && /time limit|deadline/.test(l.text)), 'the transcript says why it stopped')
+})

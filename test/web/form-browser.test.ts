@@ -67,39 +67,3 @@ t.test('without JavaScript: the form posts, the result page refreshes itself unt
   t.equal(res.status(), 400)
   t.match(await page.textContent('h1'), /input was not accepted/)
 })
-
-t.test('the ports check from the form: the result page lists each port with its state', async (t) => {
-  const ctx = await homeContext()
-  t.teardown(() => ctx.close())
-  const page = await ctx.newPage()
-  await page.goto(`${base}/?lang=en`)
-  for (const p of [143, 465, 587, 993, 995]) await page.uncheck(`form[data-check="ports"] input[value="${p}"]`)
-  const [post] = await Promise.all([
-    page.waitForRequest((r) => r.url().includes('/api/v1/checks/ports?async=1')),
-    page.click('form[data-check="ports"] button[type=submit]')
-  ])
-  t.same(post.postDataJSON(), { ports: [25, 110] })
-  await page.waitForSelector('#live-ports .result .verdict', { timeout: 30_000 })
-  await page.click('#live-ports a.report-link')
-  await page.waitForSelector('article.report')
-  const rows = await page.locator('#details-title ~ .table-wrap tbody tr').allTextContents()
-  t.equal(rows.length, 2)
-  t.match(rows[0], /^25\s*refused/, 'nothing listens on the home address: refused')
-  await screenshot(page, 'report-ports-en')
-})
-
-t.test('a refused mail test (IP mismatch) explains itself with what DNS says', async (t) => {
-  const ctx = await homeContext()
-  t.teardown(() => ctx.close())
-  const page = await ctx.newPage()
-  await page.goto(`${base}/?lang=en`)
-  await page.fill('#receive-address', 'taro@elsewhere.example')
-  await page.click('form[data-check="receive"] button[type=submit]')
-  await page.waitForSelector('#live-receive .refusal')
-  const box = await page.textContent('#live-receive .refusal') ?? ''
-  t.match(box, /Your IP is not the domain's mail server/)
-  t.match(box, /only tests the server at the address you are visiting from/, 'why a mismatch is refused')
-  t.match(box, /mx\.elsewhere\.example/)
-  t.match(box, /127\.9\.9\.9/, 'and what DNS says')
-  await screenshot(page, 'receive-refused-en', '#check-receive')
-})

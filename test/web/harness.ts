@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import type { BrowserContext, Browser } from 'playwright-core'
 import type { FastifyInstance } from 'fastify'
 import { startDns, reverseName } from '../fixtures/dns.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { testApp, randomLoopback, REDIS_URL } from '../helpers.js'
 import { launch } from './browser.js'
 import { ReportBuilder, type ReportEvent } from '../../src/checks/report.js'
 
@@ -38,8 +38,9 @@ export async function harness (tap: Test): Promise<Harness> {
   tap.teardown(() => dns.close())
 
   // The browser connects from 127.0.0.1; as a trusted proxy, that address may
-  // say (X-Forwarded-For) that the visitor is at the "home" address.
-  const app = await testApp({ DNS_SERVERS: dns.server, TRUST_PROXY: '127.0.0.1' })
+  // say (X-Forwarded-For) that the visitor is at the "home" address. Real
+  // Redis (own key prefix): the live pages follow events through its pub/sub.
+  const app = await testApp({ DNS_SERVERS: dns.server, TRUST_PROXY: '127.0.0.1', REDIS_URL })
   tap.teardown(() => app.close())
   await app.listen({ host: '127.0.0.1', port: 0 })
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`

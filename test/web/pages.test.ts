@@ -107,6 +107,13 @@ t.test('routes: form posts, refusals as pages, headers, 404s, assets, embed', as
   t.match(page.body, /data-status="pass"/)
   t.match(page.body, /<pre class="copy-text"/)
   t.notMatch(page.body, /http-equiv="refresh"/, 'a finished report does not refresh')
+  const txt = await app.inject({ url: `/r/${id}.txt` })
+  t.equal(txt.statusCode, 200)
+  t.match(txt.headers['content-type'], /text\/plain/)
+  t.match(txt.body, /^mxprobe report /)
+  t.match(txt.body, /verdict: +PASS/)
+  t.equal((await app.inject({ url: '/r/AAAAAAAAAAAAAAAA.txt' })).statusCode, 404)
+  t.match((await app.inject({ url: `${loc.split('?')[0]}?lang=ja`, remoteAddress: home })).body, /class="summary" id="report-summary" lang="en"/, 'an English summary on a Japanese page is marked as English')
   const api = await app.inject({ url: `/api/v1/checks/${id}` })
   t.equal(api.json().status, 'pass', 'the form ran the same check the API stores')
 

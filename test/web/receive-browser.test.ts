@@ -57,3 +57,19 @@ t.test('a receive test from the form against a real SMTP server: the transcript 
   t.match(await page.locator('#transcript li.dir-S', { hasText: '550 5.1.1' }).first().locator('.explain').textContent(), /宛先メールボックス/, 'and on the result page')
   await screenshot(page, 'report-receive-fail-ja')
 })
+
+t.test('a refused mail test (IP mismatch) explains itself with what DNS says', async (t) => {
+  const ctx = await homeContext()
+  t.teardown(() => ctx.close())
+  const page = await ctx.newPage()
+  await page.goto(`${base}/?lang=en`)
+  await page.fill('#receive-address', 'taro@elsewhere.example')
+  await page.click('form[data-check="receive"] button[type=submit]')
+  await page.waitForSelector('#live-receive .refusal')
+  const box = await page.textContent('#live-receive .refusal') ?? ''
+  t.match(box, /Your IP is not the domain's mail server/)
+  t.match(box, /only tests the server at the address you are visiting from/, 'why a mismatch is refused')
+  t.match(box, /mx\.elsewhere\.example/)
+  t.match(box, /127\.9\.9\.9/, 'and what DNS says')
+  await screenshot(page, 'receive-refused-en', '#check-receive')
+})

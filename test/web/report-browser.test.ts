@@ -1,7 +1,7 @@
 // The result page in a real browser: transcript marks, the copy block and
 // its button, a running report that follows the live stream, and server
 // text with markup (stored, and from a live scripted SMTP server) shown as
-// text with no script run.
+// text with no script run; the ports check's table.
 import t from 'tap'
 import net from 'node:net'
 import { screenshot, axeSerious } from './browser.js'
@@ -77,11 +77,20 @@ t.test('a running report page follows the live stream and shows the final page w
   t.equal(await page.locator('#transcript li').nth(2).locator('.text').textContent(), '250 <img src=x onerror=alert(3)>')
   await screenshot(page, 'report-running-ja')
 
+  // The same running report without JavaScript: the page refreshes itself.
+  const noJs = await homeContext({ js: false })
+  t.teardown(() => noJs.close())
+  const plain = await noJs.newPage()
+  await plain.goto(`${base}/r/${id}?lang=ja`)
+  t.equal(await plain.getAttribute('article.report', 'data-status'), 'running')
+
   builder.finish('pass', 'done')
   await app.mx.store.saveReport(builder.report, 3600)
   await flush()
   await page.waitForSelector('article.report[data-status="pass"]')
   t.equal(await page.locator('#transcript li').count(), 3)
+  await plain.waitForSelector('article.report[data-status="pass"]', { timeout: 20_000 })
+  t.pass('without JavaScript the page refreshed to the final report')
   t.same(dialogs, [])
 })
 
@@ -130,4 +139,24 @@ t.test('a live SMTP server that sends markup: every byte is shown as text', asyn
   t.equal(await page.locator('main img, main script, main b, main i').count(), 0, 'no element made from server bytes')
   t.same(dialogs, [], 'no script ran')
   await screenshot(page, 'report-live-hostile-en')
+})
+
+t.test('the ports check from the form: the result page lists each port with its state', async (t) => {
+  const ctx = await homeContext()
+  t.teardown(() => ctx.close())
+  const page = await ctx.newPage()
+  await page.goto(`${base}/?lang=en`)
+  for (const p of [143, 465, 587, 993, 995]) await page.uncheck(`form[data-check="ports"] input[value="${p}"]`)
+  const [post] = await Promise.all([
+    page.waitForRequest((r) => r.url().includes('/api/v1/checks/ports?async=1')),
+    page.click('form[data-check="ports"] button[type=submit]')
+  ])
+  t.same(post.postDataJSON(), { ports: [25, 110] })
+  await page.waitForSelector('#live-ports .result .verdict', { timeout: 30_000 })
+  await page.click('#live-ports a.report-link')
+  await page.waitForSelector('article.report')
+  const rows = await page.locator('#details-title ~ .table-wrap tbody tr').allTextContents()
+  t.equal(rows.length, 2)
+  t.match(rows[0], /^25\s*refused/, 'nothing listens on the home address: refused')
+  await screenshot(page, 'report-ports-en')
 })

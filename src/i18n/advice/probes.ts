@@ -119,6 +119,10 @@ export const PROBES_ADVICE: AdviceCatalogue = {
     en: (p) => `${p.addresses} ${p.many ? 'were' : 'was'} refused. RFC 2142 recommends these role addresses; forward them all to one real mailbox so reports reach you.`,
     ja: (p) => `${p.addresses} が拒否されました。RFC 2142 はこれらの役割アドレスを推奨しています。すべて一つの実際のメールボックスへ転送し、連絡が届くようにしてください。`
   },
+  'roles.auth_required': {
+    en: (p) => `The server demanded authentication (${p.reply}) before accepting any recipient on port 25, so the role addresses could not be tested. Other mail servers never authenticate when they deliver to you: require authentication only on the submission port 587.`,
+    ja: (p) => `サーバーが 25 番ポートで宛先を受け付ける前に認証を要求したため (${p.reply})、役割アドレスを試験できませんでした。他のメールサーバーは配送時に認証しません。認証の要求はサブミッションポート 587 だけにしてください。`
+  },
   'roles.temporary': {
     en: (p) => `${p.address} got a temporary answer (${p.reply}); greylisting or a temporary error. Try again in a few minutes.`,
     ja: (p) => `${p.address} に一時的なエラー (${p.reply}) が返りました。グレイリスティングか一時的なエラーです。数分後に再試験してください。`
