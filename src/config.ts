@@ -101,6 +101,13 @@ function dnsServers (v: string | undefined): string[] {
   })
 }
 
+/** Braces would become the Redis Cluster hash tag instead of the report id's `{id}`. */
+function redisPrefix (v: string | undefined): string {
+  const p = v?.trim() || 'mxprobe:'
+  if (/[{}\s]/.test(p)) throw new ConfigError(`REDIS_PREFIX must not contain braces or spaces, got "${p}"`)
+  return p
+}
+
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   let trustProxy: string[]
   let allowCidrs: Cidr[]
@@ -136,7 +143,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
     redisUrl,
-    redisPrefix: env.REDIS_PREFIX?.trim() || 'mxprobe:',
+    redisPrefix: redisPrefix(env.REDIS_PREFIX),
     trustProxy,
     dnsServers: dnsServers(env.DNS_SERVERS),
     dnsTimeoutMs: int(env, 'DNS_TIMEOUT_MS', 2000, 100, 30_000),

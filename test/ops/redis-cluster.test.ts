@@ -22,6 +22,7 @@ t.test('cluster URL parsing and configuration', async (t) => {
   t.equal(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'rediss://:pw@ignored' }).redisUrl, 'rediss+cluster://:pw@a:7000')
   t.throws(() => loadConfig({ REDIS_URL: 'redis+cluster://' }), /REDIS_URL/)
   t.equal(tag('abc'), '{abc}')
+  t.throws(() => loadConfig({ REDIS_PREFIX: 'mx{x}:' }), /REDIS_PREFIX must not contain braces/)
 })
 
 t.test('a real three-node cluster', async (t) => {
