@@ -31,9 +31,6 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
   }
 
   app.get('/api/v1/ip', {
-    // Polled by pages and scripts: per-request info lines would cost a third of its
-    // throughput (bench:http) and say nothing; warnings and errors are still logged.
-    logLevel: 'warn',
     schema: {
       summary: 'The caller\'s IP address as mxprobe sees it, with its reverse DNS',
       tags: ['info'],

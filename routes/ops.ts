@@ -5,13 +5,12 @@
 // takes a not-ready instance out of rotation without killing its running checks.
 import type { FastifyInstance } from 'fastify'
 
-// Probed every few seconds by load balancers and Prometheus: no info line per request.
-const quiet = { logLevel: 'warn' as const }
-
+// Probed every few seconds by load balancers and Prometheus: app.ts does not
+// log these requests one by one (QUIET_PATHS).
 export default async function opsRoutes (app: FastifyInstance): Promise<void> {
-  app.get('/healthz', { ...quiet, schema: { hide: true } }, async () => ({ status: 'ok' }))
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
 
-  app.get('/readyz', { ...quiet, schema: { hide: true } }, async (_req, reply) => {
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     const store = app.mx.store.kind
     const limit = app.mx.config.readyMaxEventLoopDelayMs
     const eventLoopDelayMs = Math.round(app.memoryUsage().eventLoopDelay * 10) / 10
@@ -27,7 +26,7 @@ export default async function opsRoutes (app: FastifyInstance): Promise<void> {
     return { status: 'ready', store, eventLoopDelayMs, running }
   })
 
-  app.get('/metrics', { ...quiet, schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', app.mx.metrics.registry.contentType)
     return await app.mx.metrics.registry.metrics()
   })
