@@ -1,7 +1,7 @@
 // Builds the fastify application: external plugins, our own services
 // (store, DNS, guarded connector, check runner), then the routes. Tests
 // build it with `buildApp()` and `inject()` requests; server.ts listens.
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
@@ -87,7 +87,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     // their IP) get no info line per request: it cost a third of /api/v1/ip's
     // throughput (bench:http). A per-route logLevel would be worse: pino rebuilds
     // every log method of each request's child logger for a level change.
-    disableRequestLogging: (req: { url?: string }) => QUIET_PATHS.has((req.url ?? '').split('?')[0]),
+    logController: new LogController({ disableRequestLogging: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) }),
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
