@@ -136,6 +136,8 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
     if (!REPORT_ID.test(id)) return sendPage(reply, 404, notFoundPage(lang))
     const r = await app.mx.store.getReport(id)
     if (!r) return sendPage(reply, 404, notFoundPage(lang, webText(lang).reportGone(Math.round(app.mx.config.reportTtlSeconds / 86400))))
+    // Saved header analyses and mojibake repairs have their own page.
+    if (r.type === 'headers' || r.type === 'mojibake') return reply.redirect(`/tools/r/${id}${asText ? '' : `?lang=${lang}`}`, 303)
     const pageUrl = `${req.protocol}://${req.host}/r/${id}`
     if (asText) {
       const textLang = (req.query as Record<string, unknown>)?.lang ? lang : undefined

@@ -138,6 +138,14 @@ ${CHECKS.map((c) => html`
   <div class="live" id="live-${c}" hidden></div>
 </section>`)}
 <p class="hint">${t.jsNote}</p>
+<section class="card" id="tools" aria-labelledby="tools-title">
+  <h2 id="tools-title">${t.toolsTitle}</h2>
+  <p>${t.toolsExplain}</p>
+  <ul>
+    <li><a href="/tools/headers?lang=${lang}">${t.toolHeaders}</a></li>
+    <li><a href="/tools/mojibake?lang=${lang}">${t.toolMojibake}</a></li>
+  </ul>
+</section>
 <section class="card" id="embed" aria-labelledby="embed-title">
   <h2 id="embed-title">${t.embedTitle}</h2>
   <p>${t.embedExplain}</p>
