@@ -155,7 +155,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     domainRateLimits: rates(env, 'DOMAIN_RATE_LIMITS', DEFAULT_DOMAIN_RATES),
     concurrencyPerCaller: int(env, 'CONCURRENCY_PER_CALLER', 3, 1, 10_000),
     concurrencyTotal: int(env, 'CONCURRENCY_TOTAL', 200, 1, 100_000),
-    repeatWindowSeconds: int(env, 'REPEAT_WINDOW_SECONDS', 30, 0, 3600),
+    // Off unless the operator sets it: a person fixing a server re-runs the
+    // same check right after changing something and must see the new state.
+    repeatWindowSeconds: int(env, 'REPEAT_WINDOW_SECONDS', 0, 0, 3600),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
     readyMaxEventLoopDelayMs: int(env, 'READY_MAX_EVENT_LOOP_DELAY_MS', 1000, 10, 60_000),
     check: {

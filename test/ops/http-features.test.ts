@@ -109,14 +109,16 @@ t.test('a repeated identical check within REPEAT_WINDOW_SECONDS is answered from
   t.equal(asyncRepeat.statusCode, 202)
   t.same(asyncRepeat.json(), { id: first.id, links: { self: `/api/v1/checks/${first.id}`, events: `/api/v1/checks/${first.id}/events`, page: `/r/${first.id}` }, cached: true })
 
-  // the production route does not opt in (until the probes helper passes reuseRecent): it probes again
+  // the production ports route opts in too: the same check type, caller and input share the recent report
   const plain = (await post({ ports: [25] }, home, '/api/v1/checks/ports')).json()
-  t.notOk(plain.cached)
-  t.equal(smtp.connections, 3)
+  t.equal(plain.cached, true)
+  t.equal(plain.cachedFrom, first.id)
+  t.equal(smtp.connections, 2)
 
   // window 0 switches the cache off
   const off = await build({ REPEAT_WINDOW_SECONDS: '0' })
   const before = smtp.connections
+  t.equal(before, 2)
   for (let i = 0; i < 2; i++) t.notOk((await off.inject({ method: 'POST', url: '/test/ports-reuse', remoteAddress: home, payload: { ports: [25] } })).json().cached)
   t.equal(smtp.connections, before + 2)
 })
