@@ -59,7 +59,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   const store: Store = opts.store ?? (config.redisUrl ? new RedisStore(config.redisUrl, config.redisPrefix) : new MemoryStore())
   const ownsStore = !opts.store
   // A first connection within a second, so the first requests after start-up are not 503s (ops).
-  if (store instanceof RedisStore) await store.waitReady(1000)
+  if (store instanceof RedisStore) await store.waitReady(3000)
   const metrics = new Metrics()
   const audit = log.child({ audit: 'probe' })
   const connector = new GuardedConnector({ allowCidrs: config.allowCidrs, denyCidrs: config.denyCidrs }, {
