@@ -6,8 +6,8 @@ import { testApp, randomLoopback } from '../helpers.js'
 
 const ENV = {
   BANNER_TIMEOUT_MS: '1500',
-  COMMAND_TIMEOUT_MS: '1500',
-  CHECK_DEADLINE_MS: '6000',
+  COMMAND_TIMEOUT_MS: '2500',
+  CHECK_DEADLINE_MS: '8000',
   RATE_LIMITS: 'smtp=1000/600',
   DOMAIN_RATE_LIMITS: 'smtp=1000/600'
 }
@@ -93,7 +93,7 @@ t.test('hostile servers end in error within the deadline', async (t) => {
       const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain }, remoteAddress: h.ip })).json()
       t.equal(r.status, 'error', `${script}: ${r.summary}`)
       t.ok(r.advice.some((x: any) => x.code === advice), `${script}: ${advice}`)
-      t.ok(Date.now() - t0 < 6000, `${script}: in time`)
+      t.ok(Date.now() - t0 < 8000, `${script}: in time`)
     } finally {
       await h.close()
     }
