@@ -150,9 +150,12 @@ if (!postfixAvailable() || !haveDovecot()) {
     t.equal(l.status, 200)
     assertReport(t, l.json, 'pop3', home)
     t.notOk(l.text.includes(dovecot.password), 'password not in the answer')
-    t.ok(l.json.transcript.some((x: any) => x.dir === 'C' && /^(USER|AUTH)/i.test(x.text)), 'a login was tried')
-    t.notOk(l.json.transcript.some((x: any) => x.dir === 'C' && /^(USER|PASS|AUTH)/i.test(x.text) && !l.json.transcript.slice(0, l.json.transcript.indexOf(x)).some((y: any) => y.dir === 'I' && /TLS/i.test(y.text))),
-      'no credential command before TLS')
+    // transcript lines of the POP3 check carry the port: "[110] USER alice"
+    const lines = l.json.transcript.map((x: any) => ({ dir: x.dir, text: String(x.text).replace(/^\[\d+\] /, '') }))
+    const firstCred = lines.findIndex((x: any) => x.dir === 'C' && /^(USER|PASS|AUTH)\b/i.test(x.text))
+    t.ok(firstCred >= 0, 'a login was tried', { transcript: lines })
+    t.ok(lines.slice(0, firstCred).some((x: any) => x.dir === 'I' && /TLS established/i.test(x.text)), 'credentials only after TLS')
+    t.equal(l.json.login?.ok, true, 'Dovecot accepted the login')
     const stored = await get(`/api/v1/checks/${l.json.id}`)
     t.equal(stored.status, 200)
     t.notOk(stored.text.includes(dovecot.password), 'password not in the stored report')
@@ -179,7 +182,7 @@ if (!postfixAvailable() || !haveDovecot()) {
     const stored = await get(`/api/v1/checks/${a.json.id}`)
     t.equal(stored.status, 200)
     t.same(stored.json, final, 'stored report = final SSE report')
-    t.equal((await get('/api/v1/checks/AAAAAAAAAAAAAAAAAAAAAA')).status, 404, 'unknown id: 404')
+    t.equal((await get('/api/v1/checks/AAAAAAAAAAAAAAAA')).status, 404, 'unknown id: 404')
   })
 
   t.test('403 ip_mismatch opens no socket', async (t) => {
