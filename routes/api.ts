@@ -31,13 +31,15 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     domainOf: (b) => b.domain
   })
 
-  const IdParams = Type.Object({ id: Type.String({ pattern: REPORT_ID.source }) })
+  // Any id that is not a stored report is "not found" (404), malformed or not: a
+  // client asking for a report cannot tell the two apart, and the page /r/:id answers 404 alike.
+  const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
   app.get('/api/v1/checks/:id', {
     schema: { summary: 'A stored report', tags: ['reports'], params: IdParams, response: { 200: ReportSchema, 404: ErrorBody } }
   }, async (req) => {
     const { id } = req.params as { id: string }
-    const r = await app.mx.store.getReport(id)
+    const r = REPORT_ID.test(id) ? await app.mx.store.getReport(id) : null
     if (!r) throw new NotFoundError(`no report ${id} (reports are kept for ${Math.round(app.mx.config.reportTtlSeconds / 86400)} days)`)
     return r
   })
@@ -47,7 +49,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     const { id } = req.params as { id: string }
     const store = app.mx.store
-    const report = await store.getReport(id)
+    const report = REPORT_ID.test(id) ? await store.getReport(id) : null
     if (!report) throw new NotFoundError(`no report ${id}`)
     const lastId = Number(req.headers['last-event-id'] ?? 0) || 0
 

@@ -13,12 +13,18 @@ import { startMxprobe, freePort, portFree, request, readSse, assertReport, asser
 const home = randomLoopback()
 let stranger = randomLoopback()
 while (stranger === home) stranger = randomLoopback()
+// an address where nothing listens: a home server that is down
+let down = randomLoopback()
+while (down === home || down === stranger) down = randomLoopback()
 
 const smtp = await startSmtp({ ip: home, name: 'mx.home.test', starttls: true })
 const dns = await startDns({
   'home.test': { MX: [{ exchange: 'mx.home.test', priority: 10 }] },
   'mx.home.test': { A: [home] },
-  [reverseName(home)]: { PTR: ['mx.home.test'] }
+  [reverseName(home)]: { PTR: ['mx.home.test'] },
+  // no MX: the domain itself is the mail host (RFC 5321 5.1)
+  'bare.test': { A: [home] },
+  'down.test': { A: [down] }
 })
 const base = {
   HOST: '127.0.0.1',
@@ -75,6 +81,27 @@ t.test('in-memory store: checks, receive, async + SSE', async (t) => {
   assertReport(t, pop3.json, 'pop3', home)
   t.equal(pop3.json.status, 'error', 'no POP3 server: the check could not be completed')
   t.ok(pop3.json.advice.length > 0, 'advice says why')
+})
+
+t.test('no MX: the domain itself; a server that is down: error with advice', async (t) => {
+  const bare = await post('/api/v1/checks/smtp', { domain: 'bare.test' })
+  t.equal(bare.status, 200, bare.text.slice(0, 300))
+  assertReport(t, bare.json, 'smtp', home)
+  t.not(bare.json.status, 'error', bare.json.summary)
+  t.equal(bare.json.target.ip, home)
+
+  for (const [path, body] of [['/api/v1/checks/smtp', { domain: 'down.test' }], ['/api/v1/checks/receive', { address: 'taro@down.test' }]] as const) {
+    const a = await post(path, body, down)
+    t.equal(a.status, 200, `${path}: a report, not a refusal`)
+    assertReport(t, a.json, path.split('/').pop()!, down)
+    t.equal(a.json.status, 'error', `${path}: connection refused is an error`)
+    t.ok(a.json.advice.length > 0, `${path}: advice says why`)
+  }
+
+  for (const id of ['AAAAAAAAAAAAAAAA', 'no-such-report', 'x']) {
+    t.equal((await get(`/api/v1/checks/${id}`)).status, 404, `GET unknown ${id}: 404`)
+    t.equal((await get(`/api/v1/checks/${id}/events`)).status, 404, `events of unknown ${id}: 404`)
+  }
 })
 
 t.test('pop3 login needs TLS: a password is not sent where there is none', async (t) => {
