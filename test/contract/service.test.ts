@@ -184,6 +184,12 @@ t.test('web pages and operator endpoints', async (t) => {
   t.match(alJa.text, /<html[^>]*lang="ja"/)
 
   const d = await post('/api/v1/checks/dns', { domain: 'home.test' })
+  // advice in the caller's language: ?lang= or Accept-Language
+  const adviceEn = await request(mx.url, 'POST', '/api/v1/checks/dns?lang=en', { body: { domain: 'down.test' }, localAddress: home })
+  const adviceJa = await request(mx.url, 'POST', '/api/v1/checks/dns', { body: { domain: 'down.test' }, localAddress: home, headers: { 'accept-language': 'ja' } })
+  t.ok(adviceEn.json.advice.length > 0 && adviceJa.json.advice.length > 0, 'a mismatch has advice')
+  t.notMatch(adviceEn.json.advice[0].message, /[\u3040-\u30ff\u4e00-\u9fff]/, 'English advice')
+  t.match(adviceJa.json.advice[0].message, /[\u3040-\u30ff\u4e00-\u9fff]/, 'Japanese advice')
   const page = await get(`/r/${d.json.id}`)
   t.equal(page.status, 200)
   t.match(String(page.headers['content-type']), /^text\/html/)
@@ -252,16 +258,33 @@ t.test('403 target_forbidden without TARGET_ALLOW_CIDRS; 503 with Redis down', a
   }
   await redis.stop()
   for (const [path, body] of [
+    ['/api/v1/checks/dns', { domain: 'home.test' }],
+    ['/api/v1/checks/ports', {}],
     ['/api/v1/checks/smtp', { domain: 'home.test' }],
-    ['/api/v1/checks/receive', { address: 'taro@home.test' }]
+    ['/api/v1/checks/receive', { address: 'taro@home.test' }],
+    ['/api/v1/checks/relay', { domain: 'home.test' }],
+    ['/api/v1/checks/roles', { domain: 'home.test' }],
+    ['/api/v1/checks/pop3', { domain: 'home.test' }],
+    ['/api/v1/checks/smtp?async=1', { domain: 'home.test' }]
   ] as const) {
+    const started = Date.now()
     const a = await request(strict.url, 'POST', path, { body, localAddress: home })
     assertRefusal(t, a, 503)
+    t.ok(Date.now() - started < 5000, `${path}: answered at once (${Date.now() - started} ms)`)
   }
   t.equal((await request(strict.url, 'GET', '/readyz', { localAddress: home })).status, 503, '/readyz says not ready')
   t.equal((await request(strict.url, 'GET', '/healthz', { localAddress: home })).status, 200, '/healthz still alive')
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal(smtp.connections, before, 'no socket opened')
+
+  // Redis back: the service recovers by itself (still refusing the loopback target, now with 403 again)
+  await redis.start()
+  let status = 0
+  for (let i = 0; i < 50 && status !== 403; i++) {
+    status = (await request(strict.url, 'POST', '/api/v1/checks/smtp', { body: { domain: 'home.test' }, localAddress: home })).status
+    if (status !== 403) await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  t.equal(status, 403, 'serving again after Redis came back')
 })
 
 t.test('npm start defaults: 127.0.0.1:3000, in-memory store', async (t) => {
