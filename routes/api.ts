@@ -31,9 +31,10 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     domainOf: (b) => b.domain
   })
 
-  // Any id that is not a stored report is "not found" (404), malformed or not: a
-  // client asking for a report cannot tell the two apart, and the page /r/:id answers 404 alike.
-  const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+  // An id made of id characters that is not a stored report is "not found" (404),
+  // whatever its length (a client cannot tell a mistyped id from an expired one);
+  // other characters (paths, dots, spaces) are bad input (400).
+  const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) })
 
   app.get('/api/v1/checks/:id', {
     schema: { summary: 'A stored report', tags: ['reports'], params: IdParams, response: { 200: ReportSchema, 404: ErrorBody } }

@@ -85,6 +85,9 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
       response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
     },
     onRequest: o.def.probes ? [requireStore] : [],
+    // A POST without any body is an empty object: `{ ports? }` may be left out altogether
+    // (checks with required fields still answer 400, naming the missing field).
+    preValidation: async (req) => { if (req.body === undefined || req.body === null) req.body = {} },
     config: {
       rateLimit: {
         max: rule.max,

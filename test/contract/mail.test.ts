@@ -83,6 +83,9 @@ if (!postfixAvailable() || !haveDovecot()) {
     t.equal(byPort[110].state, 'open')
     t.equal(byPort[995].state, 'open')
     t.equal(byPort[587].state, 'refused')
+    const noBody = await request(mx.url, 'POST', '/api/v1/checks/ports', { localAddress: home })
+    t.equal(noBody.status, 200, 'ports without any body: the default ports')
+    t.equal(noBody.json?.ports?.length, 7)
     t.equal(p25.status, 200)
     t.same(p25.json.ports.map((x: any) => x.port), [25])
 

@@ -98,7 +98,8 @@ t.test('no MX: the domain itself; a server that is down: error with advice', asy
     t.ok(a.json.advice.length > 0, `${path}: advice says why`)
   }
 
-  for (const id of ['AAAAAAAAAAAAAAAA', 'no-such-report', 'x']) {
+  t.equal((await get('/api/v1/checks/..%2f..%2fetc')).status, 400, 'path characters in an id: 400')
+  for (const id of ['AAAAAAAAAAAAAAAA', 'no-such-report', 'x', 'nonexistent']) {
     t.equal((await get(`/api/v1/checks/${id}`)).status, 404, `GET unknown ${id}: 404`)
     t.equal((await get(`/api/v1/checks/${id}/events`)).status, 404, `events of unknown ${id}: 404`)
   }
