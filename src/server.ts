@@ -26,6 +26,12 @@ async function main (): Promise<void> {
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
+  // Listen once the store is connected (bounded wait): Redis connects in the
+  // background, and a check arriving in the first milliseconds after the port
+  // opens would otherwise be refused with 503. A Redis that is down at start
+  // does not keep the server from starting: its endpoints fail closed (503).
+  const storeDeadline = Date.now() + 5000
+  while (!app.mx.store.isReady() && Date.now() < storeDeadline) await new Promise((resolve) => setTimeout(resolve, 25))
   await app.listen({ port: config.port, host: config.host })
 }
 

@@ -11,6 +11,9 @@ import { startSmtp } from '../fixtures/smtp.js'
 import { randomLoopback, uniquePrefix } from '../helpers.js'
 import { startMxprobe, freePort, request, readSse, assertReport, assertRefusal } from './harness.js'
 
+// Several mxprobe processes and real servers start here; on a loaded machine that takes longer than tap's default.
+t.setTimeout(240_000)
+
 if (!postfixAvailable() || !haveDovecot()) {
   t.fail('this test needs Postfix, Dovecot and root (.ci/run installs them)')
 } else {
@@ -50,6 +53,11 @@ if (!postfixAvailable() || !haveDovecot()) {
   const post = async (path: string, body: unknown, from = home) => await request(mx.url, 'POST', path, { body, localAddress: from })
   const get = async (path: string, from = home) => await request(mx.url, 'GET', path, { localAddress: from })
   const postfixConnects = (): number => pf.log().split('\n').filter((l) => /smtpd\[\d+\]: connect from/.test(l)).length
+
+  t.test('the first check right after start-up is served (Redis connected before listening)', async (t) => {
+    const a = await post('/api/v1/checks/dns', { domain: 'home.test' })
+    t.equal(a.status, 200, a.text.slice(0, 200))
+  })
 
   t.test('GET /api/v1/ip is the TCP peer', async (t) => {
     const a = await get('/api/v1/ip')

@@ -10,6 +10,9 @@ import { startOwnRedis } from '../fixtures/redis.js'
 import { randomLoopback } from '../helpers.js'
 import { startMxprobe, freePort, portFree, request, readSse, assertReport, assertRefusal } from './harness.js'
 
+// Several mxprobe processes and real servers start here; on a loaded machine that takes longer than tap's default.
+t.setTimeout(240_000)
+
 const home = randomLoopback()
 let stranger = randomLoopback()
 while (stranger === home) stranger = randomLoopback()
@@ -196,7 +199,12 @@ t.test('web pages and operator endpoints', async (t) => {
   t.match(String(page.headers['content-type']), /^text\/html/)
   t.ok(page.text.includes(d.json.id), 'report page names the report')
   t.match(page.text, /<(textarea|pre)[^>]*>/, 'a plain-text copy')
+  const txt = await get(`/r/${d.json.id}.txt`)
+  t.match(String(txt.headers['content-type']), /^text\/plain/)
+  t.ok(txt.text.includes('home.test'), 'plain-text copy of the report')
   t.equal((await get('/r/AAAAAAAAAAAAAAAA')).status, 404)
+  const noPtr = await get('/api/v1/ip', {}, down)
+  t.same(noPtr.json, { ip: down, family: 4, ptr: null }, 'no PTR: null')
 
   const js = await get('/embed.js')
   t.equal(js.status, 200)
