@@ -7,7 +7,29 @@ import { dnsCheck } from '../src/checks/dns.js'
 import { REPORT_ID, type ReportEvent } from '../src/checks/report.js'
 import { NotFoundError } from '../src/errors.js'
 
+/** How long /api/v1/ip remembers a PTR answer, and for how many addresses at most. */
+const PTR_CACHE_MS = 30_000
+const PTR_CACHE_MAX = 10_000
+
 export default async function apiRoutes (app: FastifyInstance): Promise<void> {
+  // /api/v1/ip is hit on every page load and by scripts polling for their
+  // new dynamic address: a reverse lookup per request would make it DNS-bound
+  // (bench:http). In-flight lookups are shared and answers kept briefly; the
+  // checks themselves always ask DNS afresh.
+  const ptrCache = new Map<string, { at: number, ptr: Promise<string | null> }>()
+  const cachedPtr = (ip: string): Promise<string | null> => {
+    const now = Date.now()
+    const hit = ptrCache.get(ip)
+    if (hit && now - hit.at < PTR_CACHE_MS) return hit.ptr
+    if (ptrCache.size >= PTR_CACHE_MAX) {
+      for (const [k, v] of ptrCache) if (now - v.at >= PTR_CACHE_MS) ptrCache.delete(k)
+      if (ptrCache.size >= PTR_CACHE_MAX) ptrCache.delete(ptrCache.keys().next().value as string)
+    }
+    const ptr = app.mx.dns.ptr(ip).then((names) => names[0] ?? null, () => { ptrCache.delete(ip); return null })
+    ptrCache.set(ip, { at: now, ptr })
+    return ptr
+  }
+
   app.get('/api/v1/ip', {
     schema: {
       summary: 'The caller\'s IP address as mxprobe sees it, with its reverse DNS',
@@ -17,9 +39,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
   }, async (req) => {
     const ip = callerIp(req)
     const p = parseIp(ip)
-    let ptr: string | null = null
-    try { ptr = (await app.mx.dns.ptr(ip))[0] ?? null } catch { ptr = null }
-    return { ip, family: p?.family ?? 4, ptr }
+    return { ip, family: p?.family ?? 4, ptr: await cachedPtr(ip) }
   })
 
   registerCheckRoute(app, {
@@ -35,6 +55,16 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
   // whatever its length (a client cannot tell a mistyped id from an expired one);
   // other characters (paths, dots, spaces) are bad input (400).
   const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) })
+
+  // Open event streams of this instance. On shutdown they are told to come back
+  // in a second and closed: the client's EventSource reconnects (through the
+  // proxy, to another instance) with Last-Event-ID and resumes from Redis, and
+  // this instance's server.close() is not held open by a stream for a check
+  // that may be running elsewhere. Checks running here still finish.
+  const openStreams = new Set<(reason: string) => void>()
+  app.addHook('preClose', async () => {
+    for (const close of [...openStreams]) close('shutdown')
+  })
 
   app.get('/api/v1/checks/:id', {
     schema: { summary: 'A stored report', tags: ['reports'], params: IdParams, response: { 200: ReportSchema, 404: ErrorBody } }
@@ -70,11 +100,17 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     const end = (): void => {
       if (ended) return
       ended = true
+      openStreams.delete(closeForShutdown)
       clearInterval(heartbeat)
       app.mx.metrics.sseStreams.dec()
       unsubscribe().catch(() => {})
       res.end()
     }
+    const closeForShutdown = (): void => {
+      if (!ended) res.write('retry: 1000\nevent: reconnect\ndata: {"reason":"instance shutting down"}\n\n')
+      end()
+    }
+    openStreams.add(closeForShutdown)
     const write = (ev: ReportEvent): void => {
       if (ended || ev.seq <= sent) return
       sent = ev.seq

@@ -16,7 +16,9 @@ export default async function probeRoutes (app: FastifyInstance): Promise<void> 
     limit: 'ports',
     summary: 'Which mail ports of the caller\'s IP are reachable from the internet (open, refused, filtered), with banners',
     description: 'Connects to the caller\'s own IP on 25, 110, 143, 465, 587, 993, 995 (or the given subset), in parallel; the banner is read over TLS on 465/993/995.',
-    body: Type.Object({ ports: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { minItems: 1, maxItems: 32 })) }, { additionalProperties: false })
+    body: Type.Object({ ports: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { minItems: 1, maxItems: 32 })) }, { additionalProperties: false }),
+    // The two checks that hammer a server: an identical repeat within REPEAT_WINDOW_SECONDS gets the recent report.
+    reuseRecent: true
   })
 
   registerCheckRoute<Pop3Input>(app, {
@@ -40,7 +42,8 @@ export default async function probeRoutes (app: FastifyInstance): Promise<void> 
     summary: 'Is the caller\'s MX an open relay? A battery of relay attempts (MAIL + RCPT, never DATA)',
     description: 'More than 20 attempts, a superset of nmap smtp-open-relay: spoofed senders and recipient tricks (%, @@, quoted, source route, bang path, address literals, case and trailing dot), all to RELAY_PROBE_DOMAIN. Report field `vectors`.',
     body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
-    domainOf: (b) => b.domain
+    domainOf: (b) => b.domain,
+    reuseRecent: true
   })
 
   registerCheckRoute<RolesInput>(app, {

@@ -1,6 +1,7 @@
 // What every route needs: the caller's IP as mxprobe sees it, the language,
 // and the thin wrapper that turns a check definition into an endpoint with
 // its schema, rate limits and sync/async answer.
+import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest, FastifyReply } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
 import { parseIp, rateLimitKey } from '../src/net/ip.js'
@@ -9,6 +10,7 @@ import type { CheckDefinition } from '../src/checks/context.js'
 import type { LimitedType } from '../src/config.js'
 import type { Report } from '../src/checks/report.js'
 import { StoreDownError } from '../src/errors.js'
+import { reportText } from '../src/checks/report-text.js'
 
 /**
  * The caller's address: the TCP peer, or the X-Forwarded-For entry that
@@ -62,8 +64,88 @@ export interface CheckRouteOptions<I> {
   description?: string
   /** the domain this request targets, for the per-domain limit (after validation by the check) */
   domainOf?: (input: I) => string | undefined
-  /** hook for routes that answer differently (e.g. text/plain); default: JSON report */
+  /** hook for routes that answer differently; default: JSON report, or the plain-text transcript for `Accept: text/plain` */
   render?: (req: FastifyRequest, reply: FastifyReply, report: Report) => unknown
+  /**
+   * Abuse control for checks that hammer a server (relay, ports): an identical
+   * request (same caller IP, same input) within REPEAT_WINDOW_SECONDS is answered
+   * from the recent report, marked `cached: true, cachedFrom: <id>`, and opens no socket.
+   */
+  reuseRecent?: boolean
+}
+
+/** Does the client prefer the plain-text transcript (curl -H 'Accept: text/plain')? */
+export function wantsText (req: FastifyRequest): boolean {
+  const accept = String(req.headers.accept ?? '').toLowerCase()
+  if (!accept.includes('text/plain')) return false
+  // "text/plain" listed before (or without) JSON wins; browsers' */* alone does not.
+  const t = accept.indexOf('text/plain')
+  const j = accept.indexOf('application/json')
+  return j < 0 || t < j
+}
+
+/**
+ * HTML forms and `curl -d` send every value as a string, and the schemas do not
+ * coerce types (a JSON client sending "25" for a port is a bug we report). So a
+ * form body is converted here, by the route's own schema: numbers and booleans
+ * from their text, arrays from repeated fields (`ports=25&ports=110`) or a comma
+ * list (`ports=25,110`); an empty optional field counts as absent.
+ */
+export function convertFormBody (body: Record<string, unknown>, schema: TSchema): Record<string, unknown> {
+  const props = (schema as { properties?: Record<string, TSchema> }).properties ?? {}
+  const required = new Set<string>((schema as { required?: string[] }).required ?? [])
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(body)) {
+    const ps = props[k]
+    if (!ps) { out[k] = v; continue } // unknown field: left for validation to reject
+    if (v === '' && !required.has(k)) continue
+    out[k] = convertValue(v, ps)
+  }
+  return out
+}
+
+function convertValue (v: unknown, s: TSchema): unknown {
+  const type = (s as { type?: string }).type
+  if (type === 'array') {
+    const items = (s as { items?: TSchema }).items
+    const list = Array.isArray(v) ? v.flatMap((x) => typeof x === 'string' ? x.split(',') : [x]) : typeof v === 'string' ? v.split(',') : [v]
+    return list.map((x) => typeof x === 'string' ? x.trim() : x).filter((x) => x !== '').map((x) => items ? convertValue(x, items) : x)
+  }
+  if (typeof v !== 'string') return v
+  if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(v.trim())) return Number(v.trim())
+  if (type === 'boolean') {
+    if (/^(true|1|on|yes)$/i.test(v)) return true
+    if (/^(false|0|off|no)$/i.test(v)) return false
+  }
+  return v
+}
+
+function isForm (req: FastifyRequest): boolean {
+  return String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')
+}
+
+/** Key of "the same check again": type, the caller's exact IP and the canonical input. */
+function recentKey (type: string, ip: string, input: unknown): string {
+  const canon = JSON.stringify(input, (_k, v) => v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v)
+  return `${type}:${ip}:${createHash('sha256').update(canon).digest('base64url').slice(0, 22)}`
+}
+
+async function sleep (ms: number): Promise<void> { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+/**
+ * The recent report for this key, waiting (by polling the shared store, so it
+ * works whichever instance runs it) while that check is still running.
+ */
+async function recentReport (app: FastifyInstance, key: string, wait: boolean): Promise<Report | null> {
+  const id = await app.mx.store.getRecent(key)
+  if (!id) return null
+  const until = Date.now() + app.mx.config.check.checkDeadlineMs + 5000
+  for (;;) {
+    const r = await app.mx.store.getReport(id)
+    if (!r) return null
+    if (r.status !== 'running' || !wait || Date.now() > until) return r
+    await sleep(200)
+  }
 }
 
 export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOptions<I>): void {
@@ -82,12 +164,26 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
       tags: ['checks'],
       body: o.body,
       querystring: AsyncQuery,
-      response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
+      consumes: ['application/json', 'application/x-www-form-urlencoded'],
+      produces: ['application/json', 'text/plain'],
+      response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }), cached: Type.Optional(Type.Boolean()) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
     },
     onRequest: o.def.probes ? [requireStore] : [],
-    // A POST without any body is an empty object: `{ ports? }` may be left out altogether
-    // (checks with required fields still answer 400, naming the missing field).
-    preValidation: async (req) => { if (req.body === undefined || req.body === null) req.body = {} },
+    preValidation: async (req) => {
+      // A POST without any body is an empty object: `{ ports? }` may be left out altogether
+      // (checks with required fields still answer 400, naming the missing field).
+      if (req.body === undefined || req.body === null) req.body = {}
+      if (isForm(req) && req.body && typeof req.body === 'object') req.body = convertFormBody(req.body as Record<string, unknown>, o.body)
+    },
+    // curl users asked for text: errors (400/403/429/503) come as "error: message" lines too.
+    onSend: async (req, reply, payload) => {
+      if (!wantsText(req) || reply.statusCode < 400 || typeof payload !== 'string') return payload
+      try {
+        const e = JSON.parse(payload) as { error?: string, message?: string }
+        reply.header('content-type', 'text/plain; charset=utf-8')
+        return `${e.error ?? 'error'}: ${e.message ?? ''}\n`
+      } catch { return payload }
+    },
     config: {
       rateLimit: {
         max: rule.max,
@@ -110,15 +206,31 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
       }
     }
     const lang = langOf(req)
-    const started = await app.mx.runner.start(o.def, input, callerIp(req), lang)
     const q = req.query as { async?: string }
-    if (q.async === '1' || q.async === 'true') {
+    const isAsync = q.async === '1' || q.async === 'true'
+    const answer = (report: Report) => {
+      if (o.render) return o.render(req, reply, report)
+      if (wantsText(req)) return reply.code(200).type('text/plain; charset=utf-8').send(reportText(report, { lang }))
+      return reply.code(200).send(report)
+    }
+    const reuseKey = o.reuseRecent && cfg.repeatWindowSeconds > 0 ? recentKey(o.def.type, callerIp(req), input) : null
+    if (reuseKey) {
+      const recent = await recentReport(app, reuseKey, !isAsync)
+      if (recent) {
+        req.log.info({ cachedFrom: recent.id, type: o.def.type }, 'repeated check answered from the recent report')
+        if (isAsync) return reply.code(202).header('location', `/api/v1/checks/${recent.id}`).send({ id: recent.id, links: reportLinks(recent.id), cached: true })
+        return answer({ ...recent, cached: true, cachedFrom: recent.id })
+      }
+    }
+    const started = await app.mx.runner.start(o.def, input, callerIp(req), lang)
+    // Remembered from the start, so a repeat while it still runs waits for it instead of probing again.
+    if (reuseKey) await app.mx.store.setRecent(reuseKey, started.id, cfg.repeatWindowSeconds).catch(() => {})
+    if (isAsync) {
       started.done.catch(() => {})
+      if (wantsText(req)) return reply.code(202).header('location', `/api/v1/checks/${started.id}`).type('text/plain; charset=utf-8').send(`started ${started.id}\nreport: /api/v1/checks/${started.id}\nevents: /api/v1/checks/${started.id}/events\n`)
       return reply.code(202).header('location', `/api/v1/checks/${started.id}`).send({ id: started.id, links: reportLinks(started.id) })
     }
-    const report = await started.done
-    if (o.render) return o.render(req, reply, report)
-    return reply.code(200).send(report)
+    return answer(await started.done)
   })
 }
 

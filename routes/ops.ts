@@ -1,16 +1,29 @@
 // For operators: liveness, readiness, Prometheus metrics.
+// /healthz says only "the process answers" (a restart is the cure when it does
+// not); /readyz says "send me traffic": the shared store answers and the event
+// loop is not saturated (sampled by @fastify/under-pressure). A load balancer
+// takes a not-ready instance out of rotation without killing its running checks.
 import type { FastifyInstance } from 'fastify'
 
+// Probed every few seconds by load balancers and Prometheus: app.ts does not
+// log these requests one by one (QUIET_PATHS).
 export default async function opsRoutes (app: FastifyInstance): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const store = app.mx.store.kind
+    const limit = app.mx.config.readyMaxEventLoopDelayMs
+    const eventLoopDelayMs = Math.round(app.memoryUsage().eventLoopDelay * 10) / 10
+    const running = app.mx.runner.running.size
     try {
       await app.mx.store.ping()
-      return { status: 'ready', store: app.mx.store.kind }
     } catch {
-      return reply.code(503).send({ status: 'unavailable', store: app.mx.store.kind, message: 'the shared store is unreachable' })
+      return reply.code(503).send({ status: 'unavailable', store, eventLoopDelayMs, running, message: 'the shared store is unreachable' })
     }
+    if (eventLoopDelayMs > limit) {
+      return reply.code(503).send({ status: 'under_pressure', store, eventLoopDelayMs, running, message: `event-loop delay ${eventLoopDelayMs} ms is over ${limit} ms` })
+    }
+    return { status: 'ready', store, eventLoopDelayMs, running }
   })
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

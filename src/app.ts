@@ -1,12 +1,13 @@
 // Builds the fastify application: external plugins, our own services
 // (store, DNS, guarded connector, check runner), then the routes. Tests
 // build it with `buildApp()` and `inject()` requests; server.ts listens.
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import formbody from '@fastify/formbody'
+import underPressure from '@fastify/under-pressure'
 import { pino, type Logger } from 'pino'
 import type { Config } from './config.js'
 import type { Store } from './store/types.js'
@@ -17,6 +18,7 @@ import { GuardedConnector, type AuditRecord } from './net/connect.js'
 import { CheckRunner, TooBusyError } from './checks/runner.js'
 import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
+import { checkAuditRecord } from './plugins/audit.js'
 import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
@@ -24,6 +26,9 @@ import probeRoutes from '../routes/checks-probes.js'
 import toolsRoutes from '../routes/tools.js'
 import webRoutes, { htmlNotFound } from '../routes/web.js'
 import embedRoutes, { corsForReads } from '../routes/embed.js'
+
+/** Paths whose requests are not logged one by one (errors still are). */
+const QUIET_PATHS = new Set(['/api/v1/ip', '/healthz', '/readyz', '/metrics'])
 
 export interface Services {
   config: Config
@@ -53,6 +58,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   const log = opts.logger ?? pino({ level: config.logLevel, redact: LOG_REDACT })
   const store: Store = opts.store ?? (config.redisUrl ? new RedisStore(config.redisUrl, config.redisPrefix) : new MemoryStore())
   const ownsStore = !opts.store
+  // A first connection within a second, so the first requests after start-up are not 503s (ops).
+  if (store instanceof RedisStore) await store.waitReady(3000)
   const metrics = new Metrics()
   const audit = log.child({ audit: 'probe' })
   const connector = new GuardedConnector({ allowCidrs: config.allowCidrs, denyCidrs: config.denyCidrs }, {
@@ -67,11 +74,20 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     reportTtlSeconds: config.reportTtlSeconds,
     concurrencyPerCaller: config.concurrencyPerCaller,
     concurrencyTotal: config.concurrencyTotal,
-    onFinish: (r) => metrics.checkFinished(r)
+    onFinish: (r) => {
+      metrics.checkFinished(r)
+      // One audit line per check: who asked, what was probed, which commands were sent (secrets redacted).
+      audit.info(checkAuditRecord(r), 'check finished')
+    }
   })
 
   const app = Fastify({
     loggerInstance: log,
+    // Polled endpoints (load balancers, Prometheus, pages and scripts asking for
+    // their IP) get no info line per request: it cost a third of /api/v1/ip's
+    // throughput (bench:http). A per-route logLevel would be worse: pino rebuilds
+    // every log method of each request's child logger for a level change.
+    logController: new LogController({ disableRequestLogging: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) }),
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -87,6 +103,10 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes })
+  // Samples event-loop delay and memory only: no thresholds are set, so it never answers 503
+  // on its own (a busy instance must still serve running SSE streams and /api/v1/ip);
+  // /readyz reads app.memoryUsage() and takes the instance out of the load balancer instead.
+  await app.register(underPressure, { sampleInterval: 500 })
   await app.register(rateLimit, {
     global: false,
     hook: 'preHandler',

@@ -4,6 +4,7 @@ import os from 'node:os'
 import { parseCidrList } from './net/policy.js'
 import { parseIp, type Cidr } from './net/ip.js'
 import type { CheckSettings } from './checks/context.js'
+import { parseClusterUrl } from './store/redis.js'
 
 export interface RateRule { max: number, windowSeconds: number }
 
@@ -32,6 +33,8 @@ export interface Config {
   /** identical relay/ports check from the same caller within this many seconds is answered from the recent report */
   repeatWindowSeconds: number
   bodyLimitBytes: number
+  /** /readyz answers 503 while the event-loop delay (sampled by @fastify/under-pressure) exceeds this */
+  readyMaxEventLoopDelayMs: number
   check: CheckSettings
 }
 
@@ -98,6 +101,13 @@ function dnsServers (v: string | undefined): string[] {
   })
 }
 
+/** Braces would become the Redis Cluster hash tag instead of the report id's `{id}`. */
+function redisPrefix (v: string | undefined): string {
+  const p = v?.trim() || 'mxprobe:'
+  if (/[{}\s]/.test(p)) throw new ConfigError(`REDIS_PREFIX must not contain braces or spaces, got "${p}"`)
+  return p
+}
+
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   let trustProxy: string[]
   let allowCidrs: Cidr[]
@@ -116,14 +126,24 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const heloLabels = heloName.split('.')
   const relayProbeDomain = (env.RELAY_PROBE_DOMAIN || (heloLabels.length > 2 ? heloLabels.slice(1).join('.') : heloName)).trim().toLowerCase()
   if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(relayProbeDomain)) throw new ConfigError(`RELAY_PROBE_DOMAIN "${relayProbeDomain}" is not a domain name`)
-  const redisUrl = env.REDIS_URL?.trim() || null
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`)
+  // A Redis Cluster is either REDIS_URL=redis+cluster://h:p,h:p or REDIS_CLUSTER_NODES=h:p,h:p
+  // (then REDIS_URL, if set, may only carry the password: redis://:pass@ignored).
+  let redisUrl = env.REDIS_URL?.trim() || null
+  const clusterNodes = list(env.REDIS_CLUSTER_NODES)
+  if (clusterNodes.length) {
+    const auth = redisUrl?.match(/^rediss?:\/\/([^@/]*@)/)?.[1] ?? ''
+    const scheme = redisUrl?.startsWith('rediss:') ? 'rediss' : 'redis'
+    redisUrl = `${scheme}+cluster://${auth}${clusterNodes.join(',')}`
+  }
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl) && !parseClusterUrl(redisUrl)) {
+    throw new ConfigError(`REDIS_URL must start with redis://, rediss:// or redis+cluster://host:port,host:port, got "${redisUrl.replace(/:[^:@/]*@/, ':***@')}"`)
+  }
   const checkDeadlineMs = int(env, 'CHECK_DEADLINE_MS', 40_000, 1000, 120_000)
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
     redisUrl,
-    redisPrefix: env.REDIS_PREFIX?.trim() || 'mxprobe:',
+    redisPrefix: redisPrefix(env.REDIS_PREFIX),
     trustProxy,
     dnsServers: dnsServers(env.DNS_SERVERS),
     dnsTimeoutMs: int(env, 'DNS_TIMEOUT_MS', 2000, 100, 30_000),
@@ -135,8 +155,11 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     domainRateLimits: rates(env, 'DOMAIN_RATE_LIMITS', DEFAULT_DOMAIN_RATES),
     concurrencyPerCaller: int(env, 'CONCURRENCY_PER_CALLER', 3, 1, 10_000),
     concurrencyTotal: int(env, 'CONCURRENCY_TOTAL', 200, 1, 100_000),
-    repeatWindowSeconds: int(env, 'REPEAT_WINDOW_SECONDS', 30, 0, 3600),
+    // Off unless the operator sets it: a person fixing a server re-runs the
+    // same check right after changing something and must see the new state.
+    repeatWindowSeconds: int(env, 'REPEAT_WINDOW_SECONDS', 0, 0, 3600),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    readyMaxEventLoopDelayMs: int(env, 'READY_MAX_EVENT_LOOP_DELAY_MS', 1000, 10, 60_000),
     check: {
       heloName,
       mailFrom,

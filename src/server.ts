@@ -1,5 +1,11 @@
 // Entry point: read config, build the app, listen, and shut down gracefully
-// on SIGTERM/SIGINT (stop accepting, let running checks end, close Redis).
+// on SIGTERM/SIGINT:
+//   1. stop accepting connections (new requests on kept-alive ones get 503),
+//      tell open event streams to reconnect elsewhere (routes/api.ts preClose);
+//   2. let running checks finish — each ends by its own absolute deadline —
+//      and store their final reports (app.ts onClose waits for runner.running);
+//   3. close Redis, exit 0.
+// A watchdog exits 1 if that takes longer than the check deadline plus a margin.
 import { loadConfig, ConfigError } from './config.js'
 import { buildApp } from './app.js'
 
@@ -19,19 +25,23 @@ async function main (): Promise<void> {
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
-    app.log.info({ signal }, 'shutting down: finishing running checks')
-    const force = setTimeout(() => process.exit(1), config.check.checkDeadlineMs + 5000)
+    const running = app.mx.runner.running.size
+    app.log.info({ signal, running }, 'shutting down: no new requests; finishing running checks')
+    const force = setTimeout(() => {
+      app.log.error({ running: app.mx.runner.running.size }, 'shutdown took too long; exiting')
+      process.exit(1)
+    }, config.check.checkDeadlineMs + 5000)
     force.unref()
-    app.close().then(() => process.exit(0), () => process.exit(1))
+    app.close().then(() => {
+      app.log.info('shutdown complete: reports stored, store closed')
+      process.exit(0)
+    }, (err: unknown) => {
+      app.log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    })
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
-  // Listen once the store is connected (bounded wait): Redis connects in the
-  // background, and a check arriving in the first milliseconds after the port
-  // opens would otherwise be refused with 503. A Redis that is down at start
-  // does not keep the server from starting: its endpoints fail closed (503).
-  const storeDeadline = Date.now() + 5000
-  while (!app.mx.store.isReady() && Date.now() < storeDeadline) await new Promise((resolve) => setTimeout(resolve, 25))
   await app.listen({ port: config.port, host: config.host })
 }
 

@@ -1,7 +1,11 @@
 // Redis store: several mxprobe instances share reports, live events and
 // concurrency slots. Keys carry a hash tag per report ({id}) so that a
-// Redis Cluster keeps a report and its events on one shard.
-import { Redis, type RedisOptions } from 'ioredis'
+// Redis Cluster keeps a report and its events on one shard; every other
+// command touches exactly one key (slots, recent, rate-limit counters), so
+// the same code runs against one Redis or a Cluster.
+// A cluster is configured as `redis+cluster://[:password@]host:port,host:port`
+// (config.ts also turns REDIS_CLUSTER_NODES into that form).
+import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import type { Store } from './types.js'
 import type { Report, ReportEvent } from '../checks/report.js'
 import { StoreDownError } from '../errors.js'
@@ -19,6 +23,9 @@ export function redisOptions (extra: RedisOptions = {}): RedisOptions {
     enableOfflineQueue: false,
     retryStrategy: (times) => Math.min(times * 100, 1000),
     lazyConnect: false,
+    // Commands issued in the same tick go out in one write: under load (500 checks
+    // starting at once, bench:tarpit) one syscall per command was the main CPU cost.
+    enableAutoPipelining: true,
     ...extra
   }
 }
@@ -32,16 +39,51 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`
 
+/** Parse `redis+cluster://[:pass@]h:p,h:p[/]` (rediss+cluster for TLS); null for a plain URL. */
+export function parseClusterUrl (url: string): { nodes: Array<{ host: string, port: number }>, password?: string, username?: string, tls: boolean } | null {
+  const m = url.match(/^(rediss?)\+cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)\/?$/)
+  if (!m) return null
+  const nodes = m[4].split(',').map((hp) => {
+    const v6 = hp.match(/^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/)
+    const [host, port] = v6 ? [v6[1], v6[2]] : hp.split(':')
+    return { host, port: Number(port ?? 6379) }
+  })
+  if (!nodes.length || nodes.some((n) => !n.host || !Number.isInteger(n.port) || n.port < 1 || n.port > 65535)) return null
+  return {
+    nodes,
+    username: m[2] ? decodeURIComponent(m[2]) : undefined,
+    password: m[3] ? decodeURIComponent(m[3]) : undefined,
+    tls: m[1] === 'rediss'
+  }
+}
+
+/** Hash tag of a report id: `{id}` (ids are base64url, never contain braces). */
+export function tag (id: string): string { return `{${id}}` }
+
 export class RedisStore implements Store {
   readonly kind = 'redis' as const
-  readonly client: Redis
-  private sub: Redis | null = null
+  /** a single Redis or a Cluster; both speak the commands used here (and @fastify/rate-limit's) */
+  readonly client: Redis | Cluster
+  readonly cluster: boolean
+  private sub: Redis | Cluster | null = null
   private readonly followers = new Map<string, Set<(ev: ReportEvent) => void>>()
   private readonly prefix: string
 
   constructor (url: string, prefix = 'mxprobe:') {
     this.prefix = prefix
-    this.client = new Redis(url, redisOptions())
+    const c = parseClusterUrl(url)
+    this.cluster = !!c
+    if (c) {
+      const nodeOptions = redisOptions({ password: c.password, username: c.username, ...(c.tls ? { tls: {} } : {}) })
+      this.client = new Cluster(c.nodes, {
+        redisOptions: nodeOptions,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (times) => Math.min(times * 100, 1000),
+        slotsRefreshTimeout: 1000
+      })
+    } else {
+      this.client = new Redis(url, redisOptions())
+    }
     // Errors are reported through commands (mapped to 503); the event would otherwise crash the process.
     this.client.on('error', () => {})
   }
@@ -49,6 +91,21 @@ export class RedisStore implements Store {
   private k (...parts: string[]): string { return this.prefix + parts.join(':') }
 
   isReady () { return this.client.status === 'ready' }
+
+  /**
+   * Wait (at most `ms`) for the first connection, so a freshly started instance
+   * does not answer 503 to its first requests. False when Redis is not there
+   * yet: start-up goes on, probe endpoints fail closed until it answers.
+   */
+  async waitReady (ms: number): Promise<boolean> {
+    if (this.isReady()) return true
+    return await new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => { clearTimeout(timer); this.client.off('ready', onReady); resolve(ok) }
+      const onReady = () => done(true)
+      const timer = setTimeout(() => done(this.isReady()), ms)
+      this.client.on('ready', onReady)
+    })
+  }
 
   private async guard<T> (fn: () => Promise<T>): Promise<T> {
     if (!this.isReady()) throw new StoreDownError()
@@ -63,17 +120,19 @@ export class RedisStore implements Store {
   async ping () { await this.guard(() => this.client.ping()) }
 
   async saveReport (report: Report, ttlSeconds: number) {
-    await this.guard(() => this.client.set(this.k('report', `{${report.id}}`), JSON.stringify(report), 'EX', ttlSeconds))
+    await this.guard(() => this.client.set(this.k('report', tag(report.id)), JSON.stringify(report), 'EX', ttlSeconds))
   }
 
   async getReport (id: string) {
-    const s = await this.guard(() => this.client.get(this.k('report', `{${id}}`)))
+    const s = await this.guard(() => this.client.get(this.k('report', tag(id))))
     return s ? JSON.parse(s) as Report : null
   }
 
   async appendEvent (id: string, ev: ReportEvent, ttlSeconds: number) {
-    const key = this.k('events', `{${id}}`)
+    const key = this.k('events', tag(id))
     const payload = JSON.stringify(ev)
+    // PUBLISH has no key, so in a Cluster the transaction stays on the events key's shard;
+    // classic pub/sub messages reach subscribers connected to any node of the cluster.
     await this.guard(() => this.client.multi()
       .rpush(key, payload)
       .expire(key, ttlSeconds)
@@ -82,13 +141,16 @@ export class RedisStore implements Store {
   }
 
   async getEvents (id: string, after: number) {
-    const raw = await this.guard(() => this.client.lrange(this.k('events', `{${id}}`), 0, -1))
+    const raw = await this.guard(() => this.client.lrange(this.k('events', tag(id)), 0, -1))
     return raw.map((s) => JSON.parse(s) as ReportEvent).filter((e) => e.seq > after)
   }
 
-  private async subscriber (): Promise<Redis> {
+  private async subscriber (): Promise<Redis | Cluster> {
     if (this.sub) return this.sub
-    const sub = this.client.duplicate(redisOptions({ enableOfflineQueue: true }))
+    // The subscriber queues commands while (re)connecting: ioredis resubscribes by itself after a reconnect.
+    const sub = this.client instanceof Cluster
+      ? this.client.duplicate(undefined, { enableOfflineQueue: true })
+      : this.client.duplicate(redisOptions({ enableOfflineQueue: true }))
     sub.on('error', () => {})
     sub.on('message', (channel: string, message: string) => {
       const id = channel.slice(this.k('ev', '').length)
