@@ -51,7 +51,10 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     domainOf: (b) => b.domain
   })
 
-  const IdParams = Type.Object({ id: Type.String({ pattern: REPORT_ID.source }) })
+  // An id made of id characters that is not a stored report is "not found" (404),
+  // whatever its length (a client cannot tell a mistyped id from an expired one);
+  // other characters (paths, dots, spaces) are bad input (400).
+  const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) })
 
   // Open event streams of this instance. On shutdown they are told to come back
   // in a second and closed: the client's EventSource reconnects (through the
@@ -67,7 +70,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     schema: { summary: 'A stored report', tags: ['reports'], params: IdParams, response: { 200: ReportSchema, 404: ErrorBody } }
   }, async (req) => {
     const { id } = req.params as { id: string }
-    const r = await app.mx.store.getReport(id)
+    const r = REPORT_ID.test(id) ? await app.mx.store.getReport(id) : null
     if (!r) throw new NotFoundError(`no report ${id} (reports are kept for ${Math.round(app.mx.config.reportTtlSeconds / 86400)} days)`)
     return r
   })
@@ -77,7 +80,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     const { id } = req.params as { id: string }
     const store = app.mx.store
-    const report = await store.getReport(id)
+    const report = REPORT_ID.test(id) ? await store.getReport(id) : null
     if (!report) throw new NotFoundError(`no report ${id}`)
     const lastId = Number(req.headers['last-event-id'] ?? 0) || 0
 

@@ -170,6 +170,9 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
     },
     onRequest: o.def.probes ? [requireStore] : [],
     preValidation: async (req) => {
+      // A POST without any body is an empty object: `{ ports? }` may be left out altogether
+      // (checks with required fields still answer 400, naming the missing field).
+      if (req.body === undefined || req.body === null) req.body = {}
       if (isForm(req) && req.body && typeof req.body === 'object') req.body = convertFormBody(req.body as Record<string, unknown>, o.body)
     },
     // curl users asked for text: errors (400/403/429/503) come as "error: message" lines too.
