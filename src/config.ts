@@ -35,6 +35,8 @@ export interface Config {
   bodyLimitBytes: number
   /** /readyz answers 503 while the event-loop delay (sampled by @fastify/under-pressure) exceeds this */
   readyMaxEventLoopDelayMs: number
+  /** after start-up, event-loop pressure does not make /readyz fail for this long (warm-up) */
+  readyWarmupMs: number
   check: CheckSettings
 }
 
@@ -160,6 +162,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     repeatWindowSeconds: int(env, 'REPEAT_WINDOW_SECONDS', 0, 0, 3600),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
     readyMaxEventLoopDelayMs: int(env, 'READY_MAX_EVENT_LOOP_DELAY_MS', 1000, 10, 60_000),
+    readyWarmupMs: int(env, 'READY_WARMUP_MS', 15_000, 0, 600_000),
     check: {
       heloName,
       mailFrom,

@@ -56,7 +56,7 @@ t.test('metrics move', async (t) => {
 })
 
 t.test('healthz and readyz', async (t) => {
-  const app = await testApp({ REDIS_URL, READY_MAX_EVENT_LOOP_DELAY_MS: '50' })
+  const app = await testApp({ REDIS_URL, READY_MAX_EVENT_LOOP_DELAY_MS: '50', READY_WARMUP_MS: '0' })
   t.teardown(() => app.close())
   t.same((await app.inject('/healthz')).json(), { status: 'ok' })
   const ready = await app.inject('/readyz')
