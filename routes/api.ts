@@ -79,12 +79,17 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
       if (ev.type === 'done') end()
     }
     const heartbeat = setInterval(() => { if (!ended) res.write(': keep-alive\n\n') }, 15_000)
-    req.raw.on('close', end)
+    // The response's close is the connection's end (however early it came); a client that
+    // left while getReport() was awaited is already gone and would never fire it again.
+    res.on('close', end)
+    if (res.destroyed || req.raw.socket?.destroyed) end()
 
     // Subscribe before reading history, so nothing falls between the two; seq numbers dedupe.
     let replaying = true
     try {
       unsubscribe = await store.subscribe(id, (ev) => { if (replaying) queue.push(ev); else write(ev) })
+      // The client may have gone while subscribing: end() ran with the old no-op unsubscribe.
+      if (ended) { await unsubscribe(); return }
       const history = await store.getEvents(id, sent)
       for (const ev of history) write(ev)
       replaying = false
