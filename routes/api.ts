@@ -68,6 +68,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
       if (ended) return
       ended = true
       clearInterval(heartbeat)
+      sock?.removeListener('end', end)
       app.mx.metrics.sseStreams.dec()
       unsubscribe().catch(() => {})
       res.end()
@@ -82,7 +83,11 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     // The response's close is the connection's end (however early it came); a client that
     // left while getReport() was awaited is already gone and would never fire it again.
     res.on('close', end)
-    if (res.destroyed || req.raw.socket?.destroyed) end()
+    // A client that half-closed (sent FIN) before the stream began never makes the response
+    // close: node ends its side but the socket lingers. An event-stream client never half-closes.
+    const sock = req.raw.socket
+    sock?.once('end', end)
+    if (res.destroyed || !sock || sock.destroyed || !sock.writable || sock.readableEnded) end()
 
     // Subscribe before reading history, so nothing falls between the two; seq numbers dedupe.
     let replaying = true
