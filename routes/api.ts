@@ -87,7 +87,8 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     // close: node ends its side but the socket lingers. An event-stream client never half-closes.
     const sock = req.raw.socket
     sock?.once('end', end)
-    if (res.destroyed || !sock || sock.destroyed || !sock.writable || sock.readableEnded) end()
+    // (explicit === true: app.inject's stand-in socket leaves these undefined)
+    if (res.destroyed || sock?.destroyed === true || sock?.readableEnded === true) end()
 
     // Subscribe before reading history, so nothing falls between the two; seq numbers dedupe.
     let replaying = true
