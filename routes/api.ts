@@ -102,6 +102,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
       ended = true
       openStreams.delete(closeForShutdown)
       clearInterval(heartbeat)
+      sock?.removeListener('end', end)
       app.mx.metrics.sseStreams.dec()
       unsubscribe().catch(() => {})
       res.end()
@@ -118,12 +119,22 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
       if (ev.type === 'done') end()
     }
     const heartbeat = setInterval(() => { if (!ended) res.write(': keep-alive\n\n') }, 15_000)
-    req.raw.on('close', end)
+    // The response's close is the connection's end (however early it came); a client that
+    // left while getReport() was awaited is already gone and would never fire it again.
+    res.on('close', end)
+    // A client that half-closed (sent FIN) before the stream began never makes the response
+    // close: node ends its side but the socket lingers. An event-stream client never half-closes.
+    const sock = req.raw.socket
+    sock?.once('end', end)
+    // (explicit === true: app.inject's stand-in socket leaves these undefined)
+    if (res.destroyed || sock?.destroyed === true || sock?.readableEnded === true) end()
 
     // Subscribe before reading history, so nothing falls between the two; seq numbers dedupe.
     let replaying = true
     try {
       unsubscribe = await store.subscribe(id, (ev) => { if (replaying) queue.push(ev); else write(ev) })
+      // The client may have gone while subscribing: end() ran with the old no-op unsubscribe.
+      if (ended) { await unsubscribe(); return }
       const history = await store.getEvents(id, sent)
       for (const ev of history) write(ev)
       replaying = false

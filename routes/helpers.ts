@@ -50,6 +50,35 @@ export function reportLinks (id: string) {
   return { self: `/api/v1/checks/${id}`, events: `/api/v1/checks/${id}/events`, page: `/r/${id}` }
 }
 
+/**
+ * A request a page on another site made the visitor's browser send. Such a
+ * page must not be able to start a check (or a POP3 login attempt) in a
+ * visitor's browser: not through the /check/:type form, and not through the
+ * API either, where an HTML form post (x-www-form-urlencoded, parsed by
+ * @fastify/formbody) needs no CORS preflight. mxprobe's own pages and the
+ * embed frame are mxprobe's origin; programs send no Origin at all.
+ */
+export function crossSite (req: FastifyRequest): boolean {
+  // Fetch metadata is the browser's own statement; older browsers send only Origin.
+  const site = req.headers['sec-fetch-site']
+  if (typeof site === 'string' && site) return site === 'cross-site' || site === 'same-site'
+  const origin = req.headers.origin
+  if (!origin) return false
+  if (origin === 'null') return true
+  try {
+    return new URL(origin).host !== req.headers.host
+  } catch {
+    return true
+  }
+}
+
+/** onRequest guard of every check endpoint: 403 before the body is even read. */
+export async function refuseCrossSite (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (crossSite(req)) {
+    return reply.code(403).send({ error: 'cross_site', message: 'a check can only be started from mxprobe\'s own pages or by a program, not by a page on another site' })
+  }
+}
+
 /** Fail closed: a probe endpoint must not run when the shared store is down. */
 export async function requireStore (this: FastifyInstance, _req: FastifyRequest, _reply: FastifyReply): Promise<void> {
   if (!this.mx.store.isReady()) throw new StoreDownError()
@@ -168,7 +197,7 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
       produces: ['application/json', 'text/plain'],
       response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }), cached: Type.Optional(Type.Boolean()) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
     },
-    onRequest: o.def.probes ? [requireStore] : [],
+    onRequest: o.def.probes ? [refuseCrossSite, requireStore] : [refuseCrossSite],
     preValidation: async (req) => {
       // A POST without any body is an empty object: `{ ports? }` may be left out altogether
       // (checks with required fields still answer 400, naming the missing field).

@@ -4,7 +4,7 @@
 // (app.inject), so rate limits, validation and the target rule are one code
 // path; a refusal becomes a readable page instead of JSON.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { callerIp } from './helpers.js'
+import { callerIp, crossSite } from './helpers.js'
 import { parseIp } from '../src/net/ip.js'
 import { pickLang, type Lang } from '../src/i18n/index.js'
 import { webText } from '../src/i18n/web.js'
@@ -59,25 +59,6 @@ export function formToBody (check: CheckKey, form: Record<string, unknown>): Rec
       return body
     }
     default: return { domain: str('domain') }
-  }
-}
-
-/**
- * A form post from another site is refused: a page elsewhere must not be
- * able to start a check in a visitor's browser without the visitor using
- * mxprobe's own page (or the embed frame, which is mxprobe's origin).
- */
-function crossSite (req: FastifyRequest): boolean {
-  // Fetch metadata is the browser's own statement; older browsers send only Origin.
-  const site = req.headers['sec-fetch-site']
-  if (typeof site === 'string' && site) return site === 'cross-site' || site === 'same-site'
-  const origin = req.headers.origin
-  if (!origin) return false
-  if (origin === 'null') return true
-  try {
-    return new URL(origin).host !== req.headers.host
-  } catch {
-    return true
   }
 }
 

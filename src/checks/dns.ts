@@ -7,11 +7,13 @@ import { DnsLookupError } from '../dns/resolver.js'
 import { resolveMailHosts, matchCaller, dnsFacts } from './mailhosts.js'
 import { isLanLike } from '../net/special.js'
 import { sameIp } from '../net/ip.js'
-import { worst, type Status } from './report.js'
+import { worst, type Status, type ReportBuilder } from './report.js'
 
 export interface DnsInput { domain: string }
 
-export async function forwardConfirmedPtr (ctx: CheckContext, ip: string): Promise<{ names: string[], confirmed: string | null, error?: string }> {
+export interface PtrFacts { names: string[], confirmed: string | null, error?: string }
+
+export async function forwardConfirmedPtr (ctx: CheckContext, ip: string): Promise<PtrFacts> {
   try {
     const names = (await ctx.dns.ptr(ip)).slice(0, 5)
     for (const n of names) {
@@ -24,6 +26,29 @@ export async function forwardConfirmedPtr (ctx: CheckContext, ip: string): Promi
   } catch (err) {
     return { names: [], confirmed: null, error: (err as DnsLookupError).dnsCode ?? 'OTHER' }
   }
+}
+
+/**
+ * The PTR step and its advice, the same in every check that looks at the
+ * mail server's reverse DNS; answers the step's status for the report's total.
+ */
+export function reportPtr (r: ReportBuilder, ip: string, ptr: PtrFacts): 'pass' | 'warn' {
+  if (ptr.error) {
+    r.step('ptr', 'warn', `PTR lookup for ${ip} failed: ${ptr.error}`)
+    return 'warn'
+  }
+  if (ptr.names.length === 0) {
+    r.step('ptr', 'warn', `${ip} has no PTR record`)
+    r.advise('dns.ptr_missing', { ip })
+    return 'warn'
+  }
+  if (!ptr.confirmed) {
+    r.step('ptr', 'warn', `PTR ${ptr.names.join(', ')} does not resolve back to ${ip}`)
+    r.advise('dns.ptr_unconfirmed', { ip, names: ptr.names })
+    return 'warn'
+  }
+  r.step('ptr', 'pass', `${ip} → ${ptr.confirmed} → ${ip} (forward-confirmed)`)
+  return 'pass'
 }
 
 export const dnsCheck: CheckDefinition<DnsInput, DomainName> = {
@@ -122,20 +147,7 @@ export const dnsCheck: CheckDefinition<DnsInput, DomainName> = {
 
     const ptr = await forwardConfirmedPtr(ctx, ctx.callerIp)
     r.set('ptr', ptr)
-    if (ptr.error) {
-      r.step('ptr', 'warn', `PTR lookup for ${ctx.callerIp} failed: ${ptr.error}`)
-      statuses.push('warn')
-    } else if (ptr.names.length === 0) {
-      r.step('ptr', 'warn', `${ctx.callerIp} has no PTR record`)
-      r.advise('dns.ptr_missing', { ip: ctx.callerIp })
-      statuses.push('warn')
-    } else if (!ptr.confirmed) {
-      r.step('ptr', 'warn', `PTR ${ptr.names.join(', ')} does not resolve back to ${ctx.callerIp}`)
-      r.advise('dns.ptr_unconfirmed', { ip: ctx.callerIp, names: ptr.names })
-      statuses.push('warn')
-    } else {
-      r.step('ptr', 'pass', `${ctx.callerIp} → ${ptr.confirmed} → ${ctx.callerIp}`)
-    }
+    statuses.push(reportPtr(r, ctx.callerIp, ptr))
 
     const status = worst(...statuses)
     const summary = status === 'pass'

@@ -147,6 +147,12 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
       statuses.push(st)
     }
 
+    const quitStep = async (c: Pop3Client, res: Pop3PortResult): Promise<void> => {
+      const q = res.quit = await c.quit()
+      r.step(`QUIT ${res.port}`, q.clean ? 'pass' : 'info', q.clean ? 'clean' : q.reason ?? '')
+      if (!q.clean) r.advise('pop3.quit_unclean', { reason: q.reason })
+    }
+
     // ---- port 110: greeting, CAPA, STLS, (login), QUIT
     const p110: Pop3PortResult = { port: 110, reachable: false }
     try {
@@ -205,9 +211,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
             r.step('STLS', 'info', 'not offered')
           }
           if (!(p110.stls.offered && !p110.stls.works)) {
-            p110.quit = await c.quit()
-            r.step('QUIT 110', p110.quit.clean ? 'pass' : 'info', p110.quit.clean ? 'clean' : p110.quit.reason ?? '')
-            if (!p110.quit.clean) r.advise('pop3.quit_unclean', { reason: p110.quit.reason })
+            await quitStep(c, p110)
           }
         }
       } finally {
@@ -246,9 +250,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
           const m = mechanisms(p995.capabilities)
           r.step('capabilities 995', 'info', `${p995.capabilities?.join(' ') ?? 'CAPA not supported'}; login: ${[m.user ? 'USER' : '', ...m.sasl].filter(Boolean).join(' ') || 'none'}`)
           await tryLogin(c, p995.capabilities, 995)
-          p995.quit = await c.quit()
-          r.step('QUIT 995', p995.quit.clean ? 'pass' : 'info', p995.quit.clean ? 'clean' : p995.quit.reason ?? '')
-          if (!p995.quit.clean) r.advise('pop3.quit_unclean', { reason: p995.quit.reason })
+          await quitStep(c, p995)
         }
       } finally {
         c.close()

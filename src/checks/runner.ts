@@ -82,7 +82,8 @@ export class CheckRunner {
         servername: opts.servername,
         connectTimeoutMs: opts.connectTimeoutMs ?? this.deps.settings.connectTimeoutMs,
         deadline: Math.min(opts.deadline ?? Infinity, ctx.deadline),
-        maxBytes: opts.maxBytes ?? this.deps.settings.maxBytesPerConnection,
+        // Like the deadline, the byte cap is a ceiling: a check may ask for less, never for more.
+        maxBytes: Math.min(opts.maxBytes ?? Infinity, this.deps.settings.maxBytesPerConnection),
         checkId: id,
         checkType: def.type
       })

@@ -8,7 +8,7 @@ import type { ReportBuilder, Status, StepStatus } from './report.js'
 import { worst } from './report.js'
 import { validateDomain } from '../dns/names.js'
 import { mailTargetFor } from './mailhosts.js'
-import { forwardConfirmedPtr } from './dns.js'
+import { forwardConfirmedPtr, reportPtr } from './dns.js'
 import { SmtpClient, POSTMASTER, type TlsInfo } from '../smtp/client.js'
 import { configuredMailbox } from '../smtp/address.js'
 import { explainReply, explainedDetail, looksGreylisted } from '../smtp/codes.js'
@@ -131,20 +131,7 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
       const ptr = await ptrP
       r.set('ptr', ptr)
       const name = bannerName(banner)
-      if (ptr.error) {
-        r.step('ptr', 'warn', `PTR lookup for ${plan.ip} failed: ${ptr.error}`)
-        statuses.push('warn')
-      } else if (ptr.names.length === 0) {
-        r.step('ptr', 'warn', `${plan.ip} has no PTR record`)
-        r.advise('dns.ptr_missing', { ip: plan.ip })
-        statuses.push('warn')
-      } else if (!ptr.confirmed) {
-        r.step('ptr', 'warn', `PTR ${ptr.names.join(', ')} does not resolve back to ${plan.ip}`)
-        r.advise('dns.ptr_unconfirmed', { ip: plan.ip, names: ptr.names })
-        statuses.push('warn')
-      } else {
-        r.step('ptr', 'pass', `${plan.ip} → ${ptr.confirmed} → ${plan.ip} (forward-confirmed)`)
-      }
+      statuses.push(reportPtr(r, plan.ip, ptr))
       const names = [...ptr.names, plan.host].map((n) => n.toLowerCase())
       if (name && names.includes(name)) {
         r.step('banner name', 'pass', `the greeting names ${name}, ${ptr.names.includes(name) ? 'the PTR of ' + plan.ip : 'the MX host'}`)

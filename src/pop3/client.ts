@@ -51,13 +51,23 @@ export class Pop3Client {
     return out
   }
 
+  /**
+   * A received line as it may be shown: secrets hidden in the whole raw line
+   * first, because visible() shortens long lines and a cut through an echoed
+   * password would leave its first part unmatched; then again after, for the
+   * password as visible() escapes it.
+   */
+  private shown (raw: string, max?: number): string {
+    return this.scrub(visible(this.scrub(raw), max))
+  }
+
   private async statusLine (timeoutMs: number, what: string): Promise<{ ok: boolean, line: string }> {
     const raw = await this.reader.next(timeoutMs, what)
-    const line = this.scrub(visible(raw))
+    const line = this.shown(raw)
     this.log('S', line)
     if (raw.startsWith('+OK')) return { ok: true, line }
     if (raw.startsWith('-ERR')) return { ok: false, line }
-    throw new ProbeError('protocol', `expected +OK or -ERR, got "${this.scrub(visible(raw, 120))}"`, this.o.port)
+    throw new ProbeError('protocol', `expected +OK or -ERR, got "${this.shown(raw, 120)}"`, this.o.port)
   }
 
   /** The server greets first: +OK (RFC 1939 §4). */
@@ -86,8 +96,8 @@ export class Pop3Client {
         if (l === '.') break
         if (lines.length >= this.maxLines) throw new ProbeError('protocol', `the ${verb} answer has more than ${this.maxLines} lines`, this.o.port)
         const un = l.startsWith('..') ? l.slice(1) : l
-        lines.push(this.scrub(visible(un, 300)))
-        this.log('S', this.scrub(visible(un)))
+        lines.push(this.shown(un, 300))
+        this.log('S', this.shown(un))
       }
     }
     return { ...st, lines }
@@ -151,7 +161,7 @@ export class Pop3Client {
       if (!r.ok) return { clean: false, reason: r.line }
       try {
         const extra = await this.reader.next(Math.min(this.o.commandTimeoutMs, 2000), 'close after QUIT')
-        return { clean: false, reason: `data after QUIT: ${this.scrub(visible(extra, 80))}` }
+        return { clean: false, reason: `data after QUIT: ${this.shown(extra, 80)}` }
       } catch (err) {
         if (err instanceof ProbeError && err.kind === 'closed') return { clean: true }
         if (err instanceof ProbeError && err.kind === 'silent') return { clean: false, reason: 'the connection stayed open after +OK to QUIT' }

@@ -66,7 +66,12 @@ export class RedisStore implements Store {
   readonly client: Redis | Cluster
   readonly cluster: boolean
   private sub: Redis | Cluster | null = null
-  private readonly followers = new Map<string, Set<(ev: ReportEvent) => void>>()
+  /**
+   * Followers of each report on this instance, sharing one SUBSCRIBE. A
+   * follower is counted before the SUBSCRIBE is answered, so one leaving
+   * meanwhile cannot unsubscribe the channel under another still joining.
+   */
+  private readonly followers = new Map<string, { fns: Set<(ev: ReportEvent) => void>, ready: Promise<unknown> }>()
   private readonly prefix: string
 
   constructor (url: string, prefix = 'mxprobe:') {
@@ -154,7 +159,7 @@ export class RedisStore implements Store {
     sub.on('error', () => {})
     sub.on('message', (channel: string, message: string) => {
       const id = channel.slice(this.k('ev', '').length)
-      const set = this.followers.get(id)
+      const set = this.followers.get(id)?.fns
       if (!set) return
       const ev = JSON.parse(message) as ReportEvent
       for (const f of set) f(ev)
@@ -166,22 +171,29 @@ export class RedisStore implements Store {
   async subscribe (id: string, onEvent: (ev: ReportEvent) => void) {
     if (!this.isReady()) throw new StoreDownError()
     const sub = await this.subscriber()
-    let set = this.followers.get(id)
-    if (!set) {
-      set = new Set()
-      this.followers.set(id, set)
-      await sub.subscribe(this.k('ev', id))
+    const channel = this.k('ev', id)
+    let entry = this.followers.get(id)
+    if (!entry) {
+      entry = { fns: new Set(), ready: sub.subscribe(channel) }
+      this.followers.set(id, entry)
     }
-    set.add(onEvent)
-    return async () => {
-      const s = this.followers.get(id)
-      if (!s) return
-      s.delete(onEvent)
-      if (s.size === 0) {
+    const mine = entry
+    mine.fns.add(onEvent)
+    const leave = async (): Promise<void> => {
+      if (!mine.fns.delete(onEvent)) return
+      if (mine.fns.size === 0 && this.followers.get(id) === mine) {
         this.followers.delete(id)
-        await sub.unsubscribe(this.k('ev', id)).catch(() => {})
+        // Commands on one connection run in order: this follows any SUBSCRIBE still in flight.
+        await sub.unsubscribe(channel).catch(() => {})
       }
     }
+    try {
+      await mine.ready
+    } catch (err) {
+      await leave()
+      throw err
+    }
+    return leave
   }
 
   async acquireSlot (key: string, token: string, max: number, ttlMs: number) {
