@@ -1,8 +1,8 @@
 // The JSON API: who am I, the checks, stored reports and their live events.
+import { isIPv6 } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { callerIp, registerCheckRoute, DomainField, ErrorBody, ReportSchema } from './helpers.js'
-import { parseIp } from '../src/net/ip.js'
 import { dnsCheck } from '../src/checks/dns.js'
 import { REPORT_ID, type ReportEvent } from '../src/checks/report.js'
 import { NotFoundError } from '../src/errors.js'
@@ -38,8 +38,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     }
   }, async (req) => {
     const ip = callerIp(req)
-    const p = parseIp(ip)
-    return { ip, family: p?.family ?? 4, ptr: await cachedPtr(ip) }
+    return { ip, family: isIPv6(ip) ? 6 : 4, ptr: await cachedPtr(ip) }
   })
 
   registerCheckRoute(app, {

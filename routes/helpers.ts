@@ -1,6 +1,7 @@
 // What every route needs: the caller's IP as mxprobe sees it, the language,
 // and the thin wrapper that turns a check definition into an endpoint with
 // its schema, rate limits and sync/async answer.
+import { isIPv4 } from 'node:net'
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest, FastifyReply } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
@@ -17,6 +18,8 @@ import { reportText } from '../src/checks/report-text.js'
  * fastify's trustProxy (TRUST_PROXY) accepts. IPv4-mapped IPv6 is IPv4.
  */
 export function callerIp (req: FastifyRequest): string {
+  // Hot path: a kernel-reported IPv4 peer is already canonical (node's isIPv4 is native and rejects short forms).
+  if (isIPv4(req.ip)) return req.ip
   const p = parseIp(req.ip)
   return p ? p.text : req.ip
 }
