@@ -1,6 +1,7 @@
 // Live progress over a real HTTP connection: the app listens on loopback,
 // node's http client (bound to the "home" address, so that it is the
 // caller IP) starts an async receive test and reads the event stream.
+import { SseParser } from '../fixtures/sse.js'
 import t from 'tap'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -27,19 +28,12 @@ function readEvents (port: number, localAddress: string, path: string, t0: numbe
   return new Promise((resolve, reject) => {
     http.get({ host: '127.0.0.1', port, localAddress, path, headers: { accept: 'text/event-stream' } }, (res) => {
       const events: Received[] = []
-      let buf = ''
+      const parser = new SseParser()
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
-        buf += chunk
-        let i
-        while ((i = buf.indexOf('\n\n')) !== -1) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          const ev = /^event: (.*)$/m.exec(block)?.[1]
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (!ev || data === undefined) continue
-          events.push({ at: Date.now() - t0, event: ev, data: JSON.parse(data) })
-          if (ev === 'done') { res.destroy(); resolve({ contentType: String(res.headers['content-type']), events }) }
+        for (const ev of parser.push(chunk)) {
+          events.push({ at: Date.now() - t0, event: ev.event, data: JSON.parse(ev.data) })
+          if (ev.event === 'done') { res.destroy(); resolve({ contentType: String(res.headers['content-type']), events }) }
         }
       })
       res.on('error', reject)

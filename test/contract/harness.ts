@@ -2,6 +2,7 @@
 // process started like `npm start` (src/server.ts through tap's TypeScript
 // loader, transpile only, so no tsc build is awaited), plain HTTP requests from
 // a chosen loopback source address, and a real Server-Sent-Events reader.
+import { SseParser, type SseEvent } from '../fixtures/sse.js'
 import http from 'node:http'
 import net from 'node:net'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -112,7 +113,7 @@ export async function request (base: string, method: string, path: string, opts:
   })
 }
 
-export interface SseEvent { id?: string, event: string, data: string }
+export type { SseEvent }
 
 /** Read an SSE stream until the server ends it. */
 export async function readSse (base: string, path: string, localAddress?: string): Promise<{ status: number, contentType: string, events: SseEvent[] }> {
@@ -120,28 +121,9 @@ export async function readSse (base: string, path: string, localAddress?: string
   return await new Promise((resolve, reject) => {
     const req = http.get({ host: u.hostname, port: u.port, path: u.pathname, localAddress, agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
       const events: SseEvent[] = []
-      let buf = ''
+      const parser = new SseParser()
       res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        buf += chunk
-        let i
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          const ev: SseEvent = { event: 'message', data: '' }
-          let comment = true
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) continue
-            comment = false
-            const k = line.slice(0, line.indexOf(':'))
-            const v = line.slice(line.indexOf(':') + 1).replace(/^ /, '')
-            if (k === 'id') ev.id = v
-            else if (k === 'event') ev.event = v
-            else if (k === 'data') ev.data += v
-          }
-          if (!comment) events.push(ev)
-        }
-      })
+      res.on('data', (chunk: string) => { events.push(...parser.push(chunk)) })
       res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), events }))
       res.on('error', reject)
     })

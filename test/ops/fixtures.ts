@@ -1,6 +1,7 @@
 // Plumbing for the operations tests: scripted mail-port servers on loopback,
 // a real HTTP Server-Sent-Events client, a log capture, child processes of
 // the real server built with tsc, and helpers to start redis-server / nginx.
+import { SseParser, type SseEvent } from '../fixtures/sse.js'
 import net from 'node:net'
 import http from 'node:http'
 import { Writable } from 'node:stream'
@@ -58,7 +59,7 @@ export async function startScriptedServer (host: string, port: number, opts: { b
   return state
 }
 
-export interface SseEvent { id?: string, event: string, data: string }
+export type { SseEvent }
 
 /**
  * A real HTTP SSE client (no EventSource polyfill): collects events until the
@@ -74,27 +75,8 @@ export function sseClient (url: string, opts: { localAddress?: string, headers?:
       status = res.statusCode ?? 0
       headers = res.headers
       res.setEncoding('utf8')
-      let buf = ''
-      res.on('data', (chunk: string) => {
-        buf += chunk
-        let i
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          const ev: SseEvent = { event: 'message', data: '' }
-          let isComment = true
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) continue
-            isComment = false
-            const [k, ...rest] = line.split(':')
-            const v = rest.join(':').replace(/^ /, '')
-            if (k === 'id') ev.id = v
-            else if (k === 'event') ev.event = v
-            else if (k === 'data') ev.data += v
-          }
-          if (!isComment) events.push(ev)
-        }
-      })
+      const parser = new SseParser()
+      res.on('data', (chunk: string) => { events.push(...parser.push(chunk)) })
       res.on('end', () => resolve(events))
       res.on('error', reject)
     })
