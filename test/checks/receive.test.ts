@@ -1,6 +1,6 @@
 import t from 'tap'
 import { simpleParser } from 'mailparser'
-import { startDns, reverseName, type DnsFixture } from '../fixtures/dns.js'
+import { startDns, type DnsFixture, publishMx } from '../fixtures/dns.js'
 import { startSmtp } from '../fixtures/smtp.js'
 import { startHostile, type HostileScript } from '../fixtures/hostile.js'
 import { testApp, randomLoopback } from '../helpers.js'
@@ -15,12 +15,7 @@ const ENV = {
 }
 
 let dns: DnsFixture
-/** publish `domain` with MX mx.<domain> → ip, and a PTR for ip */
-function publish (domain: string, ip: string): void {
-  dns.zone[domain] = { MX: [{ exchange: `mx.${domain}`, priority: 10 }] }
-  dns.zone[`mx.${domain}`] = { A: [ip] }
-  dns.zone[reverseName(ip)] = { PTR: [`mx.${domain}`] }
-}
+const publish = (domain: string, ip: string, ptr?: string | null): void => publishMx(dns.zone, domain, ip, ptr)
 
 t.before(async () => { dns = await startDns({}) })
 t.teardown(async () => { await dns.close() })

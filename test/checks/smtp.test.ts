@@ -1,5 +1,5 @@
 import t from 'tap'
-import { startDns, reverseName, type DnsFixture } from '../fixtures/dns.js'
+import { startDns, type DnsFixture, publishMx } from '../fixtures/dns.js'
 import { startSmtp } from '../fixtures/smtp.js'
 import { startHostile, type HostileScript } from '../fixtures/hostile.js'
 import { testApp, randomLoopback } from '../helpers.js'
@@ -13,11 +13,7 @@ const ENV = {
 }
 
 let dns: DnsFixture
-function publish (domain: string, ip: string, ptr: string | null = `mx.${domain}`): void {
-  dns.zone[domain] = { MX: [{ exchange: `mx.${domain}`, priority: 10 }] }
-  dns.zone[`mx.${domain}`] = { A: [ip] }
-  if (ptr) dns.zone[reverseName(ip)] = { PTR: [ptr] }
-}
+const publish = (domain: string, ip: string, ptr?: string | null): void => publishMx(dns.zone, domain, ip, ptr)
 
 t.before(async () => { dns = await startDns({}) })
 t.teardown(async () => { await dns.close() })
