@@ -61,8 +61,12 @@ async function main (): Promise<void> {
   const barePort = await freePort()
   const bare = await startBare(barePort)
   const base = {
-    HOST: '127.0.0.1', REDIS_URL, DNS_SERVERS: dns.server, HELO_NAME: 'probe.mxprobe.test',
-    TARGET_ALLOW_CIDRS: '127.0.0.0/8', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info'
+    HOST: '127.0.0.1',
+    REDIS_URL,
+    DNS_SERVERS: dns.server,
+    HELO_NAME: 'probe.mxprobe.test',
+    TARGET_ALLOW_CIDRS: '127.0.0.0/8',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info'
   }
   // Limits raised so the figures are of the work, not of 429s; one more run with the defaults shows refusals.
   const high = await startServer(build.serverJs, { ...base, PORT: String(await freePort()), REDIS_PREFIX: uniquePrefix(), RATE_LIMITS: 'dns=100000000/60', DOMAIN_RATE_LIMITS: 'dns=100000000/60' }, { quiet: true })

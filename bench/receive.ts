@@ -55,9 +55,16 @@ async function main (): Promise<void> {
   })
   const build = buildServer()
   const server = await startServer(build.serverJs, {
-    HOST: '127.0.0.1', PORT: String(await freePort()), REDIS_URL, REDIS_PREFIX: uniquePrefix(), DNS_SERVERS: dns.server,
-    TARGET_ALLOW_CIDRS: '127.0.0.0/8', HELO_NAME: 'probe.mxprobe.test', LOG_LEVEL: 'warn',
-    RATE_LIMITS: 'receive=100000/60', DOMAIN_RATE_LIMITS: 'receive=100000/60'
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+    REDIS_URL,
+    REDIS_PREFIX: uniquePrefix(),
+    DNS_SERVERS: dns.server,
+    TARGET_ALLOW_CIDRS: '127.0.0.0/8',
+    HELO_NAME: 'probe.mxprobe.test',
+    LOG_LEVEL: 'warn',
+    RATE_LIMITS: 'receive=100000/60',
+    DOMAIN_RATE_LIMITS: 'receive=100000/60'
   }, { quiet: true })
   const mx: number[] = []
   const mxInside: number[] = []

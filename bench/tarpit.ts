@@ -57,10 +57,19 @@ async function main (): Promise<void> {
   const tarpits = await startTarpits()
   const port = await freePort()
   const server = await startServer(build.serverJs, {
-    HOST: '127.0.0.1', PORT: String(port), REDIS_URL, REDIS_PREFIX: uniquePrefix(),
-    TRUST_PROXY: '127.0.0.1', TARGET_ALLOW_CIDRS: '127.0.0.0/8', HELO_NAME: 'probe.mxprobe.test', LOG_LEVEL: 'warn',
-    CONCURRENCY_TOTAL: String(N * 2), CONCURRENCY_PER_CALLER: '3',
-    CHECK_DEADLINE_MS: String(DEADLINE_MS), BANNER_TIMEOUT_MS: '30000', CONNECT_TIMEOUT_MS: '5000'
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    REDIS_URL,
+    REDIS_PREFIX: uniquePrefix(),
+    TRUST_PROXY: '127.0.0.1',
+    TARGET_ALLOW_CIDRS: '127.0.0.0/8',
+    HELO_NAME: 'probe.mxprobe.test',
+    LOG_LEVEL: 'warn',
+    CONCURRENCY_TOTAL: String(N * 2),
+    CONCURRENCY_PER_CALLER: '3',
+    CHECK_DEADLINE_MS: String(DEADLINE_MS),
+    BANNER_TIMEOUT_MS: '30000',
+    CONNECT_TIMEOUT_MS: '5000'
   // TARPIT_PROFILE=dir writes a CPU profile of the server there
   }, {
     quiet: true,
@@ -83,6 +92,7 @@ async function main (): Promise<void> {
   const ownLag = monitorEventLoopDelay({ resolution: 10 })
   ownLag.enable()
   const healthLoop = (async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- set by the main flow once the flood is over
     while (probing) {
       const t0 = performance.now()
       await fetch(`${server.url}/healthz`).then((r) => r.text())

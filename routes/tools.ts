@@ -61,8 +61,19 @@ function toolReport (type: 'headers' | 'mojibake', ip: string, lang: Lang, statu
   advice: Report['advice'], steps: Report['steps'], extra: Record<string, unknown>): Report {
   const now = new Date().toISOString()
   return {
-    id: newReportId(), type, status, callerIp: ip, target: { domain: null, host: null, ip: null },
-    startedAt: now, finishedAt: now, summary, steps, transcript: [], advice, lang, ...extra
+    id: newReportId(),
+    type,
+    status,
+    callerIp: ip,
+    target: { domain: null, host: null, ip: null },
+    startedAt: now,
+    finishedAt: now,
+    summary,
+    steps,
+    transcript: [],
+    advice,
+    lang,
+    ...extra
   }
 }
 
@@ -190,7 +201,10 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
       querystring: SaveQuery,
       response: {
         200: Type.Object({ hops: Type.Array(Type.Any()), origin: Type.Any(), findings: Type.Array(Type.Any()), saved: Saved }, { additionalProperties: true }),
-        400: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody
+        400: ErrorBody,
+        413: ErrorBody,
+        429: ErrorBody,
+        503: ErrorBody
       }
     }
   }, async (req, reply) => {
@@ -226,7 +240,10 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
           advice: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })),
           saved: Saved
         }),
-        400: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody
+        400: ErrorBody,
+        413: ErrorBody,
+        429: ErrorBody,
+        503: ErrorBody
       }
     }
   }, async (req, reply) => {
@@ -314,4 +331,3 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
     return sendPage(reply, 200, mojibakeResultPage(lang, rec.repair as MojibakeResult, self, null))
   })
 }
-

@@ -147,7 +147,7 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
   })
 
   app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => {
-    return reply.code(301).header('location', `/static/favicon.svg`).send()
+    return reply.code(301).header('location', '/static/favicon.svg').send()
   })
 }
 

@@ -70,7 +70,11 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   })
   const dns = new DnsClient({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs })
   const runner = new CheckRunner({
-    store, dns, connector, log, settings: config.check,
+    store,
+    dns,
+    connector,
+    log,
+    settings: config.check,
     reportTtlSeconds: config.reportTtlSeconds,
     concurrencyPerCaller: config.concurrencyPerCaller,
     concurrencyTotal: config.concurrencyTotal,
@@ -174,6 +178,6 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
 function isRedisError (err: Error): boolean {
   const n = err.name ?? ''
-  return n === 'MaxRetriesPerRequestError' || n === 'ReplyError' && /redis/i.test(err.message) ||
+  return n === 'MaxRetriesPerRequestError' || (n === 'ReplyError' && /redis/i.test(err.message)) ||
     /enableOfflineQueue|Connection is closed|ECONNREFUSED 127.*6379|Stream isn't writeable/i.test(err.message ?? '')
 }

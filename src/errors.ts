@@ -37,5 +37,6 @@ export type ProbeFailureKind =
   | 'line_too_long' | 'protocol' | 'tls' | 'policy' | 'dns' | 'other'
 
 export class ProbeError extends Error {
+  override name = 'ProbeError'
   constructor (public kind: ProbeFailureKind, message: string, public port?: number) { super(message) }
 }

@@ -4,21 +4,21 @@
 // a server or report goes through textContent, never innerHTML.
 (function () {
   'use strict'
-  var body = document.body
-  var T = {}
+  const body = document.body
+  let T = {}
   try { T = JSON.parse(body.getAttribute('data-text') || '{}') } catch (e) { T = {} }
-  var lang = body.getAttribute('data-lang') === 'ja' ? 'ja' : 'en'
-  var MARK = { C: '\u2192', S: '\u2190', I: '\u00b7' }
+  const lang = body.getAttribute('data-lang') === 'ja' ? 'ja' : 'en'
+  const MARK = { C: '\u2192', S: '\u2190', I: '\u00b7' }
 
   function el (tag, cls, text) {
-    var e = document.createElement(tag)
+    const e = document.createElement(tag)
     if (cls) e.className = cls
     if (text !== undefined && text !== null) e.textContent = String(text)
     return e
   }
 
   function explanation (l) {
-    var e = l.explain
+    const e = l.explain
     if (!e) return null
     if (typeof e === 'string') return e
     if (typeof e === 'object') return e[lang] || e.en || e.message || null
@@ -34,32 +34,32 @@
 
   /** Explanations of non-2xx replies that a check put in advice, by the reply's first line. */
   function replyExplanations (advice) {
-    var m = {}
+    const m = {}
     ;(advice || []).forEach(function (a) {
-      var p = a.params || {}
-      var text = p[lang] || p.en
+      const p = a.params || {}
+      const text = p[lang] || p.en
       if (typeof p.reply === 'string' && typeof text === 'string' && !Object.prototype.hasOwnProperty.call(m, p.reply)) m[p.reply] = text
     })
     return m
   }
 
   function lineItem (l, explained) {
-    var dir = l.dir === 'C' || l.dir === 'S' ? l.dir : 'I'
+    const dir = l.dir === 'C' || l.dir === 'S' ? l.dir : 'I'
     if (explained && dir === 'S' && Object.prototype.hasOwnProperty.call(explained, l.text)) {
       l = { at: l.at, dir: l.dir, text: l.text, explain: explained[l.text] }
       delete explained[l.text]
     }
-    var li = el('li', 'line dir-' + dir)
+    const li = el('li', 'line dir-' + dir)
     li.appendChild(el('span', 'at', Math.round(l.at) + ' ms'))
     li.appendChild(document.createTextNode(' '))
-    var mark = el('span', 'mark', MARK[dir])
+    const mark = el('span', 'mark', MARK[dir])
     mark.setAttribute('aria-hidden', 'true')
     li.appendChild(mark)
     li.appendChild(el('span', 'sr', ((T.dirText || {})[dir] || dir) + ': '))
     li.appendChild(el('span', 'text', redact(l.text)))
-    var ex = explanation(l)
+    const ex = explanation(l)
     if (ex) {
-      var x = el('span', 'explain')
+      const x = el('span', 'explain')
       x.appendChild(el('span', 'sr', (T.explainReply || '') + ': '))
       x.appendChild(document.createTextNode(ex))
       li.appendChild(x)
@@ -68,7 +68,7 @@
   }
 
   function stepItem (s) {
-    var li = el('li', 'step s-' + s.status)
+    const li = el('li', 'step s-' + s.status)
     li.appendChild(el('span', 'step-status', (T.verdict || {})[s.status] || s.status))
     li.appendChild(document.createTextNode(' '))
     li.appendChild(el('span', 'step-name', s.name))
@@ -79,7 +79,7 @@
   }
 
   function adviceItem (a) {
-    var li = el('li', null, (lang === 'ja' ? a.ja : a.en) || a.message)
+    const li = el('li', null, (lang === 'ja' ? a.ja : a.en) || a.message)
     li.setAttribute('data-code', a.code)
     return li
   }
@@ -90,11 +90,11 @@
 
   /** Follow a report's event stream; callbacks per event type. */
   function follow (id, on) {
-    var done = false
-    var es = new EventSource('/api/v1/checks/' + encodeURIComponent(id) + '/events')
+    let done = false
+    const es = new EventSource('/api/v1/checks/' + encodeURIComponent(id) + '/events')
     function handle (type) {
       es.addEventListener(type, function (ev) {
-        var data
+        let data
         try { data = JSON.parse(ev.data) } catch (e) { return }
         if (type === 'done') { done = true; es.close() }
         if (on[type]) on[type](data)
@@ -115,16 +115,16 @@
   }
 
   function formBody (check, form) {
-    var f = new FormData(form)
-    var get = function (k) { var v = f.get(k); return typeof v === 'string' ? v.trim() : '' }
+    const f = new FormData(form)
+    const get = function (k) { const v = f.get(k); return typeof v === 'string' ? v.trim() : '' }
     if (check === 'receive') return { address: get('address') }
     if (check === 'ports') {
-      var ports = f.getAll('ports').map(Number).filter(function (p) { return p > 0 && p < 65536 })
-      return ports.length ? { ports: ports } : {}
+      const ports = f.getAll('ports').map(Number).filter(function (p) { return p > 0 && p < 65536 })
+      return ports.length ? { ports } : {}
     }
     if (check === 'pop3') {
-      var b = { domain: get('domain') }
-      var pw = f.get('password')
+      const b = { domain: get('domain') }
+      const pw = f.get('password')
       if (get('username') || pw) { b.username = get('username'); b.password = typeof pw === 'string' ? pw : '' }
       return b
     }
@@ -132,22 +132,22 @@
   }
 
   function dnsFacts (dns) {
-    var box = el('div', 'dns-facts')
+    const box = el('div', 'dns-facts')
     if (!dns || typeof dns !== 'object') return box
     box.appendChild(el('h5', null, (T.dnsFactsTitle || 'DNS') + (dns.domain ? ': ' + dns.domain : '')))
     if (dns.error) box.appendChild(el('p', 'mono', dns.error))
-    var mx = Array.isArray(dns.mx) ? dns.mx : []
+    const mx = Array.isArray(dns.mx) ? dns.mx : []
     if (!mx.length) { if (!dns.error) box.appendChild(el('p', null, T.dnsFactsNone)); return box }
-    var wrap = el('div', 'table-wrap')
-    var table = el('table')
-    var head = el('tr')
+    const wrap = el('div', 'table-wrap')
+    const table = el('table')
+    const head = el('tr')
     ;[T.dnsFactsHost, T.dnsFactsPriority, T.dnsFactsAddresses, T.dnsFactsTtl].forEach(function (h) {
-      var th = el('th', null, h); th.setAttribute('scope', 'col'); head.appendChild(th)
+      const th = el('th', null, h); th.setAttribute('scope', 'col'); head.appendChild(th)
     })
-    var thead = el('thead'); thead.appendChild(head); table.appendChild(thead)
-    var tbody = el('tbody')
+    const thead = el('thead'); thead.appendChild(head); table.appendChild(thead)
+    const tbody = el('tbody')
     mx.forEach(function (h) {
-      var tr = el('tr')
+      const tr = el('tr')
       tr.appendChild(el('td', 'mono', h.host))
       tr.appendChild(el('td', null, h.priority))
       tr.appendChild(el('td', 'mono', (h.addresses || []).join(', ') || h.error || '-'))
@@ -159,12 +159,12 @@
   }
 
   function showRefusal (live, status, j, retryAfter) {
-    var box = el('div', 'result refusal')
+    const box = el('div', 'result refusal')
     box.setAttribute('role', 'alert')
-    var code = status === 404 ? 'not_available' : (j && j.error) || 'other'
+    const code = status === 404 ? 'not_available' : (j && j.error) || 'other'
     box.appendChild(el('h4', null, (T.errorTitle || {})[code] || (T.errorTitle || {}).other || code))
     if (code === 'ip_mismatch' && T.mismatchExplain) {
-      var addrs = []
+      let addrs = []
       ;((j.dns && j.dns.mx) || []).forEach(function (h) { addrs = addrs.concat(h.addresses || []) })
       box.appendChild(el('p', null, T.mismatchExplain.replace('{callerIp}', j.callerIp || '').split('{addresses}').join(addrs.join(', ') || '-')))
     }
@@ -175,30 +175,30 @@
   }
 
   function showResult (live, r) {
-    var box = el('div', 'result')
-    var h = el('h4')
+    const box = el('div', 'result')
+    const h = el('h4')
     h.appendChild(verdictBadge(r.status))
     box.appendChild(h)
     box.appendChild(el('p', 'summary', r.summary))
-    var link = el('a', 'report-link', T.fullResult)
+    const link = el('a', 'report-link', T.fullResult)
     link.href = '/r/' + encodeURIComponent(r.id) + '?lang=' + lang
-    var p = el('p'); p.appendChild(link); box.appendChild(p)
+    const p = el('p'); p.appendChild(link); box.appendChild(p)
     live.querySelector('.result-slot').appendChild(box)
   }
 
   function runCheck (form) {
-    var check = form.getAttribute('data-check')
-    var live = document.getElementById('live-' + check)
-    var button = form.querySelector('button[type=submit]')
-    var label = button.textContent
+    const check = form.getAttribute('data-check')
+    const live = document.getElementById('live-' + check)
+    const button = form.querySelector('button[type=submit]')
+    const label = button.textContent
     live.textContent = ''
     live.hidden = false
-    var status = el('p', 'live-status', T.running)
+    const status = el('p', 'live-status', T.running)
     status.setAttribute('role', 'status')
     live.appendChild(status)
     button.disabled = true
     button.textContent = T.running
-    var finish = function () { button.disabled = false; button.textContent = label }
+    const finish = function () { button.disabled = false; button.textContent = label }
 
     fetch('/api/v1/checks/' + encodeURIComponent(check) + '?async=1&lang=' + lang, {
       method: 'POST',
@@ -213,27 +213,27 @@
           return
         }
         // The verdict goes on top when it arrives; the transcript appears with its first line.
-        var slot = el('div', 'result-slot')
+        const slot = el('div', 'result-slot')
         slot.setAttribute('role', 'status')
         live.appendChild(slot)
-        var transcriptHead = el('h4', null, T.transcriptTitle); transcriptHead.hidden = true
-        var ol = el('ol', 'transcript'); ol.hidden = true
+        const transcriptHead = el('h4', null, T.transcriptTitle); transcriptHead.hidden = true
+        const ol = el('ol', 'transcript'); ol.hidden = true
         ol.setAttribute('aria-live', 'polite')
         ol.setAttribute('aria-relevant', 'additions')
         live.appendChild(transcriptHead); live.appendChild(ol)
-        var stepsHead = el('h4', null, T.stepsTitle); stepsHead.hidden = true
-        var steps = el('ul', 'steps')
+        const stepsHead = el('h4', null, T.stepsTitle); stepsHead.hidden = true
+        const steps = el('ul', 'steps')
         live.appendChild(stepsHead); live.appendChild(steps)
-        var adviceHead = el('h4', null, T.adviceTitle); adviceHead.hidden = true
-        var advice = el('ul', 'advice')
+        const adviceHead = el('h4', null, T.adviceTitle); adviceHead.hidden = true
+        const advice = el('ul', 'advice')
         live.appendChild(adviceHead); live.appendChild(advice)
-        var addLine = function (l, explained) { transcriptHead.hidden = false; ol.hidden = false; ol.appendChild(lineItem(l, explained)); ol.scrollTop = ol.scrollHeight }
-        var addStep = function (s) { stepsHead.hidden = false; steps.appendChild(stepItem(s)) }
-        var addAdvice = function (a) { adviceHead.hidden = false; advice.appendChild(adviceItem(a)) }
+        const addLine = function (l, explained) { transcriptHead.hidden = false; ol.hidden = false; ol.appendChild(lineItem(l, explained)); ol.scrollTop = ol.scrollHeight }
+        const addStep = function (s) { stepsHead.hidden = false; steps.appendChild(stepItem(s)) }
+        const addAdvice = function (a) { adviceHead.hidden = false; advice.appendChild(adviceItem(a)) }
         // Every check has a server-side deadline well under this; if no verdict came, the stream is stuck.
-        var watchdog = setTimeout(function () {
+        const watchdog = setTimeout(function () {
           status.textContent = T.networkError
-          var link = el('a', 'report-link', T.fullResult)
+          const link = el('a', 'report-link', T.fullResult)
           link.href = '/r/' + encodeURIComponent(j.id) + '?lang=' + lang
           status.appendChild(document.createTextNode(' '))
           status.appendChild(link)
@@ -245,7 +245,7 @@
           advice: addAdvice,
           done: function (r) {
             // The final report is the truth: redraw what the stream may have missed.
-            var explained = replyExplanations(r.advice)
+            const explained = replyExplanations(r.advice)
             ol.textContent = ''; (r.transcript || []).forEach(function (l) { addLine(l, explained) })
             steps.textContent = ''; (r.steps || []).forEach(addStep)
             advice.textContent = ''; (r.advice || []).forEach(addAdvice)
@@ -271,15 +271,15 @@
   })
 
   // A report page that is still running follows the stream, then reloads the finished page.
-  var article = document.querySelector('article.report[data-running]')
+  const article = document.querySelector('article.report[data-running]')
   if (article) {
-    var id = article.getAttribute('data-report-id')
-    var ol = document.getElementById('transcript')
-    var steps = document.getElementById('steps-list')
-    var advice = document.getElementById('advice-list')
-    var adviceSection = document.getElementById('advice-section')
-    var seen = ol.children.length
-    var skip = seen
+    const id = article.getAttribute('data-report-id')
+    const ol = document.getElementById('transcript')
+    const steps = document.getElementById('steps-list')
+    const advice = document.getElementById('advice-list')
+    const adviceSection = document.getElementById('advice-section')
+    const seen = ol.children.length
+    let skip = seen
     follow(id, {
       transcript: function (l) { if (skip > 0) { skip--; return } ol.appendChild(lineItem(l)) },
       step: function (s) { if (!Array.prototype.some.call(steps.children, function (c) { return c.querySelector('.step-name').textContent === s.name && c.querySelector('.step-detail').textContent === redact(s.detail) })) steps.appendChild(stepItem(s)) },
@@ -293,18 +293,18 @@
 
   // Copy block: the button appears only with JavaScript; the text is selectable without it.
   Array.prototype.forEach.call(document.querySelectorAll('button.copy'), function (btn) {
-    var target = document.getElementById(btn.getAttribute('data-copy-target'))
-    var out = btn.parentNode.querySelector('.copy-status')
+    const target = document.getElementById(btn.getAttribute('data-copy-target'))
+    const out = btn.parentNode.querySelector('.copy-status')
     btn.hidden = false
     btn.addEventListener('click', function () {
-      var text = target.textContent
-      var ok = function () { out.textContent = T.copied }
-      var manual = function () {
-        var range = document.createRange()
+      const text = target.textContent
+      const ok = function () { out.textContent = T.copied }
+      const manual = function () {
+        const range = document.createRange()
         range.selectNodeContents(target)
-        var sel = window.getSelection()
+        const sel = window.getSelection()
         sel.removeAllRanges(); sel.addRange(range)
-        var copied = false
+        let copied = false
         try { copied = document.execCommand('copy') } catch (e) { copied = false }
         out.textContent = copied ? T.copied : T.copyFailed
       }

@@ -10,16 +10,16 @@
  */
 (function () {
   'use strict'
-  var script = document.currentScript
+  const script = document.currentScript
   if (!script || !script.src) return
-  var origin = new URL(script.src, window.location.href).origin
-  var checks = ['ip', 'dns', 'ports', 'receive', 'relay', 'smtp', 'roles', 'pop3']
-  var check = String(script.getAttribute('data-check') || 'dns').toLowerCase()
+  const origin = new URL(script.src, window.location.href).origin
+  const checks = ['ip', 'dns', 'ports', 'receive', 'relay', 'smtp', 'roles', 'pop3']
+  let check = String(script.getAttribute('data-check') || 'dns').toLowerCase()
   if (checks.indexOf(check) < 0) check = 'dns'
-  var pageLang = script.getAttribute('data-lang') || document.documentElement.getAttribute('lang') || navigator.language || ''
-  var lang = /^ja/i.test(pageLang) ? 'ja' : 'en'
+  const pageLang = script.getAttribute('data-lang') || document.documentElement.getAttribute('lang') || navigator.language || ''
+  const lang = /^ja/i.test(pageLang) ? 'ja' : 'en'
 
-  var frame = document.createElement('iframe')
+  const frame = document.createElement('iframe')
   frame.src = origin + '/embed/frame?check=' + encodeURIComponent(check) + '&lang=' + lang
   frame.title = 'mxprobe: ' + check
   frame.setAttribute('sandbox', 'allow-scripts allow-forms allow-same-origin allow-popups allow-popups-to-escape-sandbox')
@@ -27,8 +27,8 @@
   frame.setAttribute('data-mxprobe', check)
   frame.style.cssText = 'display:block;border:1px solid #d0d7de;border-radius:8px;width:100%;max-width:32rem;height:10rem;background:#fff;color-scheme:light;margin:0;padding:0'
 
-  var target = null
-  var sel = script.getAttribute('data-target')
+  let target = null
+  const sel = script.getAttribute('data-target')
   if (sel) { try { target = document.querySelector(sel) } catch (e) { target = null } }
   function place () {
     if (target) target.appendChild(frame)
@@ -41,7 +41,7 @@
   // The frame reports its height; nothing else crosses the boundary.
   window.addEventListener('message', function (ev) {
     if (ev.origin !== origin || ev.source !== frame.contentWindow) return
-    var h = ev.data && ev.data.mxprobeHeight
+    const h = ev.data && ev.data.mxprobeHeight
     if (typeof h === 'number' && h > 0 && h < 3000) frame.style.height = Math.ceil(h + 2) + 'px'
   })
 })()

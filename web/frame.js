@@ -4,18 +4,18 @@
 // to the full result. Tells the host page only its height.
 (function () {
   'use strict'
-  var body = document.body
-  var T = {}
+  const body = document.body
+  let T = {}
   try { T = JSON.parse(body.getAttribute('data-text') || '{}') } catch (e) { T = {} }
-  var lang = body.getAttribute('data-lang') === 'ja' ? 'ja' : 'en'
-  var check = body.getAttribute('data-check')
-  var form = document.querySelector('form.embed-form')
-  var out = document.querySelector('.embed-result')
-  var button = form.querySelector('button[type=submit]')
-  var label = button.textContent
+  const lang = body.getAttribute('data-lang') === 'ja' ? 'ja' : 'en'
+  const check = body.getAttribute('data-check')
+  const form = document.querySelector('form.embed-form')
+  const out = document.querySelector('.embed-result')
+  const button = form.querySelector('button[type=submit]')
+  const label = button.textContent
 
   function el (tag, cls, text) {
-    var e = document.createElement(tag)
+    const e = document.createElement(tag)
     if (cls) e.className = cls
     if (text !== undefined && text !== null) e.textContent = String(text)
     return e
@@ -27,7 +27,7 @@
   function busy (on) { button.disabled = on; button.textContent = on ? T.running : label; resize() }
   function verdict (status) { return el('span', 'verdict v-' + status, (T.verdict || {})[status] || status) }
   function link (id) {
-    var a = el('a', 'report-link', T.fullResult)
+    const a = el('a', 'report-link', T.fullResult)
     a.href = '/r/' + encodeURIComponent(id) + '?lang=' + lang
     a.target = '_blank'
     a.rel = 'noopener'
@@ -35,19 +35,19 @@
   }
 
   function body_ () {
-    var f = new FormData(form)
-    var get = function (k) { var v = f.get(k); return typeof v === 'string' ? v.trim() : '' }
+    const f = new FormData(form)
+    const get = function (k) { const v = f.get(k); return typeof v === 'string' ? v.trim() : '' }
     if (check === 'receive') return { address: get('address') }
     if (check === 'ports') return {}
     return { domain: get('domain') }
   }
 
   function refusal (status, j) {
-    var code = status === 404 ? 'not_available' : (j && j.error) || 'other'
-    var p = el('p', null, (T.errorTitle || {})[code] || (T.errorTitle || {}).other)
+    const code = status === 404 ? 'not_available' : (j && j.error) || 'other'
+    const p = el('p', null, (T.errorTitle || {})[code] || (T.errorTitle || {}).other)
     out.appendChild(p)
     if (code === 'ip_mismatch' && T.mismatchExplain) {
-      var addrs = []
+      let addrs = []
       ;((j.dns && j.dns.mx) || []).forEach(function (h) { addrs = addrs.concat(h.addresses || []) })
       out.appendChild(el('p', null, T.mismatchExplain.replace('{callerIp}', j.callerIp || '').split('{addresses}').join(addrs.join(', ') || '-')))
     } else if (j && j.message) out.appendChild(el('p', 'hint', j.message))
@@ -65,7 +65,7 @@
 
   function run () {
     out.textContent = ''
-    var progress = el('p', 'hint', T.running)
+    const progress = el('p', 'hint', T.running)
     out.appendChild(progress)
     busy(true)
     fetch('/api/v1/checks/' + encodeURIComponent(check) + '?async=1&lang=' + lang, {
@@ -75,25 +75,25 @@
     }).then(function (res) {
       return res.json().catch(function () { return {} }).then(function (j) {
         if (res.status !== 202) { out.textContent = ''; refusal(res.status, j); busy(false); return }
-        var lines = 0
-        var es = new EventSource('/api/v1/checks/' + encodeURIComponent(j.id) + '/events')
+        let lines = 0
+        const es = new EventSource('/api/v1/checks/' + encodeURIComponent(j.id) + '/events')
         es.addEventListener('transcript', function () { lines++; progress.textContent = T.running + ' (' + lines + ')' })
         es.addEventListener('done', function (ev) {
           es.close()
-          var r = {}
+          let r = {}
           try { r = JSON.parse(ev.data) } catch (e) { r = { status: 'error', summary: '' } }
           out.textContent = ''
-          var p = el('p')
+          const p = el('p')
           p.appendChild(verdict(r.status))
           p.appendChild(document.createTextNode(' ' + (r.summary || '')))
           out.appendChild(p)
-          var q = el('p'); q.appendChild(link(j.id)); out.appendChild(q)
+          const q = el('p'); q.appendChild(link(j.id)); out.appendChild(q)
           busy(false)
         })
         es.addEventListener('error', function () {
           if (es.readyState !== EventSource.CLOSED) return
           out.textContent = ''
-          var q = el('p', null, T.networkError + ' '); q.appendChild(link(j.id)); out.appendChild(q)
+          const q = el('p', null, T.networkError + ' '); q.appendChild(link(j.id)); out.appendChild(q)
           busy(false)
         })
       })

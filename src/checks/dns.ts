@@ -152,7 +152,8 @@ export const dnsCheck: CheckDefinition<DnsInput, DomainName> = {
     const status = worst(...statuses)
     const summary = status === 'pass'
       ? `${domain}: your IP ${ctx.callerIp} is the address of the primary MX ${match!.host.host}`
-      : !match ? `${domain}: your IP ${ctx.callerIp} is not an address of its MX`
+      : !match
+          ? `${domain}: your IP ${ctx.callerIp} is not an address of its MX`
           : status === 'fail' ? `${domain}: MX has problems` : `${domain}: MX matches your IP, with warnings`
     r.finish(status, summary)
   }

@@ -101,10 +101,13 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
     if (status === 'pass') r.advise('relay.closed', { count: vectors.length })
     const summary = accepted.length
       ? `accepted at RCPT: possibly an open relay; some servers accept and bounce later (${accepted.length} of ${vectors.length} attempts accepted: ${accepted.map((v) => v.id).join(', ')})`
-      : out.authRequired ? `not an open relay as far as tested: the server demanded authentication (${out.authRequired})`
-        : temporary.length ? `no relay accepted, but ${temporary.length} of ${vectors.length} refusals were temporary (4xx)`
-          : out.stoppedEarly ? `no relay accepted, but the battery was incomplete: ${out.stoppedEarly}`
-          : `not an open relay: all ${vectors.length} relay attempts were refused`
+      : out.authRequired
+        ? `not an open relay as far as tested: the server demanded authentication (${out.authRequired})`
+        : temporary.length
+          ? `no relay accepted, but ${temporary.length} of ${vectors.length} refusals were temporary (4xx)`
+          : out.stoppedEarly
+            ? `no relay accepted, but the battery was incomplete: ${out.stoppedEarly}`
+            : `not an open relay: all ${vectors.length} relay attempts were refused`
     r.finish(status, summary)
   }
 }

@@ -78,7 +78,7 @@ export function reportText (r: Report, opts: ReportTextOptions = {}): string {
       out.push(...wrapText(`  * [${a.code}] ${visibleControls(text)}`, 96, '    '))
     }
   }
-  out.push('', `transcript (ms since start; -> sent by mxprobe, <- received from the server, -- note):`)
+  out.push('', 'transcript (ms since start; -> sent by mxprobe, <- received from the server, -- note):')
   if (!r.transcript?.length) out.push('  (no lines)')
   const width = Math.max(6, ...(r.transcript ?? []).map((l) => String(Math.round(l.at)).length))
   for (const l of r.transcript ?? []) out.push(transcriptLineText(l, width))

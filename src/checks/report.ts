@@ -55,9 +55,18 @@ export class ReportBuilder {
   constructor (type: string, callerIp: string, lang: Lang, private readonly emit: (ev: ReportEvent) => void = () => {}, id = newReportId()) {
     this.t0 = Date.now()
     this.report = {
-      id, type, status: 'running', callerIp, target: { domain: null, host: null, ip: null },
-      startedAt: new Date(this.t0).toISOString(), finishedAt: null, summary: '',
-      steps: [], transcript: [], advice: [], lang
+      id,
+      type,
+      status: 'running',
+      callerIp,
+      target: { domain: null, host: null, ip: null },
+      startedAt: new Date(this.t0).toISOString(),
+      finishedAt: null,
+      summary: '',
+      steps: [],
+      transcript: [],
+      advice: [],
+      lang
     }
   }
 

@@ -44,8 +44,11 @@ export function explainReplies (r: ReportBuilder, replies: Array<{ stage: string
 export function adviseUnreachable (ctx: CheckContext, err: unknown, ip: string): void {
   if (!(err instanceof ProbeError)) return
   const what: Record<string, string> = {
-    refused: 'connection refused', timeout: 'no answer: filtered', unreachable: 'unreachable',
-    closed: 'closed by the server', silent: 'no greeting'
+    refused: 'connection refused',
+    timeout: 'no answer: filtered',
+    unreachable: 'unreachable',
+    closed: 'closed by the server',
+    silent: 'no greeting'
   }
   if (what[err.kind]) ctx.report.advise('smtp.unreachable_checklist', { ip, what: what[err.kind] })
 }

@@ -34,7 +34,7 @@ export function validateDomain (input: unknown, field = 'domain'): DomainName {
   let s = input.trim()
   if (s.length === 0) throw new BadInputError(`${field} is empty`, field)
   if (s.length > 1024) throw new BadInputError(`${field} is too long`, field)
-  if (s.startsWith('[') || parseIp(s) || /^[0-9a-fx.:]+$/i.test(s) && /^(0x[0-9a-f]+|\d+)(\.(0x[0-9a-f]+|\d+))*$/i.test(s)) {
+  if (s.startsWith('[') || parseIp(s) || (/^[0-9a-fx.:]+$/i.test(s) && /^(0x[0-9a-f]+|\d+)(\.(0x[0-9a-f]+|\d+))*$/i.test(s))) {
     throw new BadInputError(`${field} must be a domain name, not an IP address`, field)
   }
   if (s.endsWith('.')) s = s.slice(0, -1)

@@ -8,7 +8,6 @@ import { ProbeError } from '../errors.js'
 
 /** Untrusted server text as a single printable line: controls become \xNN, length capped. */
 export function visible (text: string, max = 512): string {
-  // eslint-disable-next-line no-control-regex
   const s = text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
   return s.length > max ? s.slice(0, max) + '…' : s
 }

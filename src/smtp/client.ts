@@ -200,7 +200,7 @@ export class SmtpClient {
     // The raw socket carries the connector's own deadline and byte cap; its errors are ours too.
     if (guarded.raw !== this.sock) guarded.raw.on('error', this.onError)
     const left = Math.max(0, opts.deadline - Date.now())
-    this.deadlineTimer = setTimeout(() => this.fail(new ProbeError('deadline', `the check's time limit was reached during the SMTP dialogue`)), left)
+    this.deadlineTimer = setTimeout(() => this.fail(new ProbeError('deadline', 'the check\'s time limit was reached during the SMTP dialogue')), left)
     this.deadlineTimer.unref?.()
   }
 
@@ -339,7 +339,7 @@ export class SmtpClient {
     if (this.queue.length || this.parser.buffered > 0) {
       const extra = this.queue.length ? `${this.queue.length} more repl${this.queue.length === 1 ? 'y' : 'ies'}` : `${this.parser.buffered} bytes`
       this.fail(new ProbeError('protocol', `the server sent ${extra} after "220" to STARTTLS, before the TLS handshake (STARTTLS injection); mxprobe discards them and stops`))
-      throw this.failure!
+      throw this.failure ?? new ProbeError('protocol', 'STARTTLS injection')
     }
     const plain = this.sock
     this.detach(plain)

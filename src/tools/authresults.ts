@@ -83,7 +83,7 @@ function splitTop (s: string, sep: string): { parts: string[], comments: string[
   return { parts, comments }
 }
 
-const KEY_CHAR = /[A-Za-z0-9_.\/-]/
+const KEY_CHAR = /[A-Za-z0-9_./-]/
 const SEP = /[\s;]/
 
 /**

@@ -163,8 +163,14 @@ export function findOrigin (hops: Hop[]): Origin | null {
     const names = [h.fromRdns, h.fromHelo, h.fromHost].filter((x): x is string => Boolean(x))
     if (byNamed && names.some((n) => organisationalDomain(n) === byNamed) && (h.fromRdns === null || sameOrganisation(h.fromRdns, byNamed) || !h.fromIp)) continue
     return {
-      hop: h.index, ip: h.fromIp, host: h.fromRdns ?? h.fromHelo ?? h.fromHost, helo: h.fromHelo, rdns: h.fromRdns,
-      ptr: null, ptrError: null, recipientDomain: byNamed
+      hop: h.index,
+      ip: h.fromIp,
+      host: h.fromRdns ?? h.fromHelo ?? h.fromHost,
+      helo: h.fromHelo,
+      rdns: h.fromRdns,
+      ptr: null,
+      ptrError: null,
+      recipientDomain: byNamed
     }
   }
   return null

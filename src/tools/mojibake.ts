@@ -523,7 +523,6 @@ function search (input: string, limit: number): Candidate[] {
   return [...seen.values()].sort((a, b) => b.score - a.score || a.path.length - b.path.length).slice(0, limit)
 }
 
-
 export function repairMojibake (input: string, opts: RepairOptions = {}): MojibakeResult {
   assertToolText(input, 'text')
   const limit = opts.limit ?? 8

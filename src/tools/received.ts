@@ -237,11 +237,32 @@ function detectTls (all: string, protocol: string | null): { tls: boolean | null
  */
 export function parseReceived (raw: string): Hop {
   const hop: Hop = {
-    index: 0, raw, parsed: false, format: 'unknown',
-    fromHost: null, fromHelo: null, fromRdns: null, fromIp: null, fromIpRange: null,
-    byHost: null, byIp: null, via: null, protocol: null, tls: null, tlsVersion: null, tlsCipher: null,
-    authenticated: false, id: null, for: null, envelopeFrom: null, software: null,
-    dateRaw: null, date: null, delaySeconds: null, flags: [], note: null
+    index: 0,
+    raw,
+    parsed: false,
+    format: 'unknown',
+    fromHost: null,
+    fromHelo: null,
+    fromRdns: null,
+    fromIp: null,
+    fromIpRange: null,
+    byHost: null,
+    byIp: null,
+    via: null,
+    protocol: null,
+    tls: null,
+    tlsVersion: null,
+    tlsCipher: null,
+    authenticated: false,
+    id: null,
+    for: null,
+    envelopeFrom: null,
+    software: null,
+    dateRaw: null,
+    date: null,
+    delaySeconds: null,
+    flags: [],
+    note: null
   }
   if (raw.length > MAX_RECEIVED_PARSE) {
     hop.flags.push('too-long')

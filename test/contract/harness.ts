@@ -65,7 +65,10 @@ export async function startMxprobe (env: Record<string, string>): Promise<Mxprob
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   return {
-    url, host, port, proc,
+    url,
+    host,
+    port,
+    proc,
     output: () => out,
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) {

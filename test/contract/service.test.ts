@@ -300,7 +300,7 @@ t.test('403 target_forbidden without TARGET_ALLOW_CIDRS; 503 with Redis down', a
 
 t.test('npm start defaults: 127.0.0.1:3000, in-memory store', async (t) => {
   if (!await portFree(3000)) {
-    t.skip('port 3000 is in use on this machine')
+    t.plan(0, 'skip: port 3000 is in use on this machine')
     return
   }
   // Only DNS_SERVERS is set: the system resolver is not on loopback, and tests never send traffic elsewhere.

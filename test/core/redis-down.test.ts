@@ -13,7 +13,7 @@ t.test('Redis stops and comes back', async (t) => {
   t.teardown(() => redis.stop())
   const app = await testApp({ REDIS_URL: redis.url, DNS_SERVERS: dns.server })
   t.teardown(() => app.close())
-  await new Promise((r) => setTimeout(r, 200))
+  await new Promise((resolve) => setTimeout(resolve, 200))
   const check = () => app.inject({ method: 'POST', url: '/api/v1/checks/dns', payload: { domain: 'home.example' }, remoteAddress: home })
 
   const before = await check()
@@ -41,7 +41,7 @@ t.test('Redis stops and comes back', async (t) => {
   await redis.start()
   let after = await check()
   for (let i = 0; i < 50 && after.statusCode !== 200; i++) {
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((resolve) => setTimeout(resolve, 100))
     after = await check()
   }
   t.equal(after.statusCode, 200, 'recovers by itself when Redis returns')

@@ -185,7 +185,11 @@ export async function startServer (serverJs: string, env: Record<string, string>
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   return {
-    proc, url, logs, stderr, exited,
+    proc,
+    url,
+    logs,
+    stderr,
+    exited,
     stop: async (signal = 'SIGTERM') => { if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal); return await exited }
   }
 }

@@ -214,7 +214,17 @@ t.test('credentials never reach the audit line', async (t) => {
   t.equal(redactCommand('APOP alice c4c9334bac560ecc979e58001b3e22fb'), 'APOP alice [redacted]')
   t.equal(redactCommand('EHLO probe.example'), 'EHLO probe.example')
   const rec = checkAuditRecord({
-    id: 'x'.repeat(16), type: 'smtp', status: 'pass', callerIp: home, target: { domain: 'd', host: 'h', ip: home }, startedAt: '', finishedAt: '', summary: '', steps: [], advice: [], lang: 'en',
+    id: 'x'.repeat(16),
+    type: 'smtp',
+    status: 'pass',
+    callerIp: home,
+    target: { domain: 'd', host: 'h', ip: home },
+    startedAt: '',
+    finishedAt: '',
+    summary: '',
+    steps: [],
+    advice: [],
+    lang: 'en',
     transcript: [
       { at: 0, dir: 'S', text: '220 hi' }, { at: 1, dir: 'C', text: 'AUTH LOGIN' }, { at: 2, dir: 'S', text: '334 VXNlcm5hbWU6' },
       { at: 3, dir: 'C', text: 'YWxpY2U=' }, { at: 4, dir: 'S', text: '334 UGFzc3dvcmQ6' }, { at: 5, dir: 'C', text: 'c2VjcmV0' }, { at: 6, dir: 'I', text: 'x' }, { at: 7, dir: 'C', text: 'QUIT' }

@@ -30,9 +30,15 @@ t.test('SIGTERM mid-check: waits, stores the finished report, exits 0', async (t
   const prefix = uniquePrefix()
   const port = await freePort()
   const server = await startServer(build.serverJs, {
-    HOST: '127.0.0.1', PORT: String(port), REDIS_URL, REDIS_PREFIX: prefix,
-    TARGET_ALLOW_CIDRS: '127.0.0.0/8', HELO_NAME: 'probe.mxprobe.test', LOG_LEVEL: 'info',
-    BANNER_TIMEOUT_MS: '4000', CHECK_DEADLINE_MS: '10000'
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    TARGET_ALLOW_CIDRS: '127.0.0.0/8',
+    HELO_NAME: 'probe.mxprobe.test',
+    LOG_LEVEL: 'info',
+    BANNER_TIMEOUT_MS: '4000',
+    CHECK_DEADLINE_MS: '10000'
   })
   t.teardown(() => server.stop('SIGKILL'))
 

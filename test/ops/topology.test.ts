@@ -50,9 +50,17 @@ t.test('two instances behind nginx on one Redis', async (t) => {
   const prefix = uniquePrefix()
   const [portA, portB, portLb, portPinA, portPinB] = [await freePort(), await freePort(), await freePort(nginxAddr), await freePort(nginxAddr), await freePort(nginxAddr)]
   const env = {
-    HOST: '127.0.0.1', REDIS_URL, REDIS_PREFIX: prefix, TRUST_PROXY: nginxAddr, DNS_SERVERS: dns.server,
-    TARGET_ALLOW_CIDRS: '127.0.0.0/8', HELO_NAME: 'probe.mxprobe.test', LOG_LEVEL: 'info',
-    RATE_LIMITS: 'dns=4/60', BANNER_TIMEOUT_MS: '4000', CHECK_DEADLINE_MS: '10000'
+    HOST: '127.0.0.1',
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    TRUST_PROXY: nginxAddr,
+    DNS_SERVERS: dns.server,
+    TARGET_ALLOW_CIDRS: '127.0.0.0/8',
+    HELO_NAME: 'probe.mxprobe.test',
+    LOG_LEVEL: 'info',
+    RATE_LIMITS: 'dns=4/60',
+    BANNER_TIMEOUT_MS: '4000',
+    CHECK_DEADLINE_MS: '10000'
   }
   const [a, b] = await Promise.all([startServer(build.serverJs, { ...env, PORT: String(portA) }), startServer(build.serverJs, { ...env, PORT: String(portB) })])
   t.teardown(async () => { await a.stop(); await b.stop() })

@@ -138,11 +138,11 @@ t.test('ISO-2022-JP decoder details', async (t) => {
 })
 
 t.test('bad input is refused before any work', async (t) => {
-  t.throws(() => repairMojibake('a\u0000b'), { statusCode: 400 })
-  t.throws(() => repairMojibake('a\ud800b'), { statusCode: 400 })
-  t.throws(() => repairMojibake('   '), { statusCode: 400 })
-  t.throws(() => repairMojibake('x'.repeat(256 * 1024 + 1)), { statusCode: 413 })
-  t.throws(() => repairMojibake('\u0001\u0002\u0003'.repeat(100)), { statusCode: 400 })
+  t.throws(() => repairMojibake('a\u0000b'), { code: 'bad_input', statusCode: 400 })
+  t.throws(() => repairMojibake('a\ud800b'), { code: 'bad_input', statusCode: 400 })
+  t.throws(() => repairMojibake('   '), { code: 'bad_input', statusCode: 400 })
+  t.throws(() => repairMojibake('x'.repeat(256 * 1024 + 1)), { code: 'too_large', statusCode: 413 })
+  t.throws(() => repairMojibake('\u0001\u0002\u0003'.repeat(100)), { code: 'bad_input', statusCode: 400 })
 })
 
 t.test('long input: paths found on a sample are replayed on the whole text', async (t) => {
