@@ -4,6 +4,7 @@
 // resolver. The pasted input is never stored unless the caller asks for a
 // link (?save=1, or the form's checkbox): then the result is saved as a
 // report-shaped record, readable at /api/v1/checks/:id and /tools/r/:id.
+import { stepTitle } from '../src/i18n/steps.js'
 import type { FastifyInstance, FastifyRequest, FastifyReply, FastifyError } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { callerIp, langOf, ErrorBody } from './helpers.js'
@@ -87,6 +88,7 @@ function headersRecord (a: HeaderAnalysis, ip: string, lang: Lang): Report {
   const status: Status = a.findings.some((f) => f.severity === 'warn') ? 'warn' : 'pass'
   const steps = a.hops.map((h) => ({
     name: `hop ${h.index}`,
+    title: stepTitle(`hop ${h.index}`, lang),
     status: 'info' as const,
     detail: h.parsed
       ? `from ${h.fromRdns ?? h.fromHost ?? '-'}${h.fromIp ? ` [${h.fromIp}]` : ''} by ${h.byHost ?? '-'}${h.protocol ? ` with ${h.protocol}` : ''}${h.tls ? ' (TLS)' : ''}${h.date ? ` at ${h.date}` : ''}${h.flags.length ? ` {${h.flags.join(', ')}}` : ''}`
@@ -106,7 +108,7 @@ function mojibakeRecord (r: MojibakeResult, input: string, ip: string, lang: Lan
   }
   if (r.unchanged) add('tools.mojibake.unchanged')
   if (best.lost) add('tools.mojibake.lossy', { lost: best.lost })
-  const steps = r.candidates.map((c, i) => ({ name: `candidate ${i + 1}`, status: 'info' as const, detail: `${c.path.length ? c.path.join(' → ') : 'no change'} (score ${c.score})` }))
+  const steps = r.candidates.map((c, i) => ({ name: `candidate ${i + 1}`, title: stepTitle(`candidate ${i + 1}`, lang), status: 'info' as const, detail: `${c.path.length ? c.path.join(' → ') : 'no change'} (score ${c.score})` }))
   const summary = best.path.length ? `${best.path.join(' → ')}: ${best.text.slice(0, 200)}` : (lang === 'ja' ? '変換なしが最良' : 'no change reads best')
   return toolReport('mojibake', ip, lang, best.lost ? 'warn' : 'pass', summary, advice, steps, { input, repair: r })
 }

@@ -3,13 +3,15 @@
 // addition to `emit`, which is how the live event stream is fed.
 import { randomBytes } from 'node:crypto'
 import { adviceText, type Lang } from '../i18n/index.js'
+import { stepTitle } from '../i18n/steps.js'
 
 export type Status = 'pass' | 'warn' | 'fail' | 'error'
 export type StepStatus = Status | 'info' | 'skip'
 /** C: sent by mxprobe, S: received from the server, I: information (TLS upgrade, timing) */
 export type Dir = 'C' | 'S' | 'I'
 
-export interface Step { name: string, status: StepStatus, detail: string, ms?: number }
+/** name: a stable machine name; title: the step's name for people, in the report's language */
+export interface Step { name: string, title: string, status: StepStatus, detail: string, ms?: number }
 export interface TranscriptLine { at: number, dir: Dir, text: string }
 export interface Advice { code: string, message: string, ja: string, en: string, params?: Record<string, unknown> }
 export interface Target { domain: string | null, host: string | null, ip: string | null }
@@ -94,8 +96,8 @@ export class ReportBuilder {
 
   info (text: string): void { this.line('I', text) }
 
-  step (name: string, status: StepStatus, detail: string, ms?: number): Step {
-    const s: Step = ms === undefined ? { name, status, detail } : { name, status, detail, ms }
+  step (name: string, status: StepStatus, detail: string, ms?: number, title = stepTitle(name, this.lang)): Step {
+    const s: Step = ms === undefined ? { name, title, status, detail } : { name, title, status, detail, ms }
     this.report.steps.push(s)
     this.emit({ seq: ++this.seq, type: 'step', data: s })
     return s

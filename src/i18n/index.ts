@@ -28,6 +28,15 @@ export function adviceText (code: string, lang: Lang, params: Record<string, unk
 
 export function adviceCodes (): string[] { return Object.keys(catalogue) }
 
+/**
+ * One text mxprobe writes (a summary, a step detail, a transcript note) in
+ * the report's language. Both languages are written side by side where the
+ * text is made, so neither can be forgotten.
+ */
+export function bi (lang: Lang, ja: string, en: string): string {
+  return lang === 'ja' ? ja : en
+}
+
 /** ?lang= wins, then the first of Accept-Language we speak, then Japanese (the service's home audience). */
 export function pickLang (query: unknown, acceptLanguage: string | undefined, fallback: Lang = 'ja'): Lang {
   if (query === 'ja' || query === 'en') return query
