@@ -12,10 +12,11 @@ let ts = null
 const isTs = (url) => url.startsWith('file:') && /\.[cm]?ts$/.test(url) && !url.includes('/node_modules/')
 
 export async function resolve (specifier, context, next) {
-  // NodeNext style: `./x.js` in a .ts file names ./x.ts
-  if (specifier.endsWith('.js') && (specifier.startsWith('./') || specifier.startsWith('../')) && context.parentURL && isTs(context.parentURL)) {
-    const url = new URL(specifier.slice(0, -3) + '.ts', context.parentURL)
-    if (existsSync(url)) return { url: url.href, format: 'module', shortCircuit: true }
+  // NodeNext style: `./x.js` names ./x.ts (in a .ts file, or in `node -e` code run from the project)
+  const parent = context.parentURL ?? ''
+  if (specifier.endsWith('.js') && (specifier.startsWith('./') || specifier.startsWith('../')) && !parent.includes('/node_modules/')) {
+    const url = new URL(specifier.slice(0, -3) + '.ts', parent || `file://${root}/`)
+    if (existsSync(url) && (isTs(parent) || !existsSync(new URL(specifier, parent || `file://${root}/`)))) return { url: url.href, format: 'module', shortCircuit: true }
   }
   return next(specifier, context)
 }
