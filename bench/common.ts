@@ -27,7 +27,7 @@ export async function startDnsProcess (zone: Zone): Promise<{ server: string, st
   const code = `const { startDns } = await import('./test/fixtures/dns.js')
 const d = await startDns(${JSON.stringify(zone)})
 process.stdout.write(d.server + '\\n')`
-  const p: ChildProcess = spawn(process.execPath, ['--import=@tapjs/typescript/import', '--input-type=module', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  const p: ChildProcess = spawn(process.execPath, ['--import=./scripts/ts-loader.mjs', '--input-type=module', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   const server = await new Promise<string>((resolve, reject) => {
     let out = ''
     p.stdout!.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out.trim()) })

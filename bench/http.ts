@@ -101,6 +101,8 @@ async function main (): Promise<void> {
   for (const r of rows) console.log(`| ${r.name} | ${fmt(r.rps, 0)} | ${r.p50} | ${r.p99} | ${fmt(100 * r.rps / bareRps, 0)} % | ${r.codes} |`)
   console.log(`\n/api/v1/ip vs bare fastify: median of paired rounds ${fmt(100 * pairedRatio, 0)} % (rounds: ${ratios.map((x) => fmt(100 * x, 0)).join(', ')}), best vs best ${fmt(100 * bestRatio, 0)} %`)
   console.log(`target ≥ 70 %: ${pairedRatio >= 0.7 ? 'MET' : 'MISSED'} (by the paired median)`)
+  // a bench that can fail: a missed target is a non-zero exit
+  if (pairedRatio < 0.7) process.exitCode = 1
 }
 
 main().catch((err) => { console.error(err); process.exit(1) })

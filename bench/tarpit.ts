@@ -170,6 +170,10 @@ async function main (): Promise<void> {
   console.log(`| finished late (> deadline + 0.5 s) / unfinished | ${late} / ${unfinished} | 0 / 0 ${late + unfinished === 0 ? 'MET' : 'MISSED'} |`)
   console.log(`| statuses | ${Object.entries(statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} | |`)
   console.log(`| all over after | ${wallMs} ms | |`)
+  // a bench that can fail: any missed target is a non-zero exit
+  const met = refused.length === 0 && peakRss < 300 && percentile(sortedHealth, 0.99) < 50 && late + unfinished === 0
+  console.log(`\n${met ? 'PASS' : 'FAIL'}: every target ${met ? 'met' : 'not met'}`)
+  if (!met) process.exitCode = 1
 }
 
 main().catch((err) => { console.error(err); process.exit(1) })

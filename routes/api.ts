@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { callerIp, registerCheckRoute, DomainField, ErrorBody, ReportSchema } from './helpers.js'
 import { dnsCheck } from '../src/checks/dns.js'
-import { REPORT_ID, type ReportEvent } from '../src/checks/report.js'
+import { REPORT_ID, type ReportEvent } from '../src/core/report.js'
 import { NotFoundError } from '../src/errors.js'
 
 /** How long /api/v1/ip remembers a PTR answer, and for how many addresses at most. */

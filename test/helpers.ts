@@ -4,6 +4,8 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { pino } from 'pino'
 import { loadConfig, type Config } from '../src/config.js'
 import { buildApp } from '../src/app.js'
+import { existsSync } from 'node:fs'
+import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Store } from '../src/store/types.js'
 
@@ -38,4 +40,53 @@ export function testConfig (env: Record<string, string | undefined> = {}): Confi
 export async function testApp (env: Record<string, string | undefined> = {}, store?: Store): Promise<FastifyInstance> {
   const config = testConfig(env)
   return await buildApp(config, { logger: pino({ level: 'silent' }), store })
+}
+
+/** What an interop test may need from the machine. */
+export type Tool = 'root' | 'postfix' | 'dovecot' | 'nginx' | 'redis-server' | 'redis-cli' | 'chromium' | 'openssl' | 'perl' | 'exim' | 'opensmtpd' | 'swaks' | 'nmap'
+
+const TOOL_PATHS: Record<Exclude<Tool, 'root'>, string[]> = {
+  postfix: ['/usr/sbin/postfix'],
+  dovecot: ['/usr/sbin/dovecot'],
+  nginx: ['/usr/sbin/nginx'],
+  'redis-server': ['/usr/bin/redis-server'],
+  'redis-cli': ['/usr/bin/redis-cli'],
+  chromium: [process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'],
+  openssl: ['/usr/bin/openssl'],
+  perl: ['/usr/bin/perl'],
+  exim: ['/usr/sbin/exim4', '/usr/sbin/exim'],
+  opensmtpd: ['/usr/sbin/smtpd'],
+  swaks: ['/usr/bin/swaks'],
+  nmap: ['/usr/bin/nmap']
+}
+
+/** The tools of `tools` this machine lacks ('root': the tests bind port 25 and start daemons as root). */
+export function missingTools (...tools: Tool[]): Tool[] {
+  return tools.filter((tool) => tool === 'root'
+    ? process.getuid?.() !== 0
+    : !TOOL_PATHS[tool].some((p) => existsSync(p)))
+}
+
+/**
+ * Guard of every interop test (real Postfix, Dovecot, nginx, Chromium …):
+ * true when the machine has what the test needs. Otherwise the test is
+ * skipped loudly (a skip in tap's counts and a banner on stderr), and under
+ * CI=true it fails: a green CI means the third-party interop really ran.
+ *
+ *   t.test('against Postfix', async (t) => {
+ *     if (!requireTool(t, 'root', 'postfix')) return
+ *     …
+ *   })
+ */
+export function requireTool (t: Test, ...tools: Tool[]): boolean {
+  const missing = missingTools(...tools)
+  if (!missing.length) return true
+  const why = `needs ${missing.join(', ')} (.ci/run installs them)`
+  if (process.env.CI === 'true') {
+    t.fail(`interop test cannot run on this CI machine: ${why}`)
+  } else {
+    process.stderr.write(`\n### SKIPPED interop test "${t.fullname}": ${why}\n\n`)
+    t.test(`SKIPPED interop test: ${why}`, { skip: why }, () => {})
+  }
+  return false
 }

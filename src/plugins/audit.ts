@@ -3,7 +3,7 @@
 // outcome); this adds one record per finished check listing the commands
 // mxprobe sent — the 'C' lines of the transcript — with secrets redacted, so
 // an operator answering an abuse complaint can say exactly what was sent.
-import type { Report } from '../checks/report.js'
+import type { Report } from '../core/report.js'
 
 /** Commands kept per audit record; a check sends far fewer, a mail body is cut. */
 const MAX_COMMANDS = 200

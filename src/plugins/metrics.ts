@@ -3,7 +3,7 @@
 // rejections, open event streams.
 import { Registry, Counter, Histogram, Gauge, collectDefaultMetrics } from 'prom-client'
 import type { AuditRecord } from '../net/connect.js'
-import type { Report } from '../checks/report.js'
+import type { Report } from '../core/report.js'
 
 export class Metrics {
   readonly registry = new Registry()

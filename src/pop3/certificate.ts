@@ -1,9 +1,8 @@
-// What a TLS peer certificate says, in the terms a mail-server owner needs:
-// who it names, who issued it, until when, whether it is self-signed and
-// whether it fits the host name mail programs connect to. Reported, not
-// enforced: a probe always completes the handshake to be able to say this.
-import tls from 'node:tls'
-import { visible } from './lines.js'
+// What a POP3 server's certificate says, in the flat shape the POP3 report
+// has always used: a view of the one TLS/certificate description that SMTP
+// uses too (src/core/tls.ts). Reported, not enforced.
+import type tls from 'node:tls'
+import { describeTls } from '../core/tls.js'
 
 export interface CertificateInfo {
   subject: string
@@ -23,34 +22,23 @@ export interface CertificateInfo {
   cipher: string | null
 }
 
-function dn (x: Record<string, unknown> | undefined): string {
-  if (!x) return ''
-  return Object.entries(x).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`).map((s) => visible(s, 200)).join(', ')
-}
-
 export function describeCertificate (socket: tls.TLSSocket, host: string | null): CertificateInfo | null {
-  const c = socket.getPeerCertificate(false)
-  if (!c || Object.keys(c).length === 0) return null
-  const sans = (c.subjectaltname ?? '').split(/,\s*/).filter(Boolean).map((s) => visible(s, 200)).slice(0, 50)
-  const err = socket.authorizationError ? String(socket.authorizationError) : null
-  const selfSigned = err === 'DEPTH_ZERO_SELF_SIGNED_CERT' || (dn(c.subject as never) === dn(c.issuer as never) && err !== null)
-  const validTo = new Date(c.valid_to)
-  let nameMatches: boolean | null = null
-  if (host) nameMatches = tls.checkServerIdentity(host.replace(/\.$/, ''), c) === undefined
-  const cipher = socket.getCipher()
+  const t = describeTls(socket, host)
+  const c = t.cert
+  if (!c) return null
   return {
-    subject: dn(c.subject as never),
-    subjectAltNames: sans,
-    issuer: dn(c.issuer as never),
-    validFrom: new Date(c.valid_from).toISOString(),
-    validTo: validTo.toISOString(),
-    expired: validTo.getTime() < Date.now(),
-    selfSigned,
-    trusted: socket.authorized,
-    verifyError: err,
-    nameMatches,
+    subject: c.subject,
+    subjectAltNames: c.san,
+    issuer: c.issuer,
+    validFrom: c.validFrom,
+    validTo: c.validTo,
+    expired: c.daysLeft < 0 || Date.parse(c.validTo) < Date.now(),
+    selfSigned: c.selfSigned,
+    trusted: t.authorized,
+    verifyError: t.authorizationError,
+    nameMatches: t.nameMatches,
     fingerprint256: c.fingerprint256,
-    protocol: socket.getProtocol(),
-    cipher: cipher?.name ?? null
+    protocol: t.protocol,
+    cipher: t.cipher
   }
 }

@@ -6,7 +6,7 @@
 import type tls from 'node:tls'
 import type { GuardedSocket } from '../net/connect.js'
 import { ProbeError } from '../errors.js'
-import type { Dir } from '../checks/report.js'
+import type { Dir } from '../core/report.js'
 import { LineReader, visible } from './lines.js'
 
 /** The only verbs this client will send. */

@@ -42,13 +42,13 @@
 import tls from 'node:tls'
 import type net from 'node:net'
 import { ProbeError } from '../errors.js'
-import type { CheckContext } from '../checks/context.js'
+import type { ProbeSession, TranscriptSink } from '../core/session.js'
 import type { GuardedSocket } from '../net/connect.js'
-import type { Dir } from '../checks/report.js'
 import { ReplyParser, parseEhlo, replyHeadline, type Reply, type ReplyLimits } from './reply.js'
 import { isMailbox, type Mailbox } from './address.js'
+import { describeTls, tlsSummary, type TlsInfo } from '../core/tls.js'
 
-export interface TranscriptSink { line: (dir: Dir, text: string) => void }
+export type { TranscriptSink }
 
 export interface SmtpClientOptions {
   heloName: string
@@ -67,30 +67,9 @@ export interface SmtpClientOptions {
 
 export interface StageTiming { stage: string, ms: number }
 
-export interface CertInfo {
-  subject: string
-  subjectCN: string | null
-  san: string[]
-  issuer: string
-  validFrom: string
-  validTo: string
-  /** days until expiry (negative: expired) */
-  daysLeft: number
-  fingerprint256: string
-  selfSigned: boolean
-}
-
-export interface TlsInfo {
-  protocol: string | null
-  cipher: string | null
-  /** the chain verified against the system's CAs */
-  authorized: boolean
-  authorizationError: string | null
-  /** certificate names include the name we expected (servername) */
-  nameMatches: boolean | null
-  expectedName: string | null
-  cert: CertInfo | null
-}
+// The TLS/certificate description is shared with POP3: src/core/tls.ts.
+export type { CertInfo, TlsInfo } from '../core/tls.js'
+export { describeTls, tlsSummary }
 
 const BRAND: unique symbol = Symbol('probe path')
 /** An address mxprobe composes itself (relay vectors, postmaster). */
@@ -161,7 +140,7 @@ export class SmtpClient {
   private readonly onClose = (): void => this.fail(new ProbeError('closed', 'the server closed the connection'))
 
   /** Connect to ip:25 (or opts.port) through the guarded connector and read the greeting. */
-  static async open (ctx: CheckContext, ip: string, opts: { servername?: string, port?: number } = {}): Promise<SmtpClient> {
+  static async open (ctx: ProbeSession, ip: string, opts: { servername?: string, port?: number } = {}): Promise<SmtpClient> {
     const port = opts.port ?? 25
     const t0 = Date.now()
     ctx.report.line('I', `connecting to ${ip} port ${port}`)
@@ -454,61 +433,6 @@ export class SmtpClient {
 
   /** How the session ended so far (for reports): the failure, if any. */
   get error (): Error | null { return this.failure }
-}
-
-function dn (o: Record<string, string | string[]> | undefined): string {
-  if (!o) return ''
-  return Object.entries(o).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ')
-}
-
-/** What a TLS socket says about the session and the server's certificate. */
-export function describeTls (s: tls.TLSSocket, expectedName: string | null): TlsInfo {
-  const c = s.getPeerCertificate(false)
-  const hasCert = !!c && Object.keys(c).length > 0
-  let cert: CertInfo | null = null
-  let nameMatches: boolean | null = null
-  if (hasCert) {
-    const san = (c.subjectaltname ?? '').split(/,\s*/).filter(Boolean)
-    const validTo = new Date(c.valid_to)
-    const subject = dn(c.subject as unknown as Record<string, string>)
-    const issuer = dn(c.issuer as unknown as Record<string, string>)
-    const authErr = String(s.authorizationError ?? '')
-    cert = {
-      subject,
-      subjectCN: (c.subject as unknown as Record<string, string> | undefined)?.CN ?? null,
-      san,
-      issuer,
-      validFrom: new Date(c.valid_from).toISOString(),
-      validTo: validTo.toISOString(),
-      daysLeft: Math.floor((validTo.getTime() - Date.now()) / 86_400_000),
-      fingerprint256: c.fingerprint256,
-      selfSigned: subject === issuer || /SELF_SIGNED/.test(authErr)
-    }
-    if (expectedName) nameMatches = tls.checkServerIdentity(expectedName, c) === undefined
-  }
-  const cipher = s.getCipher()
-  return {
-    protocol: s.getProtocol() ?? null,
-    cipher: cipher ? cipher.standardName ?? cipher.name : null,
-    authorized: s.authorized,
-    authorizationError: s.authorizationError ? String(s.authorizationError) : null,
-    nameMatches,
-    expectedName,
-    cert
-  }
-}
-
-/** One transcript info line about a fresh TLS session. */
-export function tlsSummary (t: TlsInfo): string {
-  const parts = [`TLS established: ${t.protocol ?? '?'} ${t.cipher ?? ''}`.trim()]
-  if (t.cert) {
-    parts.push(`certificate ${t.cert.subjectCN ?? t.cert.subject}, issuer ${t.cert.issuer}, valid until ${t.cert.validTo.slice(0, 10)}`)
-    parts.push(t.authorized ? 'chain verified' : `chain not verified (${t.authorizationError ?? 'unknown'})`)
-    if (t.nameMatches !== null) parts.push(t.nameMatches ? `name matches ${t.expectedName}` : `name does not match ${t.expectedName}`)
-  } else {
-    parts.push('no certificate')
-  }
-  return parts.join('; ')
 }
 
 export { replyHeadline }

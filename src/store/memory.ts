@@ -1,7 +1,7 @@
 // In-memory store: the embedded default for a single process.
 import { EventEmitter } from 'node:events'
 import type { Store } from './types.js'
-import type { Report, ReportEvent } from '../checks/report.js'
+import type { Report, ReportEvent } from '../core/report.js'
 
 interface Expiring<T> { value: T, expires: number }
 

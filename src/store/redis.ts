@@ -7,7 +7,7 @@
 // (config.ts also turns REDIS_CLUSTER_NODES into that form).
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import type { Store } from './types.js'
-import type { Report, ReportEvent } from '../checks/report.js'
+import type { Report, ReportEvent } from '../core/report.js'
 import { StoreDownError } from '../errors.js'
 
 /**

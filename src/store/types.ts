@@ -2,7 +2,7 @@
 // concurrency slots. Memory for one process; Redis when several instances
 // share the work. Rate-limit counters live in @fastify/rate-limit's own
 // store, on the same Redis client.
-import type { Report, ReportEvent } from '../checks/report.js'
+import type { Report, ReportEvent } from '../core/report.js'
 
 export interface Store {
   readonly kind: 'memory' | 'redis'

@@ -5,7 +5,7 @@ import { html, raw, type SafeHtml } from './html.js'
 import { assetUrl } from './assets.js'
 import { webText, clientText, type CheckKey, type WebText } from '../i18n/web.js'
 import { adviceText, type Lang } from '../i18n/index.js'
-import type { Report, TranscriptLine, Advice } from '../checks/report.js'
+import type { Report, TranscriptLine, Advice } from '../core/report.js'
 import { reportText, redactSecrets } from '../checks/report-text.js'
 
 export const CHECKS: CheckKey[] = ['dns', 'ports', 'smtp', 'receive', 'relay', 'roles', 'pop3']

@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { startDns } from '../fixtures/dns.js'
-import { startDovecot, haveDovecot, makeCert } from '../fixtures/dovecot.js'
-import { testApp, testConfig, randomLoopback } from '../helpers.js'
+import { startDovecot, makeCert } from '../fixtures/dovecot.js'
+import { testApp, testConfig, randomLoopback, requireTool } from '../helpers.js'
 import { buildApp, LOG_REDACT } from '../../src/app.js'
 import { validateCredentials } from '../../src/checks/pop3.js'
 
@@ -32,7 +32,8 @@ t.test('credential validation', async (t) => {
   try { validateCredentials({ domain: 'x', username: 'alice', password: 'sekrit\n' }) } catch (e) { t.notMatch((e as Error).message, /sekrit/, 'message never echoes the password') }
 })
 
-t.test('POP3 check against Debian Dovecot', { skip: haveDovecot() ? false : 'dovecot not installed or not root' }, async (t) => {
+t.test('POP3 check against Debian Dovecot', async (t) => {
+  if (!requireTool(t, 'root', 'dovecot', 'openssl')) return
   const dns = await startDns({
     'home.example': { MX: [{ exchange: 'mx.home.example', priority: 10 }] },
     'mx.home.example': { A: [home] },

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { testApp, randomLoopback } from '../helpers.js'
+import { testApp, randomLoopback, requireTool } from '../helpers.js'
 import { makeCert } from '../fixtures/dovecot.js'
 import { parsePorts } from '../../src/checks/ports.js'
 
@@ -52,6 +52,7 @@ t.test('parsePorts', async (t) => {
 })
 
 t.test('ports check: open (plain and TLS), refused, filtered', async (t) => {
+  if (!requireTool(t, 'root', 'perl', 'openssl')) return
   const dir = mkdtempSync(join(tmpdir(), 'mxprobe-ports-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const cert = makeCert(dir, 'mx.home.example')

@@ -3,12 +3,10 @@
 import t from 'tap'
 import { simpleParser } from 'mailparser'
 import { startDns, reverseName } from '../fixtures/dns.js'
-import { startPostfix, postfixAvailable } from '../fixtures/postfix.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { startPostfix } from '../fixtures/postfix.js'
+import { testApp, randomLoopback, requireTool } from '../helpers.js'
 
-if (!postfixAvailable()) {
-  t.fail('this test needs /usr/sbin/postfix and root (.ci/run installs postfix)')
-} else {
+if (requireTool(t, 'root', 'postfix')) {
   t.test('receive and smtp checks against a real Postfix', async (t) => {
     const home = randomLoopback()
     const pf = await startPostfix({ ip: home, domain: 'home.test', users: ['taro'] })

@@ -3,12 +3,13 @@
 // mailboxes, and the ports check's banner. Loopback only.
 import t from 'tap'
 import { startDns } from '../fixtures/dns.js'
-import { startPostfix, postfixAvailable } from '../fixtures/postfix.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { startPostfix } from '../fixtures/postfix.js'
+import { testApp, randomLoopback, requireTool } from '../helpers.js'
 
 const OUT = 'relay-out.test'
 
-t.test('relay, roles and ports against Debian Postfix', { skip: postfixAvailable() ? false : 'needs root and /usr/sbin/postfix' }, async (t) => {
+t.test('relay, roles and ports against Debian Postfix', async (t) => {
+  if (!requireTool(t, 'root', 'postfix')) return
   const closedIp = randomLoopback()
   const openIp = randomLoopback()
   const tlsIp = randomLoopback()

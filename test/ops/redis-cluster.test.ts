@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { Redis } from 'ioredis'
 import { RedisStore, parseClusterUrl, tag } from '../../src/store/redis.js'
 import { loadConfig } from '../../src/config.js'
-import { testApp, randomLoopback, uniquePrefix } from '../helpers.js'
+import { testApp, randomLoopback, uniquePrefix, requireTool } from '../helpers.js'
 import { freeClusterPort, startRedis, tmpDir, startScriptedServer, sseClient } from './fixtures.js'
 import type { Report } from '../../src/checks/report.js'
 
@@ -26,6 +26,7 @@ t.test('cluster URL parsing and configuration', async (t) => {
 })
 
 t.test('a real three-node cluster', async (t) => {
+  if (!requireTool(t, 'redis-server', 'redis-cli')) return
   const dir = tmpDir('cluster')
   const ports = [await freeClusterPort(), await freeClusterPort(), await freeClusterPort()]
   const nodes = await Promise.all(ports.map((p, i) => {

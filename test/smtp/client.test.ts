@@ -165,6 +165,9 @@ t.test('the session deadline ends a server that answers slowly but in time for e
   await c.ehlo()
   await t.rejects(c.noop().then(() => c.noop()), { name: 'ProbeError', kind: 'deadline' })
   const ms = Date.now() - t0
-  t.ok(ms >= 1900 && ms < 2500, `ended at the deadline (${ms} ms)`)
+  // Not before the deadline; the upper bound only says "did not hang" (the
+  // script would answer for ever): a loaded machine may be late by seconds.
+  t.ok(ms >= 1900, `ended at the deadline, not before (${ms} ms)`)
+  t.ok(ms < 10_000, `and did not run on (${ms} ms)`)
   t.ok(ctx.report.report.transcript.some((l) => l.dir === 'I' && /time limit|deadline/.test(l.text)), 'the transcript says why it stopped')
 })

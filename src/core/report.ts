@@ -1,0 +1,298 @@
+// One result model for every check, defined once in TypeBox: the TypeScript
+// types below are derived from these schemas, and so is the API's response
+// schema (ReportSchema), so the two cannot drift apart. A check writes steps,
+// transcript lines and advice into a ReportBuilder; the builder stamps times
+// and passes each addition to `emit`, which is how the live event stream is
+// fed. The report's verdict is computed from its steps (verdict()).
+//
+// This is a core module: store/, the protocol clients, plugins and routes
+// import it; it imports nothing from checks/ or routes/.
+import { randomBytes } from 'node:crypto'
+import { Type, type Static, type TSchema, type TProperties } from '@sinclair/typebox'
+import { adviceText, type Lang } from '../i18n/index.js'
+import { stepTitle } from '../i18n/steps.js'
+
+/** Objects of the model may grow (extend, never break): unknown fields pass through the API. */
+const Obj = <T extends TProperties>(props: T, description?: string) => Type.Object(props, { additionalProperties: true, ...(description ? { description } : {}) })
+const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()])
+/** A nested result whose inner shape is its check's business (serialized as it is). */
+const Loose = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description })
+
+export const StatusSchema = Type.Union([Type.Literal('pass'), Type.Literal('warn'), Type.Literal('fail'), Type.Literal('error')])
+export const StepStatusSchema = Type.Union([StatusSchema, Type.Literal('info'), Type.Literal('skip')])
+/** C: sent by mxprobe, S: received from the server, I: information (TLS upgrade, timing) */
+export const DirSchema = Type.Union([Type.Literal('C'), Type.Literal('S'), Type.Literal('I')])
+export const LangSchema = Type.Union([Type.Literal('ja'), Type.Literal('en')])
+
+/** name: a stable machine name; title: the step's name for people, in the report's language */
+export const StepSchema = Obj({ name: Type.String(), title: Type.String(), status: StepStatusSchema, detail: Type.String(), ms: Type.Optional(Type.Number()) })
+export const TranscriptLineSchema = Type.Object({ at: Type.Number(), dir: DirSchema, text: Type.String() })
+export const AdviceSchema = Obj({ code: Type.String(), message: Type.String(), ja: Type.String(), en: Type.String(), params: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })
+export const TargetSchema = Obj({ domain: Nullable(Type.String()), host: Nullable(Type.String()), ip: Nullable(Type.String()) })
+export const StageTimingSchema = Obj({ stage: Type.String(), ms: Type.Number() })
+
+// ---- each check's data -------------------------------------------------------
+
+/** ports: one entry per probed port */
+export const PortResultSchema = Obj({
+  port: Type.Integer(),
+  state: Type.Union([Type.Literal('open'), Type.Literal('silent'), Type.Literal('refused'), Type.Literal('filtered')]),
+  banner: Type.Optional(Type.String()),
+  ms: Type.Number(),
+  tls: Type.Optional(Type.Boolean()),
+  starttls: Type.Optional(Type.Boolean()),
+  detail: Type.Optional(Type.String())
+})
+
+/** relay: one entry per relay attempt (MAIL + RCPT, never DATA) */
+export const RelayVectorSchema = Obj({
+  id: Type.String(),
+  mailFrom: Type.String(),
+  rcptTo: Type.String(),
+  accepted: Type.Boolean(),
+  reply: Nullable(Type.String()),
+  // beyond the contract's { id, mailFrom, rcptTo, accepted, reply }:
+  code: Type.Optional(Nullable(Type.Integer())),
+  stage: Type.Optional(Type.Union([Type.Literal('mail'), Type.Literal('rcpt'), Type.Literal('not_run')])),
+  connection: Type.Optional(Type.Integer()),
+  nmap: Type.Optional(Type.Boolean()),
+  note: Type.Optional(Type.String())
+})
+
+/** roles: one entry per role mailbox (postmaster@, abuse@ …) */
+export const RoleMailboxSchema = Obj({
+  address: Type.String(),
+  required: Type.Boolean(),
+  accepted: Type.Boolean(),
+  reply: Nullable(Type.String()),
+  // beyond the contract's { address, required, accepted, reply }:
+  code: Type.Optional(Nullable(Type.Integer())),
+  rfc: Type.Optional(Type.String())
+})
+
+/** TLS session and certificate as SMTP and POP3 report it (src/core/tls.ts) */
+export const CertInfoSchema = Obj({
+  subject: Type.String(),
+  subjectCN: Nullable(Type.String()),
+  san: Type.Array(Type.String()),
+  issuer: Type.String(),
+  validFrom: Type.String(),
+  validTo: Type.String(),
+  daysLeft: Type.Number(),
+  fingerprint256: Type.String(),
+  selfSigned: Type.Boolean()
+})
+export const TlsInfoSchema = Obj({
+  protocol: Nullable(Type.String()),
+  cipher: Nullable(Type.String()),
+  authorized: Type.Boolean(),
+  authorizationError: Nullable(Type.String()),
+  nameMatches: Nullable(Type.Boolean()),
+  expectedName: Nullable(Type.String()),
+  cert: Nullable(CertInfoSchema)
+})
+
+export const PtrFactsSchema = Obj({ names: Type.Array(Type.String()), confirmed: Nullable(Type.String()), error: Type.Optional(Type.String()) })
+export const DeliverySchema = Obj({ messageId: Type.String(), response: Nullable(Type.String()), queueId: Nullable(Type.String()), accepted: Type.Boolean() })
+export const TestMessageSchema = Obj({ messageId: Type.String(), subject: Type.String(), date: Type.String(), bytes: Type.Integer() })
+
+/**
+ * Every check's own results, beside the common fields. Each is optional: a
+ * report carries the ones of its check type. New checks add theirs here.
+ */
+export const CheckDataProps = {
+  /** dns: MX hosts, their addresses and TTLs (checks/mailhosts.ts dnsFacts) */
+  dns: Type.Optional(Loose('MX hosts, addresses, TTLs')),
+  /** dns: is the caller's IP an address of the domain's MX? */
+  callerInMx: Type.Optional(Type.Boolean()),
+  /** dns, smtp: reverse DNS of the MX address and its forward confirmation */
+  ptr: Type.Optional(PtrFactsSchema),
+  ports: Type.Optional(Type.Array(PortResultSchema)),
+  /** smtp: banner, EHLO extensions, STARTTLS, size limit, postmaster */
+  smtp: Type.Optional(Loose('banner, extensions, STARTTLS, size limit, postmaster')),
+  /** smtp, receive: the STARTTLS session */
+  tls: Type.Optional(Nullable(TlsInfoSchema)),
+  /** smtp, receive: time of each stage of the dialogue */
+  timings: Type.Optional(Type.Array(StageTimingSchema)),
+  mailboxes: Type.Optional(Type.Array(RoleMailboxSchema)),
+  vectors: Type.Optional(Type.Array(RelayVectorSchema)),
+  /** relay: how the battery ran (connections, pipelining, stopped early …) */
+  relay: Type.Optional(Loose('how the relay battery ran')),
+  /** pop3: what each of 110 and 995 said */
+  pop3: Type.Optional(Loose('ports 110 and 995: greeting, CAPA, STLS, certificate')),
+  /** pop3: the login test (never the password) */
+  login: Type.Optional(Loose('the login test: tried, ok, error; never the password')),
+  /** receive: the recipient as given */
+  recipient: Type.Optional(Type.String()),
+  /** receive: the test message sent */
+  message: Type.Optional(TestMessageSchema),
+  /** receive: the server's answer to the message */
+  delivery: Type.Optional(DeliverySchema),
+  /** headers tool: the analysis */
+  analysis: Type.Optional(Type.Unknown({ description: 'header analysis (src/tools/headers.ts HeaderAnalysis)' })),
+  /** mojibake tool: the input and its candidate repairs */
+  input: Type.Optional(Type.String()),
+  repair: Type.Optional(Type.Unknown({ description: 'candidate repairs (src/tools/mojibake.ts MojibakeResult)' })),
+  /** send test: what mxprobe's own listener saw (CONTRACT.md "Send inbound") */
+  inbound: Type.Optional(Loose('connecting IP, PTR, HELO, TLS, SPF, DKIM, DMARC, DNSBL, headers')),
+  /** diagnosis: the child reports it started */
+  children: Type.Optional(Type.Array(Loose('a child check: id, type, status, summary'))),
+  /** diagnosis: the findings to fix first, most important first */
+  fixFirst: Type.Optional(Type.Array(Loose('a finding to fix first'))),
+  /** how long the check took */
+  durationMs: Type.Optional(Type.Number()),
+  /** answered from a recent identical check (REPEAT_WINDOW_SECONDS) */
+  cached: Type.Optional(Type.Boolean()),
+  cachedFrom: Type.Optional(Type.String())
+}
+
+export const ReportSchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  status: Type.Union([StatusSchema, Type.Literal('running')]),
+  callerIp: Type.String(),
+  target: TargetSchema,
+  startedAt: Type.String(),
+  finishedAt: Nullable(Type.String()),
+  summary: Type.String(),
+  steps: Type.Array(StepSchema),
+  transcript: Type.Array(TranscriptLineSchema),
+  advice: Type.Array(AdviceSchema),
+  /** the language of everything mxprobe wrote in it (reports stored before it existed lack it) */
+  lang: Type.Optional(LangSchema),
+  ...CheckDataProps
+}, { additionalProperties: true })
+
+export type Status = Static<typeof StatusSchema>
+export type StepStatus = Static<typeof StepStatusSchema>
+export type Dir = Static<typeof DirSchema>
+export type Step = Static<typeof StepSchema>
+export type TranscriptLine = Static<typeof TranscriptLineSchema>
+export type Advice = Static<typeof AdviceSchema>
+export type Target = Static<typeof TargetSchema>
+export type Report = Static<typeof ReportSchema>
+/** the check-specific fields of a report */
+export const CheckDataSchema = Type.Object(CheckDataProps, { additionalProperties: true })
+export type CheckData = Static<typeof CheckDataSchema>
+export type CheckDataKey = keyof typeof CheckDataProps
+
+export type ReportEvent =
+  | { seq: number, type: 'transcript', data: TranscriptLine }
+  | { seq: number, type: 'step', data: Step }
+  | { seq: number, type: 'advice', data: Advice }
+  | { seq: number, type: 'target', data: Target }
+  | { seq: number, type: 'done', data: Report }
+
+/** Where a protocol client writes what it sends and receives. */
+export interface TranscriptSink { line: (dir: Dir, text: string) => void }
+
+/** Report ids are unguessable: a stored report shows a caller's IP and mail server. */
+export function newReportId (): string {
+  return randomBytes(12).toString('base64url')
+}
+
+export const REPORT_ID = /^[A-Za-z0-9_-]{16}$/
+
+const ORDER: Status[] = ['pass', 'warn', 'fail', 'error']
+
+/** The worst of several statuses: error > fail > warn > pass. */
+export function worst (...s: Status[]): Status {
+  return s.reduce((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), 'pass' as Status)
+}
+
+/** The verdict of a list of steps: the worst of their statuses (info and skip count for nothing). */
+export function verdictOf (steps: readonly Step[]): Status {
+  return worst(...steps.map((s) => s.status).filter((s): s is Status => (ORDER as string[]).includes(s)))
+}
+
+export class ReportBuilder implements TranscriptSink {
+  readonly report: Report
+  private readonly t0: number
+  private seq = 0
+  /** transcript lines kept at most; a hostile server cannot grow a report without bound */
+  static maxTranscript = 2000
+
+  constructor (type: string, callerIp: string, lang: Lang, private readonly emit: (ev: ReportEvent) => void = () => {}, id = newReportId()) {
+    this.t0 = Date.now()
+    this.report = {
+      id,
+      type,
+      status: 'running',
+      callerIp,
+      target: { domain: null, host: null, ip: null },
+      startedAt: new Date(this.t0).toISOString(),
+      finishedAt: null,
+      summary: '',
+      steps: [],
+      transcript: [],
+      advice: [],
+      lang
+    }
+  }
+
+  get lang (): Lang { return this.report.lang ?? 'en' }
+  elapsed (): number { return Date.now() - this.t0 }
+
+  target (t: Partial<Target>): void {
+    Object.assign(this.report.target, t)
+    this.emit({ seq: ++this.seq, type: 'target', data: { ...this.report.target } })
+  }
+
+  line (dir: Dir, text: string): void {
+    if (this.report.transcript.length >= ReportBuilder.maxTranscript) {
+      if (this.report.transcript.length === ReportBuilder.maxTranscript) {
+        const cut = { at: this.elapsed(), dir: 'I' as Dir, text: `… transcript cut at ${ReportBuilder.maxTranscript} lines` }
+        this.report.transcript.push(cut)
+        this.emit({ seq: ++this.seq, type: 'transcript', data: cut })
+      }
+      return
+    }
+    const l = { at: this.elapsed(), dir, text }
+    this.report.transcript.push(l)
+    this.emit({ seq: ++this.seq, type: 'transcript', data: l })
+  }
+
+  info (text: string): void { this.line('I', text) }
+
+  step (name: string, status: StepStatus, detail: string, ms?: number, title = stepTitle(name, this.lang)): Step {
+    const s: Step = ms === undefined ? { name, title, status, detail } : { name, title, status, detail, ms }
+    this.report.steps.push(s)
+    this.emit({ seq: ++this.seq, type: 'step', data: s })
+    return s
+  }
+
+  advise (code: string, params: Record<string, unknown> = {}): void {
+    if (this.report.advice.some((a) => a.code === code && JSON.stringify(a.params ?? {}) === JSON.stringify(params))) return
+    const ja = adviceText(code, 'ja', params)
+    const en = adviceText(code, 'en', params)
+    const a: Advice = { code, message: this.lang === 'ja' ? ja : en, ja, en }
+    if (Object.keys(params).length) a.params = params
+    this.report.advice.push(a)
+    this.emit({ seq: ++this.seq, type: 'advice', data: a })
+  }
+
+  /** A check's own result field (typed in CheckDataProps). */
+  set<K extends CheckDataKey> (key: K, value: CheckData[K]): void {
+    if (!(key in CheckDataProps)) throw new Error(`unknown report field ${String(key)}`)
+    ;(this.report as CheckData)[key] = value
+  }
+
+  /** The verdict the steps so far make: the worst of their statuses. */
+  verdict (): Status { return verdictOf(this.report.steps) }
+
+  /**
+   * End the report. Without a status, the verdict is the steps' (verdict()):
+   * a check that records each finding as a step decides nothing twice.
+   */
+  finish (summary: string): Report
+  finish (status: Status, summary: string): Report
+  finish (a: string, b?: string): Report {
+    const [status, summary] = b === undefined ? [this.verdict(), a] : [a as Status, b]
+    this.report.status = status
+    this.report.summary = summary
+    this.report.finishedAt = new Date().toISOString()
+    this.report.durationMs = this.elapsed()
+    this.emit({ seq: ++this.seq, type: 'done', data: this.report })
+    return this.report
+  }
+}
