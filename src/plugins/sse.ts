@@ -112,6 +112,8 @@ export default async function ssePlugin (app: FastifyInstance, opts: SseOptions)
       connection: 'keep-alive',
       'x-accel-buffering': 'no'
     })
+    // The client (and a proxy) sees the stream open at once, not with the first event.
+    res.flushHeaders()
     app.mx.metrics.sseStreams.inc()
     let sent = lastId
     let ended = false
