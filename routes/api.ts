@@ -1,5 +1,4 @@
 // The JSON API: who am I, the checks, stored reports and their live events.
-import { isIPv6 } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { callerIp, registerCheckRoute, DomainField, ErrorBody, ReportSchema } from './helpers.js'
@@ -20,7 +19,8 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     }
   }, async (req) => {
     const ip = callerIp(req)
-    return { ip, family: isIPv6(ip) ? 6 : 4, ptr: await ptrs.lookup(ip) }
+    // callerIp() gives the canonical text: a colon means IPv6 (node's isIPv6 is a long regex).
+    return { ip, family: ip.includes(':') ? 6 : 4, ptr: await ptrs.lookup(ip) }
   })
 
   registerCheckRoute(app, {

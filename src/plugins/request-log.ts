@@ -6,7 +6,7 @@
 // Query strings are redacted: only the values of known harmless parameters
 // (lang, async, save) are kept, so a password someone put into a URL never
 // reaches a log.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, FastifyReply } from 'fastify'
 
 const KEPT_PARAMS = new Set(['lang', 'async', 'save'])
 
@@ -30,13 +30,24 @@ function useful (req: FastifyRequest, status: number): boolean {
   return status >= 400 || (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')
 }
 
+/** Polled paths: no hook at all on their routes (an onResponse hook costs a hook pass per request). */
+export const QUIET_PATHS = new Set(['/api/v1/ip', '/healthz', '/readyz', '/metrics'])
+
 export default async function requestLogPlugin (app: FastifyInstance): Promise<void> {
-  app.addHook('onResponse', async (req, reply) => {
+  // A plain callback hook: an async one costs a promise each time.
+  const onResponse = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const status = reply.statusCode
-    if (!useful(req, status)) return
+    if (!useful(req, status)) return done()
     const line = { reqId: req.id, method: req.method, url: redactUrl(req.url), status, ms: Math.round(reply.elapsedTime * 10) / 10 }
     if (status >= 500) req.log.warn(line, 'request answered')
     else req.log.info(line, 'request answered')
+    done()
+  }
+  // Route by route (registered after this plugin), so the polled ones carry none.
+  app.addHook('onRoute', (route) => {
+    if (QUIET_PATHS.has(route.url)) return
+    const own = route.onResponse
+    route.onResponse = own ? [...(Array.isArray(own) ? own : [own]), onResponse] as typeof own : onResponse as never
   })
 }
 ;(requestLogPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true
