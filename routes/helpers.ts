@@ -12,6 +12,7 @@ import type { LimitedType } from '../src/config.js'
 import type { Report } from '../src/checks/report.js'
 import { StoreDownError } from '../src/errors.js'
 import { reportText } from '../src/checks/report-text.js'
+import { validateDomain } from '../src/dns/names.js'
 
 /**
  * The caller's address: the TCP peer, or the X-Forwarded-For entry that
@@ -180,6 +181,15 @@ async function recentReport (app: FastifyInstance, key: string, wait: boolean): 
   }
 }
 
+type MxRequest = FastifyRequest & { mxDomain?: string }
+
+/** The domain a request targets, validated and in A-label form; undefined when the input names none. */
+function limitDomain<I> (domainOf: (input: I) => string | undefined, body: unknown): string | undefined {
+  let raw: unknown
+  try { raw = body && typeof body === 'object' ? domainOf(body as I) : undefined } catch { raw = undefined }
+  return typeof raw === 'string' ? validateDomain(raw).ascii : undefined
+}
+
 export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOptions<I>): void {
   const cfg = app.mx.config
   const rule = cfg.rateLimits[o.limit]
@@ -187,7 +197,7 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
   const domainLimiter = app.createRateLimit({
     max: domainRule.max,
     timeWindow: domainRule.windowSeconds * 1000,
-    keyGenerator: (req: FastifyRequest) => `domain:${o.limit}:${(req as FastifyRequest & { mxDomain?: string }).mxDomain ?? ''}`
+    keyGenerator: (req: FastifyRequest) => `domain:${o.limit}:${(req as MxRequest).mxDomain ?? ''}`
   })
   app.post(o.path, {
     schema: {
@@ -206,6 +216,10 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
       // (checks with required fields still answer 400, naming the missing field).
       if (req.body === undefined || req.body === null) req.body = {}
       if (isForm(req) && req.body && typeof req.body === 'object') req.body = convertFormBody(req.body as Record<string, unknown>, o.body)
+      // The per-domain limit counts the validated A-label name (" home.test", "ｈｏｍｅ.test" and
+      // "home。test" are one domain), and a bad name is refused here, before any limiter runs:
+      // nothing unvalidated ever becomes part of a Redis key.
+      if (o.domainOf) (req as MxRequest).mxDomain = limitDomain(o.domainOf, req.body)
     },
     // curl users asked for text: errors (400/403/429/503) come as "error: message" lines too.
     onSend: async (req, reply, payload) => {
@@ -228,9 +242,7 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
     }
   }, async (req, reply) => {
     const input = req.body as I
-    const domain = o.domainOf?.(input)
-    if (domain) {
-      (req as FastifyRequest & { mxDomain?: string }).mxDomain = String(domain).toLowerCase().replace(/\.$/, '').slice(0, 260)
+    if ((req as MxRequest).mxDomain) {
       const r = await domainLimiter(req)
       if (!r.isAllowed && r.isExceeded) {
         app.mx.metrics.rateLimited()

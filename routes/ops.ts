@@ -1,9 +1,11 @@
 // For operators: liveness, readiness, Prometheus metrics.
 // /healthz says only "the process answers" (a restart is the cure when it does
 // not); /readyz says "send me traffic": the shared store answers and the event
-// loop is not saturated (sampled by @fastify/under-pressure). A load balancer
+// loop is not saturated (src/plugins/pressure.ts, the one event-loop monitor). A load balancer
 // takes a not-ready instance out of rotation without killing its running checks.
 import type { FastifyInstance } from 'fastify'
+import { callerIp } from './helpers.js'
+import { parseIp, cidrContains } from '../src/net/ip.js'
 
 // Probed every few seconds by load balancers and Prometheus: app.ts does not
 // log these requests one by one (QUIET_PATHS).
@@ -16,7 +18,7 @@ export default async function opsRoutes (app: FastifyInstance): Promise<void> {
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     const store = app.mx.store.kind
     const limit = app.mx.config.readyMaxEventLoopDelayMs
-    const eventLoopDelayMs = Math.round(app.memoryUsage().eventLoopDelay * 10) / 10
+    const eventLoopDelayMs = Math.round(app.mx.loop.delayMs * 10) / 10
     const running = app.mx.runner.running.size
     try {
       await app.mx.store.ping()
@@ -29,7 +31,19 @@ export default async function opsRoutes (app: FastifyInstance): Promise<void> {
     return { status: 'ready', store, eventLoopDelayMs, running }
   })
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  // Metrics tell an outsider how busy mxprobe is and what it probed: only for METRICS_ALLOW_CIDRS
+  // (default loopback), judged on the caller IP as mxprobe sees it (a request through a trusted
+  // proxy counts as the client's, not the proxy's own loopback address).
+  const allowed = app.mx.config.metricsAllowCidrs
+  app.get('/metrics', {
+    schema: { hide: true },
+    onRequest: async (req, reply) => {
+      const ip = parseIp(callerIp(req))
+      if (!ip || !allowed.some((c) => cidrContains(c, ip))) {
+        return reply.code(403).send({ error: 'forbidden', message: 'metrics are served only to the addresses in METRICS_ALLOW_CIDRS' })
+      }
+    }
+  }, async (_req, reply) => {
     reply.header('content-type', app.mx.metrics.registry.contentType)
     return await app.mx.metrics.registry.metrics()
   })

@@ -4,17 +4,17 @@
 // resolver. The pasted input is never stored unless the caller asks for a
 // link (?save=1, or the form's checkbox): then the result is saved as a
 // report-shaped record, readable at /api/v1/checks/:id and /tools/r/:id.
-import { stepTitle } from '../src/i18n/steps.js'
 import type { FastifyInstance, FastifyRequest, FastifyReply, FastifyError } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { callerIp, langOf, ErrorBody } from './helpers.js'
+import { callerIp, langOf, ErrorBody, refuseCrossSite } from './helpers.js'
 import { parseIp, rateLimitKey } from '../src/net/ip.js'
 import { pickLang, type Lang } from '../src/i18n/index.js'
-import { newReportId, REPORT_ID, type Report, type Status } from '../src/checks/report.js'
+import { REPORT_ID } from '../src/checks/report.js'
 import { BadInputError, NotFoundError, PayloadTooLargeError, StoreDownError } from '../src/errors.js'
-import { analyzeHeaders, lookupOriginPtr, findingMessages, type HeaderAnalysis } from '../src/tools/headers.js'
-import { repairMojibake, type MojibakeResult } from '../src/tools/mojibake.js'
-import { adviceText } from '../src/i18n/index.js'
+import { lookupOriginPtr, findingMessages, type HeaderAnalysis } from '../src/tools/headers.js'
+import type { MojibakeResult } from '../src/tools/mojibake.js'
+import { headersRecord, mojibakeRecord, mojibakeAdvice, toolLinks as links } from '../src/tools/records.js'
+import { ToolsBusyError, ToolTimeoutError } from '../src/tools/pool.js'
 import { toolFormPage, toolErrorPage, headersResultPage, mojibakeResultPage } from '../src/tools/pages.js'
 
 /**
@@ -52,74 +52,6 @@ const FormBody = Type.Object({
 const Saved = Type.Union([Type.Null(), Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), page: Type.String() }) })])
 
 const wantsSave = (v: unknown): boolean => v === '1' || v === 'true' || v === 'on'
-
-function links (id: string): { self: string, page: string } {
-  return { self: `/api/v1/checks/${id}`, page: `/tools/r/${id}` }
-}
-
-/** A report-shaped record of a tool result, so the common report endpoints can serve it. */
-function toolReport (type: 'headers' | 'mojibake', ip: string, lang: Lang, status: Status, summary: string,
-  advice: Report['advice'], steps: Report['steps'], extra: Record<string, unknown>): Report {
-  const now = new Date().toISOString()
-  return {
-    id: newReportId(),
-    type,
-    status,
-    callerIp: ip,
-    target: { domain: null, host: null, ip: null },
-    startedAt: now,
-    finishedAt: now,
-    summary,
-    steps,
-    transcript: [],
-    advice,
-    lang,
-    ...extra
-  }
-}
-
-function headersSummary (a: HeaderAnalysis, lang: Lang): string {
-  const o = a.origin
-  if (lang === 'ja') return `${a.hops.length} 経路${o?.ip ? `、送信元と思われる IP ${o.ip}` : ''}${Object.keys(a.verdicts).length ? `、${Object.entries(a.verdicts).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`
-  return `${a.hops.length} hop(s)${o?.ip ? `, likely origin ${o.ip}` : ''}${Object.keys(a.verdicts).length ? `, ${Object.entries(a.verdicts).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`
-}
-
-function headersRecord (a: HeaderAnalysis, ip: string, lang: Lang): Report {
-  const status: Status = a.findings.some((f) => f.severity === 'warn') ? 'warn' : 'pass'
-  const steps = a.hops.map((h) => ({
-    name: `hop ${h.index}`,
-    title: stepTitle(`hop ${h.index}`, lang),
-    status: 'info' as const,
-    detail: h.parsed
-      ? `from ${h.fromRdns ?? h.fromHost ?? '-'}${h.fromIp ? ` [${h.fromIp}]` : ''} by ${h.byHost ?? '-'}${h.protocol ? ` with ${h.protocol}` : ''}${h.tls ? ' (TLS)' : ''}${h.date ? ` at ${h.date}` : ''}${h.flags.length ? ` {${h.flags.join(', ')}}` : ''}`
-      : `unparsed: ${h.raw.slice(0, 500)}`
-  }))
-  const advice = a.findings.map((f) => ({ code: f.code, message: lang === 'ja' ? f.ja : f.en, ja: f.ja, en: f.en, params: f.params }))
-  return toolReport('headers', ip, lang, status, headersSummary(a, lang), advice, steps, { analysis: a })
-}
-
-function mojibakeRecord (r: MojibakeResult, input: string, ip: string, lang: Lang): Report {
-  const best = r.candidates[0]
-  const advice: Report['advice'] = []
-  const add = (code: string, params: Record<string, unknown> = {}): void => {
-    const ja = adviceText(code, 'ja', params)
-    const en = adviceText(code, 'en', params)
-    advice.push({ code, message: lang === 'ja' ? ja : en, ja, en, params })
-  }
-  if (r.unchanged) add('tools.mojibake.unchanged')
-  if (best.lost) add('tools.mojibake.lossy', { lost: best.lost })
-  const steps = r.candidates.map((c, i) => ({ name: `candidate ${i + 1}`, title: stepTitle(`candidate ${i + 1}`, lang), status: 'info' as const, detail: `${c.path.length ? c.path.join(' → ') : 'no change'} (score ${c.score})` }))
-  const summary = best.path.length ? `${best.path.join(' → ')}: ${best.text.slice(0, 200)}` : (lang === 'ja' ? '変換なしが最良' : 'no change reads best')
-  return toolReport('mojibake', ip, lang, best.lost ? 'warn' : 'pass', summary, advice, steps, { input, repair: r })
-}
-
-function mojibakeAdvice (r: MojibakeResult, lang: Lang): Array<{ code: string, message: string }> {
-  const out: Array<{ code: string, message: string }> = []
-  if (r.unchanged) out.push({ code: 'tools.mojibake.unchanged', message: adviceText('tools.mojibake.unchanged', lang) })
-  const best = r.candidates[0]
-  if (best?.lost) out.push({ code: 'tools.mojibake.lossy', message: adviceText('tools.mojibake.lossy', lang, { lost: best.lost }) })
-  return out
-}
 
 /** The tool's own 413 says what the limit is; the app's generic handler would not. */
 async function tooLargeAsJson<T> (reply: FastifyReply, fn: () => Promise<T>): Promise<T | null> {
@@ -185,7 +117,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
   const ttl = app.mx.config.reportTtlSeconds
 
   const analyse = async (raw: string): Promise<HeaderAnalysis> => {
-    const a = analyzeHeaders(raw)
+    const a = await app.mx.tools.headers(raw)
     await lookupOriginPtr(a, app.mx.dns)
     return a
   }
@@ -194,6 +126,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
 
   app.post('/api/v1/tools/headers', {
     bodyLimit: TOOLS_BODY_LIMIT,
+    onRequest: refuseCrossSite,
     preHandler: toolsLimit,
     schema: {
       summary: 'Analyse a mail header block: Received chain, likely origin, authentication results, sender mismatches, decoded headers',
@@ -226,6 +159,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
 
   app.post('/api/v1/tools/mojibake', {
     bodyLimit: TOOLS_BODY_LIMIT,
+    onRequest: refuseCrossSite,
     preHandler: toolsLimit,
     schema: {
       summary: 'Repair text decoded with the wrong character set; candidates ranked by plausibility, each with its conversion path',
@@ -252,7 +186,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
     const { text } = req.body as { text: string }
     const q = req.query as { save?: string }
     const lang = langOf(req)
-    const r = await tooLargeAsJson(reply, async () => repairMojibake(text))
+    const r = await tooLargeAsJson(reply, () => app.mx.tools.mojibake(text))
     if (!r) return reply
     let saved: { id: string, links: { self: string, page: string } } | null = null
     if (wantsSave(q.save)) {
@@ -269,6 +203,13 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
   const pageErrors = (tool: 'headers' | 'mojibake') => (err: FastifyError & { retryAfter?: number }, req: FastifyRequest, reply: FastifyReply) => {
     const lang = pageLang(req)
     const status = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : err.validation ? 400 : (err.statusCode ?? 500)
+    if (err instanceof ToolsBusyError) {
+      reply.header('retry-after', String(err.retryAfterSeconds))
+      return sendPage(reply, 503, toolErrorPage(lang, tool, lang === 'ja' ? `ただいま混み合っていて解析できません。${err.retryAfterSeconds} 秒ほどしてから、もう一度お試しください。` : `The tools are busy right now; try again in ${err.retryAfterSeconds} s.`))
+    }
+    if (err instanceof ToolTimeoutError) {
+      return sendPage(reply, 422, toolErrorPage(lang, tool, lang === 'ja' ? '解析に時間がかかりすぎたため中止しました。もっと短いテキストを貼り付けてください。' : 'The analysis took too long and was stopped; paste a shorter piece of text.'))
+    }
     if (status === 503) {
       reply.header('retry-after', '5')
       return sendPage(reply, 503, toolErrorPage(lang, tool, lang === 'ja' ? '結果を保存できません (保存先が停止中です)。しばらくしてから、またはリンクを作成せずにお試しください。' : 'The result cannot be stored right now (the store is down). Try again shortly, or without creating a link.'))
@@ -291,6 +232,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
 
     app.post(`/tools/${tool}`, {
       bodyLimit: TOOLS_BODY_LIMIT,
+      onRequest: refuseCrossSite,
       preHandler: toolsLimit,
       errorHandler: pageErrors(tool),
       schema: { hide: true, querystring: LangQuery, body: FormBody }
@@ -310,7 +252,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
         }
         return sendPage(reply, 200, headersResultPage(lang, a, saved, input))
       }
-      const r = repairMojibake(input)
+      const r = await app.mx.tools.mojibake(input)
       let saved = null
       if (save) {
         const rec = mojibakeRecord(r, input, callerIp(req), lang)

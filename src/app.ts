@@ -3,11 +3,6 @@
 // build it with `buildApp()` and `inject()` requests; server.ts listens.
 import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import rateLimit from '@fastify/rate-limit'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
-import formbody from '@fastify/formbody'
-import underPressure from '@fastify/under-pressure'
 import { pino, type Logger } from 'pino'
 import type { Config } from './config.js'
 import type { Store } from './store/types.js'
@@ -19,6 +14,13 @@ import { CheckRunner, TooBusyError } from './checks/runner.js'
 import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
 import { checkAuditRecord } from './plugins/audit.js'
+import swaggerPlugin from './plugins/swagger.js'
+import formbodyPlugin from './plugins/formbody.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
+import pressurePlugin, { LoopMonitor } from './plugins/pressure.js'
+import ssePlugin from './plugins/sse.js'
+import requestLogPlugin from './plugins/request-log.js'
+import { ToolsPool, ToolsBusyError } from './tools/pool.js'
 import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
 import opsRoutes from '../routes/ops.js'
@@ -27,9 +29,6 @@ import toolsRoutes from '../routes/tools.js'
 import webRoutes, { htmlNotFound } from '../routes/web.js'
 import embedRoutes, { corsForReads } from '../routes/embed.js'
 
-/** Paths whose requests are not logged one by one (errors still are). */
-const QUIET_PATHS = new Set(['/api/v1/ip', '/healthz', '/readyz', '/metrics'])
-
 export interface Services {
   config: Config
   store: Store
@@ -37,6 +36,10 @@ export interface Services {
   connector: GuardedConnector
   runner: CheckRunner
   metrics: Metrics
+  /** the one event-loop monitor (/readyz, /metrics) */
+  loop: LoopMonitor
+  /** worker threads for the CPU-bound text tools */
+  tools: ToolsPool
   log: Logger
 }
 
@@ -60,7 +63,9 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   const ownsStore = !opts.store
   // A first connection within a second, so the first requests after start-up are not 503s (ops).
   if (store instanceof RedisStore) await store.waitReady(3000)
-  const metrics = new Metrics()
+  const loop = new LoopMonitor(500)
+  const metrics = new Metrics(loop)
+  const tools = new ToolsPool(config.tools)
   const audit = log.child({ audit: 'probe' })
   const connector = new GuardedConnector({ allowCidrs: config.allowCidrs, denyCidrs: config.denyCidrs }, {
     audit: (rec: AuditRecord) => {
@@ -87,42 +92,35 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   const app = Fastify({
     loggerInstance: log,
-    // Polled endpoints (load balancers, Prometheus, pages and scripts asking for
-    // their IP) get no info line per request: it cost a third of /api/v1/ip's
-    // throughput (bench:http). A per-route logLevel would be worse: pino rebuilds
-    // every log method of each request's child logger for a level change.
-    logController: new LogController({ disableRequestLogging: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) }),
+    // No per-request child logger and no automatic request lines: they cost about a third of
+    // /api/v1/ip's throughput (bench:http). req.log is the app's logger; src/plugins/request-log.ts
+    // writes one line where a line is useful (checks, tools, errors), with query strings redacted.
+    childLoggerFactory: (logger) => logger,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    return503OnClosing: true
+    return503OnClosing: true,
+    // The server's own limits, so `npm start` without a proxy survives slow clients:
+    // a request's headers must arrive within headersTimeout, the whole request within
+    // requestTimeout (an event stream's response is not limited by either).
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: { headersTimeout: config.http.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs) } as never
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.decorate('mx', { config, store, dns, connector, runner, metrics, log })
+  app.decorate('mx', { config, store, dns, connector, runner, metrics, loop, tools, log })
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'mxprobe', description: 'Test your own home mail server from the outside: DNS/MX, ports, SMTP, a real receive test, open relay, role mailboxes, POP3.', version: '0.1.0' }
-    }
-  })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(formbody, { bodyLimit: config.bodyLimitBytes })
-  // Samples event-loop delay and memory only: no thresholds are set, so it never answers 503
-  // on its own (a busy instance must still serve running SSE streams and /api/v1/ip);
-  // /readyz reads app.memoryUsage() and takes the instance out of the load balancer instead.
-  await app.register(underPressure, { sampleInterval: 500 })
-  await app.register(rateLimit, {
-    global: false,
-    hook: 'preHandler',
-    ...(store instanceof RedisStore ? { redis: store.client, nameSpace: `${config.redisPrefix}rl:` } : {}),
-    errorResponseBuilder: (_req, ctx) => {
-      metrics.rateLimited()
-      const e = new Error(`rate limit exceeded: at most ${ctx.max} such checks per window; try again in ${ctx.after}`) as Error & { statusCode: number, code: string, retryAfter: number }
-      e.statusCode = 429
-      e.code = 'rate_limited'
-      e.retryAfter = Math.max(1, Math.ceil(ctx.ttl / 1000))
-      return e
-    }
+  await app.register(requestLogPlugin)
+  await app.register(swaggerPlugin)
+  await app.register(formbodyPlugin, { bodyLimit: config.bodyLimitBytes })
+  // One event-loop monitor; it never answers 503 on its own (a busy instance must still serve
+  // running SSE streams and /api/v1/ip): /readyz takes the instance out of the load balancer.
+  await app.register(pressurePlugin, { monitor: loop })
+  await app.register(rateLimitPlugin, {
+    redis: store instanceof RedisStore ? store.client : null,
+    nameSpace: `${config.redisPrefix}rl:`,
+    metrics
   })
 
   app.setErrorHandler((err: FastifyError & { retryAfter?: number, callerIp?: string, dns?: unknown }, req, reply) => {
@@ -135,7 +133,10 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     if (err.statusCode === 429) {
       return reply.code(429).header('retry-after', String(err.retryAfter ?? 60)).send({ error: 'rate_limited', message: err.message })
     }
-    if (err instanceof StoreDownError || isRedisError(err)) {
+    if (err instanceof ToolsBusyError) {
+      return reply.code(503).header('retry-after', String(err.retryAfterSeconds)).send({ error: err.code, message: err.message })
+    }
+    if (err instanceof StoreDownError) {
       return reply.code(503).header('retry-after', '5').send({ error: 'store_unavailable', message: 'the shared store (Redis) is unavailable; no probe was started' })
     }
     if (err.validation) {
@@ -162,6 +163,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(corsForReads)
   await app.register(opsRoutes)
   await app.register(apiRoutes)
+  await app.register(ssePlugin, config.sse)
   await app.register(probeRoutes)
   await app.register(mailCheckRoutes)
   await app.register(toolsRoutes)
@@ -171,13 +173,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.
     await Promise.allSettled([...runner.running])
+    await tools.close()
     if (ownsStore) await store.close()
   })
   return app as unknown as FastifyInstance
-}
-
-function isRedisError (err: Error): boolean {
-  const n = err.name ?? ''
-  return n === 'MaxRetriesPerRequestError' || (n === 'ReplyError' && /redis/i.test(err.message)) ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED 127.*6379|Stream isn't writeable/i.test(err.message ?? '')
 }

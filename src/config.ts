@@ -38,6 +38,27 @@ export interface Config {
   /** after start-up, event-loop pressure does not make /readyz fail for this long (warm-up) */
   readyWarmupMs: number
   check: CheckSettings
+  /** live-event streams: per caller (IPv6: per /64), in all (shared through the store), longest life */
+  sse: SseSettings
+  /** the forensics tools' worker pool */
+  tools: ToolsSettings
+  /** who may read /metrics (the caller IP as mxprobe sees it) */
+  metricsAllowCidrs: Cidr[]
+  /** the HTTP server's own limits against slow clients */
+  http: HttpSettings
+}
+
+export interface SseSettings { perCaller: number, total: number, maxSeconds: number }
+export interface ToolsSettings { threads: number, queue: number, timeoutMs: number }
+export interface HttpSettings { headersTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number }
+
+/** pino's levels, and silent */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+function logLevel (v: string | undefined): string {
+  const level = v?.trim().toLowerCase() || 'info'
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${v}"`)
+  return level
 }
 
 export class ConfigError extends Error {}
@@ -114,7 +135,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   let trustProxy: string[]
   let allowCidrs: Cidr[]
   let denyCidrs: Cidr[]
+  let metricsAllowCidrs: Cidr[]
   try {
+    metricsAllowCidrs = parseCidrList(env.METRICS_ALLOW_CIDRS ?? '127.0.0.0/8,::1/128', 'METRICS_ALLOW_CIDRS')
     trustProxy = parseCidrList(env.TRUST_PROXY, 'TRUST_PROXY').map((c) => c.text)
     allowCidrs = parseCidrList(env.TARGET_ALLOW_CIDRS, 'TARGET_ALLOW_CIDRS')
     denyCidrs = parseCidrList(env.TARGET_DENY_CIDRS, 'TARGET_DENY_CIDRS')
@@ -141,6 +164,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`REDIS_URL must start with redis://, rediss:// or redis+cluster://host:port,host:port, got "${redisUrl.replace(/:[^:@/]*@/, ':***@')}"`)
   }
   const checkDeadlineMs = int(env, 'CHECK_DEADLINE_MS', 40_000, 1000, 120_000)
+  const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000)
+  const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 500, 600_000)
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`)
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
@@ -152,7 +178,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     allowCidrs,
     denyCidrs,
     reportTtlSeconds: int(env, 'REPORT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
-    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    logLevel: logLevel(env.LOG_LEVEL),
     rateLimits: rates(env, 'RATE_LIMITS', DEFAULT_RATES),
     domainRateLimits: rates(env, 'DOMAIN_RATE_LIMITS', DEFAULT_DOMAIN_RATES),
     concurrencyPerCaller: int(env, 'CONCURRENCY_PER_CALLER', 3, 1, 10_000),
@@ -163,6 +189,22 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
     readyMaxEventLoopDelayMs: int(env, 'READY_MAX_EVENT_LOOP_DELAY_MS', 1000, 10, 60_000),
     readyWarmupMs: int(env, 'READY_WARMUP_MS', 15_000, 0, 600_000),
+    sse: {
+      perCaller: int(env, 'SSE_PER_CALLER', 10, 1, 100_000),
+      total: int(env, 'SSE_TOTAL', 2000, 1, 1_000_000),
+      maxSeconds: int(env, 'SSE_MAX_SECONDS', 600, 5, 86_400)
+    },
+    tools: {
+      threads: int(env, 'TOOLS_THREADS', Math.max(1, Math.min(4, (os.availableParallelism?.() ?? os.cpus().length) - 1)), 1, 64),
+      queue: int(env, 'TOOLS_QUEUE', 8, 0, 10_000),
+      timeoutMs: int(env, 'TOOLS_TIMEOUT_MS', 10_000, 100, 120_000)
+    },
+    metricsAllowCidrs,
+    http: {
+      headersTimeoutMs,
+      requestTimeoutMs,
+      keepAliveTimeoutMs: int(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', 10_000, 1000, 600_000)
+    },
     check: {
       heloName,
       mailFrom,

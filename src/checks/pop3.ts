@@ -159,7 +159,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
       const t0 = Date.now()
       const g = await ctx.connect(plan.ip, 110, { servername: plan.host })
       p110.reachable = true
-      const c = new Pop3Client(g, { port: 110, log, commandTimeoutMs: ctx.settings.commandTimeoutMs })
+      const c = new Pop3Client(g, { port: 110, log, commandTimeoutMs: ctx.settings.commandTimeoutMs, lang: ctx.lang })
       try {
         const greet = await c.greeting(ctx.settings.bannerTimeoutMs)
         p110.greeting = greet.line
@@ -232,7 +232,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
       const g = await ctx.connect(plan.ip, 995, { tls: true, servername: plan.host })
       p995.reachable = true
       p995.tls = true
-      const c = new Pop3Client(g, { port: 995, log, commandTimeoutMs: ctx.settings.commandTimeoutMs })
+      const c = new Pop3Client(g, { port: 995, log, commandTimeoutMs: ctx.settings.commandTimeoutMs, lang: ctx.lang })
       try {
         r.line('I', `[995] TLS established in ${Date.now() - t0} ms`)
         p995.certificate = describeCertificate(g.socket as import('node:tls').TLSSocket, plan.host)

@@ -8,6 +8,30 @@ import type { GuardedSocket } from '../net/connect.js'
 import { ProbeError } from '../errors.js'
 import type { Dir } from '../core/report.js'
 import { LineReader, visible } from './lines.js'
+import { bi, type Lang } from '../i18n/index.js'
+
+/** The shortest piece of a password that makes a server line suspect. */
+export const PASSWORD_RUN = 4
+
+/**
+ * Does `text` hold a run of PASSWORD_RUN or more characters of `password`, in
+ * any letter case, forwards or backwards? (A password shorter than that
+ * counts whole.) Such a server line may be the password in another form:
+ * upper-cased, reversed, or cut into pieces.
+ */
+export function holdsPasswordRun (text: string, password: string): boolean {
+  if (!password) return false
+  const chars = [...password.toLowerCase()]
+  const n = Math.min(PASSWORD_RUN, chars.length)
+  const hay = text.toLowerCase()
+  const reversed = [...chars].reverse()
+  for (const seq of [chars, reversed]) {
+    for (let i = 0; i + n <= seq.length; i++) {
+      if (hay.includes(seq.slice(i, i + n).join(''))) return true
+    }
+  }
+  return false
+}
 
 /** The only verbs this client will send. */
 const ALLOWED_VERBS = new Set(['CAPA', 'STLS', 'USER', 'PASS', 'AUTH', 'STAT', 'NOOP', 'QUIT'])
@@ -29,6 +53,8 @@ export interface Pop3Options {
   maxLine?: number
   /** most lines in one multi-line answer */
   maxLines?: number
+  /** language of mxprobe's own notes in the transcript */
+  lang?: Lang
 }
 
 export class Pop3Client {
@@ -36,6 +62,10 @@ export class Pop3Client {
   private readonly maxLines: number
   /** strings that must never be shown, even when the server echoes them back */
   private readonly secrets: string[] = []
+  /** the password, once PASS or AUTH has been sent: every server line after that is suspect */
+  private password: string | null = null
+  /** the last status line as received: only ever parsed for numbers, never shown */
+  private lastStatus = ''
 
   constructor (readonly guarded: GuardedSocket, private readonly o: Pop3Options) {
     this.reader = new LineReader(guarded.socket, { maxLine: o.maxLine ?? 2048 })
@@ -58,11 +88,17 @@ export class Pop3Client {
    * password as visible() escapes it.
    */
   private shown (raw: string, max?: number): string {
+    if (this.password !== null && (holdsPasswordRun(raw, this.password) || holdsPasswordRun(visible(raw, Infinity), this.password))) {
+      // Only the status and mxprobe's own explanation are kept.
+      const status = raw.startsWith('+OK') ? '+OK ' : raw.startsWith('-ERR') ? '-ERR ' : ''
+      return `${status}[${bi(this.o.lang ?? 'en', 'mxprobe: サーバーの応答にパスワードの一部が含まれているおそれがあるため、本文は表示しません', 'mxprobe: the server\'s text is withheld: it may contain part of the password')}]`
+    }
     return this.scrub(visible(this.scrub(raw), max))
   }
 
   private async statusLine (timeoutMs: number, what: string): Promise<{ ok: boolean, line: string }> {
     const raw = await this.reader.next(timeoutMs, what)
+    this.lastStatus = raw
     const line = this.shown(raw)
     this.log('S', line)
     if (raw.startsWith('+OK')) return { ok: true, line }
@@ -137,10 +173,12 @@ export class Pop3Client {
     if (hasUser) {
       const u = await this.command(`USER ${user}`)
       if (!u.ok) return { ok: false, reply: u.line, method: 'USER/PASS' }
+      this.password = password
       const p = await this.command(`PASS ${password}`, { shown: 'PASS ********' })
       return { ok: p.ok, reply: p.line, method: 'USER/PASS' }
     }
     if (sasl.includes('PLAIN')) {
+      this.password = password
       const r = await this.command(`AUTH PLAIN ${token}`, { shown: 'AUTH PLAIN ********' })
       return { ok: r.ok, reply: r.line, method: 'SASL PLAIN' }
     }
@@ -150,7 +188,9 @@ export class Pop3Client {
   /** STAT: message count and size; the only mailbox command mxprobe runs. */
   async stat (): Promise<{ ok: boolean, messages?: number, octets?: number, reply: string }> {
     const r = await this.command('STAT')
-    const m = r.line.match(/^\+OK (\d+) (\d+)/)
+    // The numbers from the line as received (its text may be withheld), unless they are the password's.
+    const m = this.lastStatus.match(/^\+OK (\d+) (\d+)/)
+    if (m && this.password !== null && holdsPasswordRun(`${m[1]} ${m[2]}`, this.password)) return { ok: r.ok, reply: r.line }
     return m ? { ok: true, messages: Number(m[1]), octets: Number(m[2]), reply: r.line } : { ok: r.ok, reply: r.line }
   }
 
