@@ -26,6 +26,9 @@ import probeRoutes from '../routes/checks-probes.js'
 import toolsRoutes from '../routes/tools.js'
 import webRoutes, { htmlNotFound } from '../routes/web.js'
 import embedRoutes, { corsForReads } from '../routes/embed.js'
+import sendRoutes from '../routes/checks-send.js'
+import { SendService } from './inbound/service.js'
+import { startInboundListener, type InboundListener } from './inbound/listener.js'
 
 /** Paths whose requests are not logged one by one (errors still are). */
 const QUIET_PATHS = new Set(['/api/v1/ip', '/healthz', '/readyz', '/metrics'])
@@ -38,6 +41,10 @@ export interface Services {
   runner: CheckRunner
   metrics: Metrics
   log: Logger
+  /** the send test (one-time addresses, completion, expiry sweep) */
+  send: SendService
+  /** this instance's inbound SMTP listener (INBOUND_LISTEN), if any */
+  inbound: InboundListener | null
 }
 
 declare module 'fastify' {
@@ -85,6 +92,25 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     }
   })
 
+  const send = new SendService({
+    store,
+    dns,
+    connector,
+    log: log.child({ check: 'send' }),
+    settings: config.check,
+    inbound: config.inbound,
+    reportTtlSeconds: config.reportTtlSeconds,
+    onFinish: (r) => {
+      metrics.checkFinished(r)
+      audit.info(checkAuditRecord(r), 'check finished')
+    }
+  })
+  let inbound: InboundListener | null = null
+  if (send.enabled) {
+    inbound = await startInboundListener(send, { ...config.inbound, heloName: config.check.heloName }, log.child({ inbound: true }))
+    send.startSweeper()
+  }
+
   const app = Fastify({
     loggerInstance: log,
     // Polled endpoints (load balancers, Prometheus, pages and scripts asking for
@@ -98,7 +124,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.decorate('mx', { config, store, dns, connector, runner, metrics, log })
+  app.decorate('mx', { config, store, dns, connector, runner, metrics, log, send, inbound })
 
   await app.register(swagger, {
     openapi: {
@@ -167,10 +193,14 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(toolsRoutes)
   await app.register(webRoutes)
   await app.register(embedRoutes)
+  await app.register(sendRoutes)
 
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.
     await Promise.allSettled([...runner.running])
+    // The listener stops taking mail; mail already accepted is analysed and its report stored.
+    await inbound?.close()
+    await send.close()
     if (ownsStore) await store.close()
   })
   return app as unknown as FastifyInstance

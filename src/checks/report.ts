@@ -72,6 +72,18 @@ export class ReportBuilder {
     }
   }
 
+  /**
+   * Go on writing a stored report (another instance started it): times count
+   * from its start, event numbers go on after `lastSeq`.
+   */
+  static resume (report: Report, lastSeq: number, emit: (ev: ReportEvent) => void): ReportBuilder {
+    const b = new ReportBuilder(report.type, report.callerIp, report.lang, emit, report.id)
+    ;(b as unknown as { report: Report }).report = report
+    ;(b as unknown as { t0: number }).t0 = Date.parse(report.startedAt) || Date.now()
+    b.seq = lastSeq
+    return b
+  }
+
   get lang (): Lang { return this.report.lang }
   elapsed (): number { return Date.now() - this.t0 }
 

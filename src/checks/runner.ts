@@ -124,6 +124,11 @@ export class CheckRunner {
     }
     live = true
     for (const ev of pending.splice(0)) emit(ev)
+    if (def.detached) {
+      // Whoever ends it (the instance that receives the mail, or the expiry sweep) stores the final report.
+      await this.release(slots)
+      return { id, done: chain.then(() => report.report) }
+    }
 
     const done = (async () => {
       try {

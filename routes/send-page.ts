@@ -1,0 +1,2 @@
+import type { FastifyInstance } from 'fastify'
+export default async function sendPageRoutes (_app: FastifyInstance): Promise<void> {}
