@@ -37,7 +37,7 @@ if (!postfixAvailable()) {
     const rawKey = (publicKey.export({ format: 'der', type: 'spki' }) as Buffer).subarray(-32).toString('base64')
     const dns = await startDns({
       'home.test': { MX: [{ exchange: 'mx.home.test', priority: 10 }], TXT: [`v=spf1 ip4:${home} -all`] },
-      'mx.home.test': { A: [home], TXT: [`v=spf1 a -all`] },
+      'mx.home.test': { A: [home], TXT: ['v=spf1 a -all'] },
       [reverseName(home)]: { PTR: ['mx.home.test'] },
       '_dmarc.home.test': { TXT: ['v=DMARC1; p=reject'] },
       'sel._domainkey.home.test': { TXT: [`v=DKIM1; k=ed25519; p=${rawKey}`] },
