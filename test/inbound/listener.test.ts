@@ -145,4 +145,8 @@ t.test('INBOUND_LISTEN unset: the send test is off and says so', async (t) => {
   t.match(ja.json().message, /送信テストは無効/)
   const en = await app.inject({ method: 'POST', url: '/api/v1/checks/send', headers: { 'accept-language': 'en' }, payload: { domain: 'home.test' }, remoteAddress: home })
   t.match(en.json().message, /send test is off/)
+  const page = await app.inject({ method: 'GET', url: '/send?lang=ja', remoteAddress: home })
+  t.equal(page.statusCode, 200)
+  t.match(page.body, /id="send-off"[^>]*>このサーバーでは送信テストは無効です/, 'the page says so too')
+  t.notMatch(page.body, /<form method="post" action="\/send"/, 'and offers no form')
 })
