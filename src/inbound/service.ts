@@ -160,13 +160,31 @@ export class SendService {
 
   /** The listener answered 250 to the message: analyse it and finish the report (in the background). */
   accepted (rec: InboundAddress, mail: ReceivedMail): Promise<Report | null> {
-    const p = this.complete(rec, mail).catch((err) => {
+    const p = this.complete(rec, mail).catch(async (err) => {
       this.deps.log.error({ err, token: rec.token }, 'send test completion failed')
+      await this.finishWithError(rec.reportId, (err as Error).message)
       return null
     })
     this.running.add(p)
     p.finally(() => this.running.delete(p)).catch(() => {})
     return p
+  }
+
+  /** mxprobe's own trouble (the store timing out under load …): the report must not stay `running`. */
+  private async finishWithError (id: string, reason: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const o = await this.open(id)
+        if (!o) return
+        o.b.advise('net.error', { reason })
+        o.b.finish('error', bi(o.b.lang, `メールは届きましたが、mxprobe 側の問題で結果をまとめられませんでした: ${reason}`, `the mail arrived, but mxprobe could not complete the report: ${reason}`))
+        await o.flush()
+        this.deps.onFinish?.(o.b.report)
+        return
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)))
+      }
+    }
   }
 
   private async complete (rec: InboundAddress, mail: ReceivedMail): Promise<Report | null> {
@@ -220,7 +238,6 @@ export class SendService {
     if (rec.reply) replyStatus = await this.replyLeg(b, rec, f, status)
     const final = worst(status, replyStatus)
     b.finish(final, this.summary(lang, f, final))
-    inboundField.analysisMs = analysisMs
     await o.flush()
     this.deps.onFinish?.(b.report)
     return b.report
