@@ -160,21 +160,8 @@ export function failReport (ctx: CheckContext, err: unknown): void {
   const r = ctx.report
   if (r.report.status !== 'running') return
   if (err instanceof ProbeError) {
-    const ip = r.report.target.ip ?? ctx.callerIp
-    const port = err.port ?? 25
     r.info(`error: ${err.message}`)
-    switch (err.kind) {
-      case 'refused': r.advise('net.refused', { ip, port }); break
-      case 'timeout': r.advise('net.timeout', { ip, port }); break
-      case 'unreachable': r.advise('net.unreachable', { ip, reason: err.message }); break
-      case 'closed': r.advise('net.closed', { ip, port, when: '' }); break
-      case 'silent': r.advise('net.silent', { ip, port, ms: ctx.settings.bannerTimeoutMs }); break
-      case 'deadline': r.advise('net.deadline', { ms: ctx.settings.checkDeadlineMs }); break
-      case 'byte_cap': r.advise('net.byte_cap', { bytes: ctx.settings.maxBytesPerConnection }); break
-      case 'tls': r.advise('net.tls', { ip, port, reason: err.message }); break
-      case 'protocol': case 'line_too_long': r.advise('net.protocol', { reason: err.message }); break
-      default: r.advise('net.error', { reason: err.message })
-    }
+    adviseProbeError(ctx, err)
     r.finish('error', err.message)
     return
   }
@@ -185,4 +172,23 @@ export function failReport (ctx: CheckContext, err: unknown): void {
   ctx.log.error({ err }, 'check crashed')
   r.advise('net.error', { reason: 'internal error' })
   r.finish('error', 'the check failed because of an internal error')
+}
+
+/** The advice (net.*) for what went wrong on the wire; the check decides the status. */
+export function adviseProbeError (ctx: CheckContext, err: ProbeError): void {
+  const r = ctx.report
+  const ip = r.report.target.ip ?? ctx.callerIp
+  const port = err.port ?? 25
+  switch (err.kind) {
+    case 'refused': r.advise('net.refused', { ip, port }); break
+    case 'timeout': r.advise('net.timeout', { ip, port }); break
+    case 'unreachable': r.advise('net.unreachable', { ip, reason: err.message }); break
+    case 'closed': r.advise('net.closed', { ip, port, when: '' }); break
+    case 'silent': r.advise('net.silent', { ip, port, ms: ctx.settings.bannerTimeoutMs }); break
+    case 'deadline': r.advise('net.deadline', { ms: ctx.settings.checkDeadlineMs }); break
+    case 'byte_cap': r.advise('net.byte_cap', { bytes: ctx.settings.maxBytesPerConnection }); break
+    case 'tls': r.advise('net.tls', { ip, port, reason: err.message }); break
+    case 'protocol': case 'line_too_long': r.advise('net.protocol', { reason: err.message }); break
+    default: r.advise('net.error', { reason: err.message })
+  }
 }

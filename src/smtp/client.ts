@@ -1,7 +1,9 @@
-// mxprobe's own SMTP dialogue client, for probing (not for sending mail:
-// it has no DATA command, so relay and role probes cannot send a message
-// even by mistake). nodemailer's send() pipelines the whole transaction and
-// hides the replies we need to judge one by one, hence this small client.
+// mxprobe's own SMTP dialogue client: the one SMTP engine of every probe
+// and of the receive test's delivery. nodemailer's send() pipelines the
+// whole transaction and hides the replies we need to judge one by one,
+// hence this small client. DATA exists in exactly one method,
+// sendMessage(), which the relay and role probes never call: they use
+// envelopeBatch(), which ends every envelope with RSET.
 //
 // API (stable; the relay/roles checks build on it):
 //
@@ -17,7 +19,12 @@
 //   await c.rset(); await c.noop()
 //   await c.envelopeBatch(from, [rcpt…])   MAIL + RCPT… + RSET, pipelined (one write)
 //                                  when PIPELINING is advertised, one by one otherwise
+//   await c.sendMessage(from, to, message, opts)   MAIL + RCPT + DATA (one pipelined write
+//                                  when PIPELINING is advertised, RFC 2920: DATA last), then the
+//                                  dot-stuffed message; capped in bytes; the transcript shows the
+//                                  header lines and a note for the body (opts.bodyNote)
 //   await c.quit()                 QUIT, waits briefly for 221, closes. c.close() just closes.
+//   c.quitNoWait()                 QUIT written, connection half-closed, reply not awaited
 //   c.timings                      [{ stage, ms }] per command (and connect, banner, tls)
 //   c.replies                      [{ stage, reply }] every reply in order; explainReplies(report, c.replies)
 //                                  in src/checks/smtp.ts turns each 4xx/5xx into advice (ja/en)
@@ -115,7 +122,7 @@ function pathText (p: Path): string {
 
 export type MailParam = 'SMTPUTF8' | 'BODY=8BITMIME' | { size: number }
 
-type Verb = 'EHLO' | 'HELO' | 'STARTTLS' | 'MAIL FROM:' | 'RCPT TO:' | 'RSET' | 'NOOP' | 'QUIT'
+type Verb = 'EHLO' | 'HELO' | 'STARTTLS' | 'MAIL FROM:' | 'RCPT TO:' | 'DATA' | 'RSET' | 'NOOP' | 'QUIT'
 
 /**
  * The only way a command line is made. Arguments were validated where they
@@ -129,6 +136,67 @@ export function commandLine (verb: Verb, arg?: string): string {
   if (Buffer.byteLength(wire) > 512) throw new Error('command line longer than 512 octets (RFC 5321 §4.5.3.1.4)')
   return wire
 }
+
+export interface MessageOptions {
+  params?: MailParam[]
+  /** the most bytes of message mxprobe sends (dot-stuffed, with the final "."); larger is refused before MAIL */
+  maxBytes?: number
+  /** the transcript note that stands for the body: (lines, bytes) → text in the report's language */
+  bodyNote?: (lines: number, bytes: number) => string
+  /** ms to wait for the reply to the final "." (default: the command timeout) */
+  endTimeoutMs?: number
+}
+
+export interface MessageResult {
+  /** MAIL, RCPT and DATA went out in one write */
+  pipelined: boolean
+  mail: Reply | null
+  rcpt: Reply | null
+  data: Reply | null
+  /** the reply to the final "." (null when DATA was refused or never reached) */
+  end: Reply | null
+  /** bytes written after the 354 */
+  bytes: number
+  /** the envelope and the message were accepted (2xx to the final ".") */
+  accepted: boolean
+}
+
+/** What mxprobe sends as one message at most (its own test mails are a few kB). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
+
+function isOk (r: Reply | null): boolean { return !!r && r.code >= 200 && r.code < 300 }
+
+const CRLF = Buffer.from('\r\n')
+const DOT = Buffer.from('.')
+const END = Buffer.from('.\r\n')
+
+/**
+ * A message as it goes after DATA (RFC 5321 §4.5.2): every line ends in
+ * CRLF (bare LF becomes CRLF), a line that starts with "." gets a second
+ * one, and the ".\r\n" that ends the data follows. A bare CR or NUL or a
+ * line longer than 998 octets is refused: mxprobe composes its messages
+ * itself and never sends one a server could read two ways.
+ */
+export function dotStuff (message: Buffer): Buffer {
+  const out: Buffer[] = []
+  let start = 0
+  while (start < message.length) {
+    const lf = message.indexOf(0x0a, start)
+    const end = lf === -1 ? message.length : lf
+    const lineEnd = end > start && message[end - 1] === 0x0d ? end - 1 : end
+    const line = message.subarray(start, lineEnd)
+    if (line.includes(0x0d) || line.includes(0x00)) throw new Error('refusing to send a message with a bare CR or a NUL')
+    if (line.length > 998) throw new Error('refusing to send a message line longer than 998 octets (RFC 5321 §4.5.3.1.6)')
+    if (line.length && line[0] === 0x2e) out.push(DOT)
+    out.push(line, CRLF)
+    start = end + 1
+  }
+  out.push(END)
+  return Buffer.concat(out)
+}
+
+/** What opening a session needs: the guarded connector, the limits, a transcript. */
+export type SessionContext = Pick<CheckContext, 'connect' | 'settings' | 'deadline'> & { report: TranscriptSink }
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i
 
@@ -161,7 +229,7 @@ export class SmtpClient {
   private readonly onClose = (): void => this.fail(new ProbeError('closed', 'the server closed the connection'))
 
   /** Connect to ip:25 (or opts.port) through the guarded connector and read the greeting. */
-  static async open (ctx: CheckContext, ip: string, opts: { servername?: string, port?: number } = {}): Promise<SmtpClient> {
+  static async open (ctx: SessionContext, ip: string, opts: { servername?: string, port?: number } = {}): Promise<SmtpClient> {
     const port = opts.port ?? 25
     const t0 = Date.now()
     ctx.report.line('I', `connecting to ${ip} port ${port}`)
@@ -425,6 +493,106 @@ export class SmtpClient {
     for (const r of rcpts) rr.push(mail.code < 400 ? await this.rcptTo(r) : null)
     const rset = await this.rset()
     return { pipelined: false, mail, rcpts: rr, rset }
+  }
+
+  /** Wait for the reply to a command written earlier (pipelined), timing it from `t0`. */
+  private async replyTo (stage: string, t0: number, what: string, timeoutMs = this.opts.commandTimeoutMs): Promise<Reply> {
+    const r = await this.next(timeoutMs, what)
+    this.timings.push({ stage, ms: Date.now() - t0 })
+    // Kept as it arrives: when a later reply never comes, the report still explains this one.
+    this.replies.push({ stage, reply: r })
+    return r
+  }
+
+  /**
+   * Deliver one message: MAIL FROM, RCPT TO, DATA, then the message and
+   * its final ".". With PIPELINING (RFC 2920) the three commands go out in
+   * one write, DATA last in the group, and all three replies are read; a
+   * server that answers DATA with 354 although RCPT was refused gets the
+   * lone "." RFC 2920 §3.1 asks for, not the message. Without PIPELINING
+   * the transaction stops at the first refusal. The message is
+   * dot-stuffed (RFC 5321 §4.5.2), its line ends made CRLF, and it is
+   * refused before MAIL when it is larger than `maxBytes`. The transcript
+   * shows the header lines as sent and one note (`bodyNote`) for the body.
+   */
+  async sendMessage (from: Path | null, to: Path, message: Buffer, opts: MessageOptions = {}): Promise<MessageResult> {
+    const wire = dotStuff(message)
+    const cap = opts.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+    if (wire.length > cap) throw new Error(`the message is ${wire.length} bytes on the wire, more than the ${cap} bytes mxprobe sends`)
+    const cmds = [this.mailWire(from, opts.params), commandLine('RCPT TO:', `<${pathText(to)}>`), commandLine('DATA')]
+    const pipelined = this.supports('PIPELINING')
+    const result: MessageResult = { pipelined, mail: null, rcpt: null, data: null, end: null, bytes: 0, accepted: false }
+    if (pipelined) {
+      if (this.failure) throw this.failure
+      for (const w of cmds) this.sink.line('C', w.slice(0, -2))
+      const t0 = Date.now()
+      this.sock.write(cmds.join(''))
+      result.mail = await this.replyTo('mail', t0, 'MAIL FROM')
+      result.rcpt = await this.replyTo('rcpt', t0, 'RCPT TO')
+      result.data = await this.replyTo('data', t0, 'DATA')
+    } else {
+      result.mail = await this.exchange('mail', cmds[0])
+      if (result.mail.code >= 400) return result
+      result.rcpt = await this.exchange('rcpt', cmds[1])
+      if (result.rcpt.code >= 400) return result
+      result.data = await this.exchange('data', cmds[2])
+    }
+    if (result.data.code !== 354) return result
+    const envelopeOk = isOk(result.mail) && isOk(result.rcpt)
+    const body = envelopeOk ? wire : Buffer.from('.\r\n')
+    if (this.failure) throw this.failure
+    if (envelopeOk) this.showMessage(wire, opts.bodyNote)
+    else this.sink.line('C', '.')
+    const t1 = Date.now()
+    this.sock.write(body)
+    result.bytes = body.length
+    result.end = await this.replyTo('end of data', t1, 'the end of the message', opts.endTimeoutMs)
+    result.accepted = envelopeOk && isOk(result.end)
+    return result
+  }
+
+  /** The header lines of a message as sent, one note for its body, then the final ".". */
+  private showMessage (wire: Buffer, note: MessageOptions['bodyNote']): void {
+    const blank = wire.indexOf('\r\n\r\n')
+    const headEnd = blank === -1 ? 0 : blank
+    const head = wire.subarray(0, headEnd).toString('utf8')
+    if (headEnd > 0) for (const l of head.split('\r\n')) this.sink.line('C', l)
+    // the body: everything after the blank line, without the final ".\r\n"
+    const bodyStart = blank === -1 ? 0 : blank + 4
+    const bodyBytes = Math.max(0, wire.length - 3 - bodyStart)
+    const bodyLines = bodyBytes === 0 ? 0 : wire.subarray(bodyStart, wire.length - 3).toString('latin1').split('\r\n').length - 1
+    if (headEnd > 0) this.sink.line('C', '')
+    this.sink.line('I', note ? note(bodyLines, bodyBytes) : `(message body: ${bodyLines} lines, ${bodyBytes} bytes, not shown)`)
+    this.sink.line('C', '.')
+  }
+
+  /**
+   * QUIT without waiting for the reply: the command is written, the
+   * connection half-closed and left to end on its own (the server's 221
+   * and FIN, or the connector's deadline). Nothing more reaches the
+   * transcript. Never throws.
+   */
+  quitNoWait (): void {
+    if (this.failure || this.closed) { this.close(); return }
+    this.closed = true
+    clearTimeout(this.deadlineTimer)
+    const sock = this.sock
+    this.detach(sock)
+    sock.on('error', () => {})
+    this.guarded.raw.on('error', () => {})
+    try {
+      const wire = commandLine('QUIT')
+      this.sink.line('C', wire.slice(0, -2))
+      sock.end(wire)
+    } catch {
+      this.guarded.close()
+      return
+    }
+    // Read (and drop) the 221 so the FIN that follows it is seen.
+    sock.resume()
+    const linger = setTimeout(() => this.guarded.close(), Math.min(2000, this.opts.commandTimeoutMs))
+    linger.unref?.()
+    sock.once('close', () => { clearTimeout(linger); this.guarded.close() })
   }
 
   /** QUIT and close. Never throws: the session is over either way. */
