@@ -129,7 +129,6 @@ export const receiveCheck: CheckDefinition<ReceiveInput, ReceivePlan> = {
 function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutcome, msg: { messageId: string, subject: string, at: Date }): void {
   const r = ctx.report
   const lang = r.lang
-  const statuses: Status[] = []
   const where = `${plan.host} (${plan.ip})`
   const last = out.sessions.at(-1) ?? null
   const timings: StageTiming[] = []
@@ -163,7 +162,7 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
     if (s.ehlo.code !== 250 || s.kind !== 'first') continue
     if (s.tls) {
       r.step('starttls', 'pass', bi(lang, '提供されていて、正常に使えます', 'offered and working'), (timing(s, 'starttls') ?? 0) + (timing(s, 'tls') ?? 0))
-      statuses.push(judgeTls(r, s.tls))
+      judgeTls(r, s.tls)
       judgeCertificate(r, s.tls, plan.host)
       stageStep(ctx, 'ehlo (tls)', get(s, 'ehlo (tls)'), timing(s, 'ehlo (tls)'))
     } else if (s.tlsError) {
@@ -171,11 +170,9 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
         `提供されていて「${s.starttls ? replyHeadline(s.starttls) : '220'}」と応答しましたが、TLS ハンドシェイクに失敗しました: ${s.tlsError.message}。接続し直して暗号化なしで配送を続けます`,
         `offered and answered "${s.starttls ? replyHeadline(s.starttls) : '220'}", but the TLS handshake failed: ${s.tlsError.message}; mxprobe connects again and delivers without TLS`))
       r.advise('smtp.tls_broken_receive', { reason: s.tlsError.message })
-      statuses.push('warn')
     } else if (s.starttls) {
       r.step('starttls', 'warn', bi(lang, `提供されていますが拒否されました: ${explainedDetail(s.starttls, lang)}`, `offered, but refused: ${explainedDetail(s.starttls, lang)}`))
       r.advise('smtp.starttls_failed', { reason: replyHeadline(s.starttls) })
-      statuses.push('warn')
     } else if (s.offered.has('STARTTLS')) {
       r.step('starttls', 'warn', bi(lang, '提供されていますが使えませんでした', 'offered, not used'))
     } else {
@@ -252,7 +249,9 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
   if (out.accepted) {
     const q = out.queueId
     const clear = out.sessions.some((s) => s.tlsError)
-    r.finish(clear ? 'warn' : 'pass', bi(lang,
+    // STARTTLS offered but broken or refused: the mail arrives, unencrypted, and some senders give up.
+    const tlsTrouble = clear || out.sessions.some((s) => s.starttls && !s.tls)
+    r.finish(tlsTrouble ? 'warn' : 'pass', bi(lang,
       `テストメールは ${where} に受け付けられました${q ? ` (キュー ID ${q})` : ''}: 件名「${msg.subject}」のメールが ${plan.mailbox.display} のメールボックスに届いているか確認してください${clear ? '。ただし TLS ハンドシェイクに失敗したため、暗号化なしで配送しました' : ''}`,
       `the test mail was accepted by your server ${where}${q ? `, queue id ${q}` : ''}: look for the subject "${msg.subject}" in the mailbox of ${plan.mailbox.display}${clear ? '. The TLS handshake failed, so it went without encryption' : ''}`))
     return

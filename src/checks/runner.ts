@@ -53,13 +53,42 @@ export class CheckRunner {
     const { store, log } = this.deps
     const id = newReportId()
     const ttl = this.deps.reportTtlSeconds
-    // Events are written in order; a failing store must not stop the check itself.
+    // Events are written in order, coalesced: those of one tick (and any that
+    // come while a write is in flight) go to the store as one batch, so a
+    // transcript of many lines costs a few Redis round trips, not one per line.
+    // A failing store must not stop the check itself.
     let chain: Promise<void> = Promise.resolve()
     let live = false
     const pending: ReportEvent[] = []
+    let batch: ReportEvent[] = []
+    let scheduled = false
+    let writing = false
+    const write = (evs: ReportEvent[]): Promise<void> => store.appendEvents
+      ? store.appendEvents(id, evs, ttl)
+      : evs.reduce<Promise<void>>((p, ev) => p.then(() => store.appendEvent(id, ev, ttl)), Promise.resolve())
+    const flush = (): void => {
+      scheduled = false
+      if (writing || !batch.length) return
+      const evs = batch
+      batch = []
+      writing = true
+      chain = chain.then(() => write(evs)).catch((err) => { log.warn({ err, id, events: evs.length }, 'events not stored') }).finally(() => {
+        writing = false
+        if (batch.length) flush()
+      })
+    }
     const emit = (ev: ReportEvent): void => {
       if (!live) { pending.push(ev); return }
-      chain = chain.then(() => store.appendEvent(id, ev, ttl)).catch((err) => { log.warn({ err, id }, 'event not stored') })
+      batch.push(ev)
+      if (!scheduled && !writing) { scheduled = true; setImmediate(flush) }
+    }
+    /** every event emitted so far is stored */
+    const drained = async (): Promise<void> => {
+      for (;;) {
+        flush()
+        if (!writing && !batch.length) return
+        await chain
+      }
     }
     const report = new ReportBuilder(def.type, callerIp, lang, emit, id)
     const started = Date.now()
@@ -134,7 +163,7 @@ export class CheckRunner {
       } finally {
         await this.release(slots)
       }
-      await chain
+      await drained()
       try {
         await store.saveReport(report.report, ttl)
       } catch (err) {
