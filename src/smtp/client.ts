@@ -145,6 +145,12 @@ export interface MessageOptions {
   bodyNote?: (lines: number, bytes: number) => string
   /** ms to wait for the reply to the final "." (default: the command timeout) */
   endTimeoutMs?: number
+  /**
+   * With PIPELINING, QUIT follows the message in the same write (RFC 2920
+   * §3.1) and the session is over once the final reply is read; end it
+   * with quitNoWait(), which then sends no second QUIT.
+   */
+  quit?: boolean
 }
 
 export interface MessageResult {
@@ -223,6 +229,8 @@ export class SmtpClient {
   private bytes = 0
   private lines = 0
   private closed = false
+  /** QUIT already went out (pipelined after the message) */
+  private quitSent = false
   private readonly deadlineTimer: NodeJS.Timeout
   private readonly onData = (chunk: Buffer): void => this.receive(chunk)
   private readonly onError = (err: Error): void => this.fail(err instanceof ProbeError ? err : new ProbeError(/ECONNRESET|EPIPE/.test((err as NodeJS.ErrnoException).code ?? '') ? 'closed' : 'other', `socket error: ${err.message}`))
@@ -539,13 +547,20 @@ export class SmtpClient {
     }
     if (result.data.code !== 354) return result
     const envelopeOk = isOk(result.mail) && isOk(result.rcpt)
-    const body = envelopeOk ? wire : Buffer.from('.\r\n')
+    let body = envelopeOk ? wire : Buffer.from('.\r\n')
     if (this.failure) throw this.failure
     if (envelopeOk) this.showMessage(wire, opts.bodyNote)
     else this.sink.line('C', '.')
+    result.bytes = body.length
+    // RFC 2920 §3.1: message content may start a group and QUIT may end it; saves the wait for 221.
+    if (opts.quit && pipelined) {
+      const quit = commandLine('QUIT')
+      this.sink.line('C', quit.slice(0, -2))
+      body = Buffer.concat([body, Buffer.from(quit)])
+      this.quitSent = true
+    }
     const t1 = Date.now()
     this.sock.write(body)
-    result.bytes = body.length
     result.end = await this.replyTo('end of data', t1, 'the end of the message', opts.endTimeoutMs)
     result.accepted = envelopeOk && isOk(result.end)
     return result
@@ -581,9 +596,13 @@ export class SmtpClient {
     sock.on('error', () => {})
     this.guarded.raw.on('error', () => {})
     try {
-      const wire = commandLine('QUIT')
-      this.sink.line('C', wire.slice(0, -2))
-      sock.end(wire)
+      if (this.quitSent) {
+        sock.end()
+      } else {
+        const wire = commandLine('QUIT')
+        this.sink.line('C', wire.slice(0, -2))
+        sock.end(wire)
+      }
     } catch {
       this.guarded.close()
       return

@@ -183,6 +183,7 @@ export async function deliverMessage (ctx: SessionContext, req: DeliverRequest):
     const res = await c!.sendMessage(req.from, req.to, body, {
       params,
       maxBytes: req.maxBytes,
+      quit: true,
       bodyNote: (lines, bytes) => bi(lang,
         `(本文 ${lines} 行・${bytes} バイトは mxprobe のテスト用の文面です。ここでは省略します)`,
         `(the body, ${lines} lines and ${bytes} bytes, is mxprobe's test text; not shown here)`)
