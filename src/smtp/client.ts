@@ -54,6 +54,7 @@ import type { GuardedSocket } from '../net/connect.js'
 import type { Dir } from '../checks/report.js'
 import { ReplyParser, parseEhlo, replyHeadline, type Reply, type ReplyLimits } from './reply.js'
 import { isMailbox, type Mailbox } from './address.js'
+import { bi, type Lang } from '../i18n/index.js'
 
 export interface TranscriptSink { line: (dir: Dir, text: string) => void }
 
@@ -70,6 +71,8 @@ export interface SmtpClientOptions {
   /** name for SNI and certificate matching (the MX host name) */
   servername?: string
   replyLimits?: Partial<ReplyLimits>
+  /** language of the notes ("I" lines) the client adds to the transcript (default en) */
+  lang?: Lang
 }
 
 export interface StageTiming { stage: string, ms: number }
@@ -202,7 +205,7 @@ export function dotStuff (message: Buffer): Buffer {
 }
 
 /** What opening a session needs: the guarded connector, the limits, a transcript. */
-export type SessionContext = Pick<CheckContext, 'connect' | 'settings' | 'deadline'> & { report: TranscriptSink }
+export type SessionContext = Pick<CheckContext, 'connect' | 'settings' | 'deadline'> & Partial<Pick<CheckContext, 'lang'>> & { report: TranscriptSink }
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i
 
@@ -240,10 +243,11 @@ export class SmtpClient {
   static async open (ctx: SessionContext, ip: string, opts: { servername?: string, port?: number } = {}): Promise<SmtpClient> {
     const port = opts.port ?? 25
     const t0 = Date.now()
-    ctx.report.line('I', `connecting to ${ip} port ${port}`)
+    const lang = ctx.lang ?? 'en'
+    ctx.report.line('I', bi(lang, `${ip} の ${port} 番ポートに接続します`, `connecting to ${ip} port ${port}`))
     const guarded = await ctx.connect(ip, port, { servername: opts.servername })
     const connectMs = Date.now() - t0
-    ctx.report.line('I', `connected to ${ip} port ${port} in ${connectMs} ms`)
+    ctx.report.line('I', bi(lang, `${ip} の ${port} 番ポートに ${connectMs} ミリ秒で接続しました`, `connected to ${ip} port ${port} in ${connectMs} ms`))
     const s = ctx.settings
     const c = new SmtpClient(guarded, ctx.report, {
       heloName: s.heloName,
@@ -252,7 +256,8 @@ export class SmtpClient {
       deadline: ctx.deadline,
       maxSessionBytes: s.maxBytesPerConnection,
       maxSessionLines: 1000,
-      servername: opts.servername
+      servername: opts.servername,
+      lang
     })
     c.connectMs = connectMs
     c.timings.push({ stage: 'connect', ms: connectMs })
@@ -331,7 +336,7 @@ export class SmtpClient {
   private fail (err: Error): void {
     if (this.failure) return
     this.failure = err
-    if (!this.closed) this.sink.line('I', `stopped: ${err.message}`)
+    if (!this.closed) this.sink.line('I', bi(this.opts.lang ?? 'en', `中断しました: ${err.message}`, `stopped: ${err.message}`))
     const w = this.waiter
     this.waiter = null
     this.close()
@@ -440,7 +445,7 @@ export class SmtpClient {
     this.sock = tlsSock
     this.attach(tlsSock)
     this.tls = describeTls(tlsSock, this.opts.servername ?? null)
-    this.sink.line('I', tlsSummary(this.tls))
+    this.sink.line('I', tlsSummary(this.tls, this.opts.lang ?? 'en'))
     await this.ehlo()
     return { reply, tls: this.tls }
   }
@@ -685,15 +690,16 @@ export function describeTls (s: tls.TLSSocket, expectedName: string | null): Tls
   }
 }
 
-/** One transcript info line about a fresh TLS session. */
-export function tlsSummary (t: TlsInfo): string {
-  const parts = [`TLS established: ${t.protocol ?? '?'} ${t.cipher ?? ''}`.trim()]
+/** One transcript info line about a fresh TLS session, in the report's language (the protocol and cipher names stay as they are). */
+export function tlsSummary (t: TlsInfo, lang: Lang = 'en'): string {
+  const parts = [bi(lang, `TLS 接続を確立しました (TLS established): ${t.protocol ?? '?'} ${t.cipher ?? ''}`, `TLS established: ${t.protocol ?? '?'} ${t.cipher ?? ''}`).trim()]
   if (t.cert) {
-    parts.push(`certificate ${t.cert.subjectCN ?? t.cert.subject}, issuer ${t.cert.issuer}, valid until ${t.cert.validTo.slice(0, 10)}`)
-    parts.push(t.authorized ? 'chain verified' : `chain not verified (${t.authorizationError ?? 'unknown'})`)
-    if (t.nameMatches !== null) parts.push(t.nameMatches ? `name matches ${t.expectedName}` : `name does not match ${t.expectedName}`)
+    const until = t.cert.validTo.slice(0, 10)
+    parts.push(bi(lang, `証明書 ${t.cert.subjectCN ?? t.cert.subject}、発行者 ${t.cert.issuer}、有効期限 ${until}`, `certificate ${t.cert.subjectCN ?? t.cert.subject}, issuer ${t.cert.issuer}, valid until ${until}`))
+    parts.push(t.authorized ? bi(lang, '証明書チェーンを検証できました', 'chain verified') : bi(lang, `証明書チェーンを検証できません (${t.authorizationError ?? 'unknown'})`, `chain not verified (${t.authorizationError ?? 'unknown'})`))
+    if (t.nameMatches !== null) parts.push(t.nameMatches ? bi(lang, `名前が ${t.expectedName} と一致します`, `name matches ${t.expectedName}`) : bi(lang, `名前が ${t.expectedName} と一致しません`, `name does not match ${t.expectedName}`))
   } else {
-    parts.push('no certificate')
+    parts.push(bi(lang, '証明書なし', 'no certificate'))
   }
   return parts.join('; ')
 }

@@ -74,6 +74,8 @@ t.test('delivers one test mail over STARTTLS and shows the whole dialogue', asyn
   t.notOk(tr.some((l) => l.dir === 'C' && body.includes(l.text)), 'no encoded body line in the transcript')
   t.ok(tr.some((l) => l.dir === 'I' && /本文 \d+ 行・\d+ バイトは mxprobe のテスト用の文面/.test(l.text)), 'a note for the body, in the report\'s language')
   t.equal(tr.filter((l) => l.dir === 'C' && l.text === 'QUIT').length, 1, 'QUIT sent')
+  t.ok(tr.some((l) => l.dir === 'I' && /番ポートに接続します/.test(l.text)), 'notes in the report\'s language')
+  t.ok(tr.some((l) => l.dir === 'I' && /^TLS 接続を確立しました.*TLSv1\.3.*証明書チェーンを検証できません/.test(l.text)), 'the TLS note too')
   t.match(r.summary, new RegExp(`受け付けられました.*件名「mxprobe 受信テスト / receive test ${r.id}」のメールが .*メールボックスに届いているか確認してください`))
   t.equal(r.steps.find((s: any) => s.name === 'end of data').title, '本文の送信完了 (最終応答)')
   const stages = r.timings.map((x: any) => x.stage)
