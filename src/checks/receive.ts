@@ -23,6 +23,7 @@ import { explainedDetail, looksGreylisted } from '../smtp/codes.js'
 import { noteDeadlines, explainReplies, adviseUnreachable, judgeTls, judgeCertificate } from './smtp.js'
 import { adviseProbeError } from './runner.js'
 import { bi } from '../i18n/index.js'
+import '../i18n/advice/receive.js'
 
 export interface ReceiveInput { address: string }
 export interface ReceivePlan { mailbox: Mailbox, domain: string, host: string, ip: string }
@@ -185,10 +186,16 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
     // No connection, a silent or hostile server, a timeout: the server under test failed, not mxprobe.
     finishReport()
     const e = out.error
-    if (!out.sessions.length) r.step('connect', 'fail', e.message)
-    else r.step('dialogue', 'fail', e.message)
-    adviseProbeError(ctx, e)
-    adviseUnreachable(ctx, e, plan.ip)
+    if (!out.sessions.length) {
+      r.step('connect', 'fail', e.message)
+      adviseProbeError(ctx, e)
+      adviseUnreachable(ctx, e, plan.ip)
+    } else {
+      r.step('dialogue', 'fail', e.message)
+      // connected, then no reply in time: not a filtered port, a server that went quiet
+      if (e.kind === 'timeout') r.advise('smtp.reply_timeout', { reason: e.message })
+      else adviseProbeError(ctx, e)
+    }
     r.finish('fail', bi(lang, `受信テストを完了できませんでした: ${e.message}`, `the receive test could not be completed: ${e.message}`))
     return
   }

@@ -203,11 +203,13 @@ t.test('hostile and broken servers: fail, in time, with advice', async (t) => {
     ['refused', 'net.refused', /refused/],
     ['silent', 'net.silent', /greeting/],
     ['close_before_banner', 'net.closed', /closed/],
-    ['trickle', 'net.timeout', /no complete reply/],
+    ['trickle', 'smtp.reply_timeout', /no complete reply/],
     ['endless', 'net.protocol', /lines in one reply|bytes/],
     ['huge_line', 'net.protocol', /longer than/],
     ['bad_code', 'net.protocol', /999/],
     ['bad_banner', 'net.protocol', /999/],
+    ['huge_banner', 'net.protocol', /longer than/],
+    ['stall_after_data', 'smtp.reply_timeout', /no complete reply to the end of the message/],
     ['starttls_injection', 'net.protocol', /STARTTLS injection/]
   ]
   const a = await app()
@@ -226,6 +228,7 @@ t.test('hostile and broken servers: fail, in time, with advice', async (t) => {
       t.ok(r.advice.some((x: any) => x.code === advice), `${script}: advice ${advice} (${r.advice.map((x: any) => x.code)})`)
       t.ok(ms < 8000, `${script}: ended in ${ms} ms`)
       if (['refused', 'silent', 'close_before_banner'].includes(script)) t.ok(r.advice.some((x: any) => x.code === 'smtp.unreachable_checklist'), `${script}: checklist`)
+      else t.notOk(r.advice.some((x: any) => x.code === 'smtp.unreachable_checklist' || x.code === 'net.timeout'), `${script}: connected, so no "filtered port" checklist`)
       if (script === 'starttls_injection') t.notOk(r.transcript.some((l: any) => l.dir === 'C' && /^MAIL/.test(l.text)), 'nothing sent after the injection')
     } finally {
       await h?.close()
