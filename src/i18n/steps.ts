@@ -7,6 +7,13 @@ import type { Lang } from './index.js'
 type Title = { ja: string, en: string } | ((rest: string) => { ja: string, en: string })
 
 const TITLES: Record<string, Title> = {
+  // relay check (src/checks/relay.ts)
+  relay: { ja: '第三者中継テスト', en: 'relay attempt' },
+  'relay-auth': { ja: '認証の要求', en: 'authentication demanded' },
+  'relay-senders': { ja: '差出人の試し直し', en: 'senders retried' },
+  'relay-drops': { ja: '切られた接続', en: 'dropped connections' },
+  'relay-battery': { ja: 'テストの打ち切り', en: 'battery incomplete' },
+  'relay-summary': { ja: '中継テストのまとめ', en: 'relay battery' }
 }
 
 export function stepTitle (name: string, lang: Lang): string {
