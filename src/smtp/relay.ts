@@ -194,6 +194,8 @@ export interface BatteryOptions {
 }
 
 export const PARALLEL = 3
+/** RSETs per connection: Exim drops a client after smtp_accept_max_nonmail = 10 non-mail commands (the first RSET is free) */
+const RSET_BUDGET = 9
 /** replies Exim counts against smtp_max_synprot_errors */
 const SYNPROT = new Set([500, 501, 503, 504])
 const isErr = (r: Reply): boolean => r.code >= 400
@@ -214,6 +216,8 @@ interface Session {
   trips: number
   /** the connection ended by the server (drop or 421) */
   dropped: boolean
+  /** RSETs sent (Exim drops a session after smtp_accept_max_nonmail = 10 of them without a message) */
+  rsets: number
   /** the session must end for another reason (530, TLS needed) */
   stop: boolean
   /** the connection could not be opened or greeted */
@@ -331,7 +335,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   /** One connection: claim, open, senders, vectors. Returns the vectors to give back. */
   const session = async (claim: Envelope[]): Promise<{ leftover: Envelope[], trips: number, openFailed: Error | null }> => {
     const n = ++connections
-    const s: Session = { n, lines: [], errors: 0, synprot: 0, trips: 0, dropped: false, stop: false, openFailed: null }
+    const s: Session = { n, lines: [], errors: 0, synprot: 0, trips: 0, rsets: 0, dropped: false, stop: false, openFailed: null }
     const sink: TranscriptSink = { line: (dir, text) => { s.lines.push({ dir, text, at: ctx.report.elapsed() }) } }
     let pending = [...claim]
     let client: SmtpClient | null = null
@@ -379,11 +383,12 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             const take: string[] = []
             let errs = s.errors
             let syn = s.synprot
-            const cap = timeCap(2)
+            const cap = Math.min(timeCap(2), RSET_BUDGET - s.rsets)
             for (const p of probes) {
               if (errs + 1 > errorBudget || (strict && syn + 1 > synBudget) || take.length >= cap) break
               take.push(p); errs++; syn++
             }
+            s.rsets += take.length
             if (!take.length) break
             const cmds: FlightCommand[] = take.flatMap((x) => [{ kind: 'mail', from: path(x) }, { kind: 'rset' }] as FlightCommand[])
             const tf = Date.now()
@@ -416,7 +421,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
           const batch: typeof ready = []
           let errs = s.errors
           let syn = s.synprot
-          const cap = timeCap(3)
+          const cap = Math.min(timeCap(3), RSET_BUDGET - s.rsets)
           for (const x of ready) {
             const risky = riskyRecipient(x.env.rcptTo)
             if (batch.length >= cap) break
@@ -424,6 +429,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             batch.push(x); errs++; if (risky) syn++
           }
           if (!batch.length) break
+          s.rsets += batch.length
           const last = batch.length === pending.length
           const cmds: FlightCommand[] = batch.flatMap((x) => [{ kind: 'mail', from: path(x.from) }, { kind: 'rcpt', to: path(x.env.rcptTo)! }, { kind: 'rset' }] as FlightCommand[])
           const tf = Date.now()
@@ -469,7 +475,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             group = []
             if (from === null) break
           } else break
-          if (!roomFor(s, !senders.has(from))) break
+          if (!roomFor(s, !senders.has(from)) || s.rsets >= RSET_BUDGET) break
           const { replies: [mail], error } = await c.flight([{ kind: 'mail', from: path(from) }])
           s.trips++
           if (error || !mail) { if (error instanceof ProbeError && error.kind === 'closed') { s.dropped = true; break } throw error ?? new ProbeError('protocol', 'no reply to MAIL') }
@@ -489,7 +495,8 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             progress = true
             pending = pending.filter((p) => p !== env)
           }
-          if (ended()) break
+          if (ended() || s.rsets >= RSET_BUDGET) break
+          s.rsets++
           const { replies: [rset], error: e3 } = await c.flight([{ kind: 'rset' }])
           s.trips++
           if (e3 || !rset || rset.code === 421) { if (!e3 || (e3 instanceof ProbeError && e3.kind === 'closed')) { s.dropped = true; break } throw e3 }
