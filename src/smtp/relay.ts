@@ -318,6 +318,8 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     }
     return true
   }
+  // Exim (strict) counts RSETs against smtp_accept_max_nonmail; Postfix allows 100 (smtpd_junk_command_limit).
+  const rsetBudget = (): number => strict ? RSET_BUDGET : 90
   const roomFor = (s: Session, risky: boolean): boolean =>
     s.errors + 1 <= errorBudget && (!strict || !risky || s.synprot + 1 <= synBudget) && Date.now() < stopAt
   // Pace: ms per reply, from EHLO and every flight. A slow server gets smaller flights, so that
@@ -383,7 +385,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             const take: string[] = []
             let errs = s.errors
             let syn = s.synprot
-            const cap = Math.min(timeCap(2), RSET_BUDGET - s.rsets)
+            const cap = Math.min(timeCap(2), rsetBudget() - s.rsets)
             for (const p of probes) {
               if (errs + 1 > errorBudget || (strict && syn + 1 > synBudget) || take.length >= cap) break
               take.push(p); errs++; syn++
@@ -421,7 +423,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
           const batch: typeof ready = []
           let errs = s.errors
           let syn = s.synprot
-          const cap = Math.min(timeCap(3), RSET_BUDGET - s.rsets)
+          const cap = Math.min(timeCap(3), rsetBudget() - s.rsets)
           for (const x of ready) {
             const risky = riskyRecipient(x.env.rcptTo)
             if (batch.length >= cap) break
@@ -475,7 +477,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             group = []
             if (from === null) break
           } else break
-          if (!roomFor(s, !senders.has(from)) || s.rsets >= RSET_BUDGET) break
+          if (!roomFor(s, !senders.has(from)) || s.rsets >= rsetBudget()) break
           const { replies: [mail], error } = await c.flight([{ kind: 'mail', from: path(from) }])
           s.trips++
           if (error || !mail) { if (error instanceof ProbeError && error.kind === 'closed') { s.dropped = true; break } throw error ?? new ProbeError('protocol', 'no reply to MAIL') }
@@ -495,7 +497,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             progress = true
             pending = pending.filter((p) => p !== env)
           }
-          if (ended() || s.rsets >= RSET_BUDGET) break
+          if (ended() || s.rsets >= rsetBudget()) break
           s.rsets++
           const { replies: [rset], error: e3 } = await c.flight([{ kind: 'rset' }])
           s.trips++
