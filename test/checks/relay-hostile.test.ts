@@ -36,7 +36,7 @@ t.test('relay battery against hostile servers', async (t) => {
     t.ok(r.relay.parallel > 1 && r.relay.parallel <= 3, `${r.relay.parallel} connections at once`)
     // 27 vectors over 3 connections, sharing transactions by sender: far fewer than 81 round trips.
     t.ok(r.relay.roundTrips < 27, `${r.relay.roundTrips} round trips on the longest chain`)
-    if (process.env.DEBUG_RELAY) console.error(r.transcript.map((l: any) => `${l.at} ${l.dir} ${l.text}`).join("\n"))
+    if (process.env.DEBUG_RELAY) console.error(r.transcript.map((l: any) => `${l.at} ${l.dir} ${l.text}`).join('\n'))
     t.equal(r.advice.filter((a: any) => a.code === 'relay.open').length, 1)
     t.equal(r.advice.filter((a: any) => a.code === 'relay.open_trick').length, 1)
   })
