@@ -22,7 +22,15 @@ const TITLES: Record<string, Title> = {
   rcpt: { ja: '宛先 (RCPT TO)', en: 'Recipient (RCPT TO)' },
   data: { ja: '本文の送信開始 (DATA)', en: 'Message start (DATA)' },
   'end of data': { ja: '本文の送信完了 (最終応答)', en: 'End of message (final reply)' },
-  dialogue: { ja: 'SMTP のやりとり', en: 'SMTP dialogue' }
+  dialogue: { ja: 'SMTP のやりとり', en: 'SMTP dialogue' },
+  // relay check (src/checks/relay.ts)
+  relay: { ja: '第三者中継テスト', en: 'relay attempt' },
+  'relay-auth': { ja: '認証の要求', en: 'authentication demanded' },
+  'relay-senders': { ja: '差出人の試し直し', en: 'senders retried' },
+  'relay-drops': { ja: '切られた接続', en: 'dropped connections' },
+  'relay-battery': { ja: 'テストの打ち切り', en: 'battery incomplete' },
+  'relay-summary': { ja: '中継テストのまとめ', en: 'relay battery' },
+  'relay-connect': { ja: 'メールサーバーへの接続', en: 'connection to the mail server' }
 }
 
 export function stepTitle (name: string, lang: Lang): string {

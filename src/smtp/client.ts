@@ -24,7 +24,9 @@
 //                                  dot-stuffed message; capped in bytes; the transcript shows the
 //                                  header lines and a note for the body (opts.bodyNote)
 //   await c.quit()                 QUIT, waits briefly for 221, closes. c.close() just closes.
-//   c.quitNoWait()                 QUIT written, connection half-closed, reply not awaited
+//   await c.flight([{ kind: 'mail', from }, { kind: 'rcpt', to }, { kind: 'rset' }], { quit })
+//                                  one pipelined write, replies in order, never throws ({ replies, error })
+//   c.leave() (= c.quitNoWait())   QUIT without waiting for 221 (half-close, drain, destroy later)
 //   c.timings                      [{ stage, ms }] per command (and connect, banner, tls)
 //   c.replies                      [{ stage, reply }] every reply in order; explainReplies(report, c.replies)
 //                                  in src/checks/smtp.ts turns each 4xx/5xx into advice (ja/en)
@@ -122,6 +124,9 @@ function pathText (p: Path): string {
   if ((p as ProbePath)[BRAND] === true) return (p as ProbePath).text
   throw new Error('SMTP path was not validated')
 }
+
+/** A command of a pipelined flight (no DATA: flights are for probes; DATA lives in sendMessage() only). */
+export type FlightCommand = { kind: 'mail', from: Path | null } | { kind: 'rcpt', to: Path } | { kind: 'rset' }
 
 export type MailParam = 'SMTPUTF8' | 'BODY=8BITMIME' | { size: number }
 
@@ -232,7 +237,7 @@ export class SmtpClient {
   private bytes = 0
   private lines = 0
   private closed = false
-  /** QUIT already went out (pipelined after the message) */
+  /** QUIT already went out (pipelined after a flight or the message) */
   private quitSent = false
   private readonly deadlineTimer: NodeJS.Timeout
   private readonly onData = (chunk: Buffer): void => this.receive(chunk)
@@ -240,16 +245,18 @@ export class SmtpClient {
   private readonly onClose = (): void => this.fail(new ProbeError('closed', 'the server closed the connection'))
 
   /** Connect to ip:25 (or opts.port) through the guarded connector and read the greeting. */
-  static async open (ctx: SessionContext, ip: string, opts: { servername?: string, port?: number } = {}): Promise<SmtpClient> {
+  static async open (ctx: SessionContext, ip: string, opts: { servername?: string, port?: number, sink?: TranscriptSink } = {}): Promise<SmtpClient> {
     const port = opts.port ?? 25
     const t0 = Date.now()
     const lang = ctx.lang ?? 'en'
-    ctx.report.line('I', bi(lang, `${ip} の ${port} 番ポートに接続します`, `connecting to ${ip} port ${port}`))
+    // A caller running several sessions at once (the relay battery) gives each its own sink.
+    const sink = opts.sink ?? ctx.report
+    sink.line('I', bi(lang, `${ip} の ${port} 番ポートに接続します`, `connecting to ${ip} port ${port}`))
     const guarded = await ctx.connect(ip, port, { servername: opts.servername })
     const connectMs = Date.now() - t0
-    ctx.report.line('I', bi(lang, `${ip} の ${port} 番ポートに ${connectMs} ミリ秒で接続しました`, `connected to ${ip} port ${port} in ${connectMs} ms`))
+    sink.line('I', bi(lang, `${ip} の ${port} 番ポートに ${connectMs} ミリ秒で接続しました`, `connected to ${ip} port ${port} in ${connectMs} ms`))
     const s = ctx.settings
-    const c = new SmtpClient(guarded, ctx.report, {
+    const c = new SmtpClient(guarded, sink, {
       heloName: s.heloName,
       bannerTimeoutMs: s.bannerTimeoutMs,
       commandTimeoutMs: s.commandTimeoutMs,
@@ -587,36 +594,67 @@ export class SmtpClient {
   }
 
   /**
-   * QUIT without waiting for the reply: the command is written, the
-   * connection half-closed and left to end on its own (the server's 221
-   * and FIN, or the connector's deadline). Nothing more reaches the
-   * transcript. Never throws.
+   * One pipelined flight (RFC 2920): the commands go out in one write and
+   * their replies are read in order. Only for a server that advertised
+   * PIPELINING (or a single command). With `quit`, QUIT ends the flight and
+   * its reply is not awaited: the session is over once the other replies
+   * are in (see leave()). Never throws: a failure part-way (the server hung
+   * up, a timeout) comes back as `error` beside the replies read before it.
    */
-  quitNoWait (): void {
-    if (this.failure || this.closed) { this.close(); return }
+  async flight (cmds: FlightCommand[], opts: { quit?: boolean } = {}): Promise<{ replies: Reply[], error: Error | null }> {
+    const wires = cmds.map((c) => c.kind === 'mail' ? this.mailWire(c.from) : c.kind === 'rcpt' ? commandLine('RCPT TO:', `<${pathText(c.to)}>`) : commandLine('RSET'))
+    if (opts.quit) wires.push(commandLine('QUIT'))
+    const replies: Reply[] = []
+    if (this.failure) return { replies, error: this.failure }
+    if (cmds.length > 1 && !this.supports('PIPELINING')) throw new Error('a flight of several commands needs PIPELINING')
+    for (const w of wires) this.sink.line('C', w.slice(0, -2))
+    const t0 = Date.now()
+    this.sock.write(wires.join(''))
+    if (opts.quit) this.quitSent = true
+    try {
+      for (const c of cmds) {
+        const r = await this.next(this.opts.commandTimeoutMs, c.kind === 'mail' ? 'MAIL FROM' : c.kind === 'rcpt' ? 'RCPT TO' : 'RSET')
+        replies.push(r)
+        this.timings.push({ stage: c.kind, ms: Date.now() - t0 })
+        this.replies.push({ stage: c.kind, reply: r })
+        // 421: the server is closing the connection; nothing more will come.
+        if (r.code === 421) break
+      }
+      return { replies, error: null }
+    } catch (err) {
+      return { replies, error: err as Error }
+    }
+  }
+
+  /**
+   * End the session without waiting for the server's goodbye: QUIT (unless
+   * a flight already carried it), then a half-close. The 221 is read and
+   * dropped; the socket is destroyed when the server closes, or after 2 s.
+   */
+  leave (): void {
+    if (this.closed) return
+    if (!this.failure && !this.quitSent) {
+      try { this.write(commandLine('QUIT')) } catch { /* closing anyway */ }
+    }
     this.closed = true
     clearTimeout(this.deadlineTimer)
+    this.detach(this.sock)
     const sock = this.sock
-    this.detach(sock)
     sock.on('error', () => {})
     this.guarded.raw.on('error', () => {})
-    try {
-      if (this.quitSent) {
-        sock.end()
-      } else {
-        const wire = commandLine('QUIT')
-        this.sink.line('C', wire.slice(0, -2))
-        sock.end(wire)
-      }
-    } catch {
-      this.guarded.close()
-      return
-    }
-    // Read (and drop) the 221 so the FIN that follows it is seen.
-    sock.resume()
-    const linger = setTimeout(() => this.guarded.close(), Math.min(2000, this.opts.commandTimeoutMs))
-    linger.unref?.()
-    sock.once('close', () => { clearTimeout(linger); this.guarded.close() })
+    if (this.failure || sock.destroyed) { this.guarded.close(); return }
+    // Read (and drop) whatever still comes, so the server can say goodbye without a reset.
+    sock.on('data', () => {})
+    const timer = setTimeout(() => this.guarded.close(), 2000)
+    timer.unref?.()
+    sock.once('close', () => { clearTimeout(timer); this.guarded.close() })
+    sock.end()
+  }
+
+  /** QUIT without waiting for the reply (the receive test's name for leave()). Never throws. */
+  quitNoWait (): void {
+    if (this.closed) { this.close(); return }
+    this.leave()
   }
 
   /** QUIT and close. Never throws: the session is over either way. */
