@@ -92,7 +92,8 @@ export class ReportBuilder {
     this.emit({ seq: ++this.seq, type: 'target', data: { ...this.report.target } })
   }
 
-  line (dir: Dir, text: string): void {
+  /** `at`: ms since the start when the line happened (a caller that buffers a session's lines and adds them later) */
+  line (dir: Dir, text: string, at?: number): void {
     if (this.report.transcript.length >= ReportBuilder.maxTranscript) {
       if (this.report.transcript.length === ReportBuilder.maxTranscript) {
         const cut = { at: this.elapsed(), dir: 'I' as Dir, text: `… transcript cut at ${ReportBuilder.maxTranscript} lines` }
@@ -101,7 +102,7 @@ export class ReportBuilder {
       }
       return
     }
-    const l = { at: this.elapsed(), dir, text }
+    const l = { at: at ?? this.elapsed(), dir, text }
     this.report.transcript.push(l)
     this.emit({ seq: ++this.seq, type: 'transcript', data: l })
   }

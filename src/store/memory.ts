@@ -51,6 +51,14 @@ export class MemoryStore implements Store {
     this.bus.emit(id, ev)
   }
 
+  async appendEvents (id: string, evs: ReportEvent[], ttlSeconds: number) {
+    let e = this.events.get(id)
+    if (!e) { e = { value: [], expires: 0 }; this.events.set(id, e) }
+    e.value.push(...evs)
+    e.expires = Date.now() + ttlSeconds * 1000
+    for (const ev of evs) this.bus.emit(id, ev)
+  }
+
   async getEvents (id: string, after: number) {
     const e = this.events.get(id)
     return e ? e.value.filter((x) => x.seq > after) : []

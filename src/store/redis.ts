@@ -165,6 +165,18 @@ export class RedisStore implements Store {
       .exec())
   }
 
+  async appendEvents (id: string, evs: ReportEvent[], ttlSeconds: number) {
+    if (!evs.length) return
+    const key = this.k('events', tag(id))
+    const channel = this.k('ev', id)
+    const payloads = evs.map((ev) => JSON.stringify(ev))
+    // One transaction, one round trip: the events in order, then one message per event
+    // (followers on every instance see each event as appendEvent would publish it).
+    const m = this.client.multi().rpush(key, ...payloads).expire(key, ttlSeconds)
+    for (const p of payloads) m.publish(channel, p)
+    await this.guard(() => m.exec())
+  }
+
   async getEvents (id: string, after: number) {
     const raw = await this.guard(() => this.client.lrange(this.k('events', tag(id)), 0, -1))
     return raw.map((s) => JSON.parse(s) as ReportEvent).filter((e) => e.seq > after)

@@ -45,6 +45,12 @@ export interface Store {
   getReport: (id: string) => Promise<Report | null>
   /** append to the report's event log and notify followers on every instance */
   appendEvent: (id: string, ev: ReportEvent, ttlSeconds: number) => Promise<void>
+  /**
+   * Append several events in one write (one Redis round trip), in order;
+   * followers still see them one by one. Optional: without it the runner
+   * falls back to appendEvent per event.
+   */
+  appendEvents?: (id: string, evs: ReportEvent[], ttlSeconds: number) => Promise<void>
   /** events so far (seq > after) */
   getEvents: (id: string, after: number) => Promise<ReportEvent[]>
   /** follow new events of a report; returns an unsubscribe function */
