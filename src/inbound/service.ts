@@ -113,14 +113,30 @@ export class SendService {
     if (!report || report.status !== 'running') return null
     const events = await store.getEvents(id, 0)
     const last = events.reduce((m, e) => Math.max(m, e.seq), 0)
+    // Events of one tick go to the store as one batch (as the runner does): a
+    // dialogue of many lines costs a few Redis round trips, not one per line.
     let chain: Promise<void> = Promise.resolve()
+    let batch: ReportEvent[] = []
+    let scheduled = false
+    const flushBatch = (): void => {
+      scheduled = false
+      if (!batch.length) return
+      const evs = batch
+      batch = []
+      chain = chain.then(() => store.appendEvents
+        ? store.appendEvents(id, evs, ttl)
+        : evs.reduce<Promise<void>>((p, ev) => p.then(() => store.appendEvent(id, ev, ttl)), Promise.resolve())
+      ).catch((err) => { log.warn({ err, id, events: evs.length }, 'send test events not stored') })
+    }
     const emit = (ev: ReportEvent): void => {
-      chain = chain.then(() => store.appendEvent(id, ev, ttl)).catch((err) => { log.warn({ err, id }, 'send test event not stored') })
+      batch.push(ev)
+      if (!scheduled) { scheduled = true; setImmediate(flushBatch) }
     }
     const b = ReportBuilder.resume(report, last, emit)
     return {
       b,
       flush: async () => {
+        flushBatch()
         await chain
         await store.saveReport(b.report, ttl)
       }
