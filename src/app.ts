@@ -28,6 +28,9 @@ import probeRoutes from '../routes/checks-probes.js'
 import toolsRoutes from '../routes/tools.js'
 import webRoutes, { htmlNotFound } from '../routes/web.js'
 import embedRoutes, { corsForReads } from '../routes/embed.js'
+import sendRoutes from '../routes/checks-send.js'
+import { SendService } from './inbound/service.js'
+import { startInboundListener, type InboundListener } from './inbound/listener.js'
 
 export interface Services {
   config: Config
@@ -41,6 +44,10 @@ export interface Services {
   /** worker threads for the CPU-bound text tools */
   tools: ToolsPool
   log: Logger
+  /** the send test (one-time addresses, completion, expiry sweep) */
+  send: SendService
+  /** this instance's inbound SMTP listener (INBOUND_LISTEN), if any */
+  inbound: InboundListener | null
 }
 
 declare module 'fastify' {
@@ -90,6 +97,25 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     }
   })
 
+  const send = new SendService({
+    store,
+    dns,
+    connector,
+    log: log.child({ check: 'send' }),
+    settings: config.check,
+    inbound: config.inbound,
+    reportTtlSeconds: config.reportTtlSeconds,
+    onFinish: (r) => {
+      metrics.checkFinished(r)
+      audit.info(checkAuditRecord(r), 'check finished')
+    }
+  })
+  let inbound: InboundListener | null = null
+  if (send.enabled) {
+    inbound = await startInboundListener(send, { ...config.inbound, heloName: config.check.heloName }, log.child({ inbound: true }))
+    send.startSweeper()
+  }
+
   const app = Fastify({
     loggerInstance: log,
     // No per-request child logger and no automatic request lines: they cost about a third of
@@ -109,7 +135,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     http: { headersTimeout: config.http.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs) } as never
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.decorate('mx', { config, store, dns, connector, runner, metrics, loop, tools, log })
+  app.decorate('mx', { config, store, dns, connector, runner, metrics, loop, tools, log, send, inbound })
 
   await app.register(requestLogPlugin)
   await app.register(swaggerPlugin)
@@ -169,11 +195,15 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(toolsRoutes)
   await app.register(webRoutes)
   await app.register(embedRoutes)
+  await app.register(sendRoutes)
 
   app.addHook('onClose', async () => {
     // Let running checks end (each has its own deadline), then close the store.
     await Promise.allSettled([...runner.running])
     await tools.close()
+    // The listener stops taking mail; mail already accepted is analysed and its report stored.
+    await inbound?.close()
+    await send.close()
     if (ownsStore) await store.close()
   })
   return app as unknown as FastifyInstance

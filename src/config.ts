@@ -9,7 +9,7 @@ import { parseClusterUrl } from './store/redis.js'
 export interface RateRule { max: number, windowSeconds: number }
 
 /** Check types that have their own limits; `mail` tests send or attempt mail. */
-export const CHECK_TYPES = ['dns', 'ports', 'smtp', 'receive', 'relay', 'roles', 'pop3', 'tools'] as const
+export const CHECK_TYPES = ['dns', 'ports', 'smtp', 'receive', 'relay', 'roles', 'pop3', 'tools', 'send'] as const
 export type LimitedType = typeof CHECK_TYPES[number]
 
 export interface Config {
@@ -46,6 +46,8 @@ export interface Config {
   metricsAllowCidrs: Cidr[]
   /** the HTTP server's own limits against slow clients */
   http: HttpSettings
+  /** the send test's inbound SMTP listener */
+  inbound: InboundSettings
 }
 
 export interface SseSettings { perCaller: number, total: number, maxSeconds: number }
@@ -61,6 +63,36 @@ function logLevel (v: string | undefined): string {
   return level
 }
 
+export interface InboundSettings {
+  /** INBOUND_LISTEN: where the listener accepts mail; null: the send test is off */
+  listen: { host: string, port: number } | null
+  /** one-time addresses are t-<token>@domain */
+  domain: string
+  /** PEM files for STARTTLS; null: a self-signed certificate generated at start */
+  tlsCertFile: string | null
+  tlsKeyFile: string | null
+  /** how long a send test waits for the mail (SEND_WAIT_SECONDS) */
+  waitSeconds: number
+  /** largest message accepted (552 above it) */
+  maxMessageBytes: number
+  /** open connections per client IP, and in all, per instance */
+  maxConnectionsPerIp: number
+  maxConnections: number
+  /** commands one session may send */
+  maxCommands: number
+  /** absolute time limit of one session, and the idle limit between commands */
+  sessionMaxMs: number
+  idleMs: number
+  /** live one-time addresses per caller and in all (shared through the store) */
+  addressesPerCaller: number
+  addressesTotal: number
+  /** DNS block-list zones the connecting IP is looked up in */
+  dnsblZones: string[]
+}
+
+/** Public zones looked up by default: the widely used ones that answer any resolver for free at small volume. */
+export const DEFAULT_DNSBL_ZONES = ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org']
+
 export class ConfigError extends Error {}
 
 const DEFAULT_RATES: Record<LimitedType, RateRule> = {
@@ -71,7 +103,8 @@ const DEFAULT_RATES: Record<LimitedType, RateRule> = {
   relay: { max: 10, windowSeconds: 600 },
   roles: { max: 20, windowSeconds: 600 },
   pop3: { max: 20, windowSeconds: 600 },
-  tools: { max: 120, windowSeconds: 600 }
+  tools: { max: 120, windowSeconds: 600 },
+  send: { max: 10, windowSeconds: 600 }
 }
 
 const DEFAULT_DOMAIN_RATES: Record<LimitedType, RateRule> = {
@@ -82,7 +115,8 @@ const DEFAULT_DOMAIN_RATES: Record<LimitedType, RateRule> = {
   relay: { max: 15, windowSeconds: 600 },
   roles: { max: 30, windowSeconds: 600 },
   pop3: { max: 30, windowSeconds: 600 },
-  tools: { max: 1000, windowSeconds: 600 }
+  tools: { max: 1000, windowSeconds: 600 },
+  send: { max: 15, windowSeconds: 600 }
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
@@ -110,6 +144,22 @@ function rates (env: NodeJS.ProcessEnv, name: string, defaults: Record<LimitedTy
     out[m[1] as LimitedType] = { max: Number(m[2]), windowSeconds: Number(m[3]) }
   }
   return out
+}
+
+function inboundListen (v: string | undefined): { host: string, port: number } | null {
+  const s = v?.trim()
+  if (!s) return null
+  const m = s.match(/^(?:\[([0-9a-fA-F:.]+)\]|([\d.]+)):(\d{1,5})$/)
+  const host = m ? (m[1] ?? m[2]) : ''
+  const port = m ? Number(m[3]) : NaN
+  if (!m || !parseIp(host) || !(port >= 0 && port <= 65535)) throw new ConfigError(`INBOUND_LISTEN must be ip:port or [ipv6]:port (port 0: any free port), got "${s}"`)
+  return { host, port }
+}
+
+function hostName (name: string, v: string): string {
+  const s = v.trim().toLowerCase().replace(/\.$/, '')
+  if (!/^[a-z0-9]([a-z0-9-]{0,62}(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)?$/.test(s) || s.length > 253) throw new ConfigError(`${name} "${v}" is not a domain name`)
+  return s
 }
 
 function dnsServers (v: string | undefined): string[] {
@@ -167,6 +217,25 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000)
   const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 500, 600_000)
   if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`)
+  const tlsCertFile = env.INBOUND_TLS_CERT?.trim() || null
+  const tlsKeyFile = env.INBOUND_TLS_KEY?.trim() || null
+  if (!!tlsCertFile !== !!tlsKeyFile) throw new ConfigError('INBOUND_TLS_CERT and INBOUND_TLS_KEY go together: set both or neither')
+  const inbound: InboundSettings = {
+    listen: inboundListen(env.INBOUND_LISTEN),
+    domain: hostName('INBOUND_DOMAIN', env.INBOUND_DOMAIN || (heloLabels.length > 2 ? heloLabels.slice(1).join('.') : heloName)),
+    tlsCertFile,
+    tlsKeyFile,
+    waitSeconds: int(env, 'SEND_WAIT_SECONDS', 900, 1, 86_400),
+    maxMessageBytes: int(env, 'INBOUND_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 50 * 1024 * 1024),
+    maxConnectionsPerIp: int(env, 'INBOUND_MAX_CONNECTIONS_PER_IP', 5, 1, 10_000),
+    maxConnections: int(env, 'INBOUND_MAX_CONNECTIONS', 500, 1, 100_000),
+    maxCommands: int(env, 'INBOUND_MAX_COMMANDS', 50, 5, 10_000),
+    sessionMaxMs: int(env, 'INBOUND_SESSION_MAX_MS', 120_000, 1000, 3_600_000),
+    idleMs: int(env, 'INBOUND_IDLE_MS', 30_000, 500, 600_000),
+    addressesPerCaller: int(env, 'SEND_ADDRESSES_PER_CALLER', 3, 1, 10_000),
+    addressesTotal: int(env, 'SEND_ADDRESSES_TOTAL', 5000, 1, 1_000_000),
+    dnsblZones: (env.DNSBL_ZONES === undefined ? DEFAULT_DNSBL_ZONES : list(env.DNSBL_ZONES)).map((z) => hostName('DNSBL_ZONES', z))
+  }
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
@@ -214,6 +283,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 15_000, 100, 300_000),
       checkDeadlineMs,
       maxBytesPerConnection: int(env, 'MAX_BYTES_PER_CONNECTION', 256 * 1024, 1024, 16 * 1024 * 1024)
-    }
+    },
+    inbound
   }
 }

@@ -49,4 +49,10 @@ export interface CheckDefinition<I = any, P = any> {
   probes: boolean
   prepare: (ctx: CheckContext, input: I) => Promise<P>
   run: (ctx: CheckContext, plan: P) => Promise<void>
+  /**
+   * The check goes on outside this request (the send test waits for a mail
+   * that any instance may receive): the runner stores the report as `prepare`
+   * left it, still running, and answers with it at once; `run` is not called.
+   */
+  detached?: boolean
 }

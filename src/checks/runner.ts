@@ -53,13 +53,42 @@ export class CheckRunner {
     const { store, log } = this.deps
     const id = newReportId()
     const ttl = this.deps.reportTtlSeconds
-    // Events are written in order; a failing store must not stop the check itself.
+    // Events are written in order, coalesced: those of one tick (and any that
+    // come while a write is in flight) go to the store as one batch, so a
+    // transcript of many lines costs a few Redis round trips, not one per line.
+    // A failing store must not stop the check itself.
     let chain: Promise<void> = Promise.resolve()
     let live = false
     const pending: ReportEvent[] = []
+    let batch: ReportEvent[] = []
+    let scheduled = false
+    let writing = false
+    const write = (evs: ReportEvent[]): Promise<void> => store.appendEvents
+      ? store.appendEvents(id, evs, ttl)
+      : evs.reduce<Promise<void>>((p, ev) => p.then(() => store.appendEvent(id, ev, ttl)), Promise.resolve())
+    const flush = (): void => {
+      scheduled = false
+      if (writing || !batch.length) return
+      const evs = batch
+      batch = []
+      writing = true
+      chain = chain.then(() => write(evs)).catch((err) => { log.warn({ err, id, events: evs.length }, 'events not stored') }).finally(() => {
+        writing = false
+        if (batch.length) flush()
+      })
+    }
     const emit = (ev: ReportEvent): void => {
       if (!live) { pending.push(ev); return }
-      chain = chain.then(() => store.appendEvent(id, ev, ttl)).catch((err) => { log.warn({ err, id }, 'event not stored') })
+      batch.push(ev)
+      if (!scheduled && !writing) { scheduled = true; setImmediate(flush) }
+    }
+    /** every event emitted so far is stored */
+    const drained = async (): Promise<void> => {
+      for (;;) {
+        flush()
+        if (!writing && !batch.length) return
+        await chain
+      }
     }
     const report = new ReportBuilder(def.type, callerIp, lang, emit, id)
     const started = Date.now()
@@ -124,6 +153,11 @@ export class CheckRunner {
     }
     live = true
     for (const ev of pending.splice(0)) emit(ev)
+    if (def.detached) {
+      // Whoever ends it (the instance that receives the mail, or the expiry sweep) stores the final report.
+      await this.release(slots)
+      return { id, done: chain.then(() => report.report) }
+    }
 
     const done = (async () => {
       try {
@@ -134,7 +168,7 @@ export class CheckRunner {
       } finally {
         await this.release(slots)
       }
-      await chain
+      await drained()
       try {
         await store.saveReport(report.report, ttl)
       } catch (err) {
@@ -160,21 +194,8 @@ export function failReport (ctx: CheckContext, err: unknown): void {
   const r = ctx.report
   if (r.report.status !== 'running') return
   if (err instanceof ProbeError) {
-    const ip = r.report.target.ip ?? ctx.callerIp
-    const port = err.port ?? 25
     r.info(`error: ${err.message}`)
-    switch (err.kind) {
-      case 'refused': r.advise('net.refused', { ip, port }); break
-      case 'timeout': r.advise('net.timeout', { ip, port }); break
-      case 'unreachable': r.advise('net.unreachable', { ip, reason: err.message }); break
-      case 'closed': r.advise('net.closed', { ip, port, when: '' }); break
-      case 'silent': r.advise('net.silent', { ip, port, ms: ctx.settings.bannerTimeoutMs }); break
-      case 'deadline': r.advise('net.deadline', { ms: ctx.settings.checkDeadlineMs }); break
-      case 'byte_cap': r.advise('net.byte_cap', { bytes: ctx.settings.maxBytesPerConnection }); break
-      case 'tls': r.advise('net.tls', { ip, port, reason: err.message }); break
-      case 'protocol': case 'line_too_long': r.advise('net.protocol', { reason: err.message }); break
-      default: r.advise('net.error', { reason: err.message })
-    }
+    adviseProbeError(ctx, err)
     r.finish('error', err.message)
     return
   }
@@ -185,4 +206,23 @@ export function failReport (ctx: CheckContext, err: unknown): void {
   ctx.log.error({ err }, 'check crashed')
   r.advise('net.error', { reason: 'internal error' })
   r.finish('error', 'the check failed because of an internal error')
+}
+
+/** The advice (net.*) for what went wrong on the wire; the check decides the status. */
+export function adviseProbeError (ctx: CheckContext, err: ProbeError): void {
+  const r = ctx.report
+  const ip = r.report.target.ip ?? ctx.callerIp
+  const port = err.port ?? 25
+  switch (err.kind) {
+    case 'refused': r.advise('net.refused', { ip, port }); break
+    case 'timeout': r.advise('net.timeout', { ip, port }); break
+    case 'unreachable': r.advise('net.unreachable', { ip, reason: err.message }); break
+    case 'closed': r.advise('net.closed', { ip, port, when: '' }); break
+    case 'silent': r.advise('net.silent', { ip, port, ms: ctx.settings.bannerTimeoutMs }); break
+    case 'deadline': r.advise('net.deadline', { ms: ctx.settings.checkDeadlineMs }); break
+    case 'byte_cap': r.advise('net.byte_cap', { bytes: ctx.settings.maxBytesPerConnection }); break
+    case 'tls': r.advise('net.tls', { ip, port, reason: err.message }); break
+    case 'protocol': case 'line_too_long': r.advise('net.protocol', { reason: err.message }); break
+    default: r.advise('net.error', { reason: err.message })
+  }
 }

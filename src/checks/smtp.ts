@@ -33,9 +33,14 @@ export function noteDeadlines (ctx: CheckContext): void {
 
 /** Every 4xx/5xx reply of a session, explained in both languages (advice `smtp.reply`). */
 export function explainReplies (r: ReportBuilder, replies: Array<{ stage: string, reply: Reply }>): void {
+  // RCPT replies of the current transaction: a DATA refused after all of them were refused is their consequence.
+  let rcpts = 0
+  let rcptsOk = 0
   for (const { stage, reply } of replies) {
+    if (stage === 'mail' || stage === 'rset') { rcpts = 0; rcptsOk = 0 }
+    if (stage === 'rcpt') { rcpts++; if (reply.code < 400) rcptsOk++ }
     if (reply.code < 400) continue
-    const e = explainReply(reply)
+    const e = explainReply(reply, { afterRefusedRcpt: stage === 'data' && rcpts > 0 && rcptsOk === 0 })
     r.advise('smtp.reply', { stage, reply: replyHeadline(reply), code: e.code, en: e.en, ja: e.ja })
   }
 }

@@ -134,7 +134,13 @@ export const CheckDataProps = {
   input: Type.Optional(Type.String()),
   repair: Type.Optional(Type.Unknown({ description: 'candidate repairs (src/tools/mojibake.ts MojibakeResult)' })),
   /** send test: what mxprobe's own listener saw (CONTRACT.md "Send inbound") */
-  inbound: Type.Optional(Loose('connecting IP, PTR, HELO, TLS, SPF, DKIM, DMARC, DNSBL, headers')),
+  inbound: Type.Optional(Nullable(Loose('connecting IP, PTR, HELO, TLS, SPF, DKIM, DMARC, DNSBL, headers'))),
+  /** send test: the one-time address the caller's server sends to, and until when it is live */
+  address: Type.Optional(Type.String()),
+  waitUntil: Type.Optional(Type.String()),
+  waitSeconds: Type.Optional(Type.Number()),
+  /** send test: whether a reply was asked for, then how the reply leg went */
+  reply: Type.Optional(Type.Union([Type.Boolean(), Loose('the reply leg: sent, host, ip, response, ms')])),
   /** diagnosis: the child reports it started */
   children: Type.Optional(Type.Array(Loose('a child check: id, type, status, summary'))),
   /** diagnosis: the findings to fix first, most important first */
@@ -230,6 +236,18 @@ export class ReportBuilder implements TranscriptSink {
     }
   }
 
+  /**
+   * Go on writing a stored report (another instance started it): times count
+   * from its start, event numbers go on after `lastSeq`.
+   */
+  static resume (report: Report, lastSeq: number, emit: (ev: ReportEvent) => void): ReportBuilder {
+    const b = new ReportBuilder(report.type, report.callerIp, report.lang ?? 'en', emit, report.id)
+    ;(b as unknown as { report: Report }).report = report
+    ;(b as unknown as { t0: number }).t0 = Date.parse(report.startedAt) || Date.now()
+    b.seq = lastSeq
+    return b
+  }
+
   get lang (): Lang { return this.report.lang ?? 'en' }
   elapsed (): number { return Date.now() - this.t0 }
 
@@ -238,7 +256,8 @@ export class ReportBuilder implements TranscriptSink {
     this.emit({ seq: ++this.seq, type: 'target', data: { ...this.report.target } })
   }
 
-  line (dir: Dir, text: string): void {
+  /** `at`: ms since the start when the line happened (a caller that buffers a session's lines and adds them later) */
+  line (dir: Dir, text: string, at?: number): void {
     if (this.report.transcript.length >= ReportBuilder.maxTranscript) {
       if (this.report.transcript.length === ReportBuilder.maxTranscript) {
         const cut = { at: this.elapsed(), dir: 'I' as Dir, text: `… transcript cut at ${ReportBuilder.maxTranscript} lines` }
@@ -247,7 +266,7 @@ export class ReportBuilder implements TranscriptSink {
       }
       return
     }
-    const l = { at: this.elapsed(), dir, text }
+    const l = { at: at ?? this.elapsed(), dir, text }
     this.report.transcript.push(l)
     this.emit({ seq: ++this.seq, type: 'transcript', data: l })
   }

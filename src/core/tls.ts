@@ -8,6 +8,7 @@
 import tls from 'node:tls'
 import type { Static } from '@sinclair/typebox'
 import type { CertInfoSchema, TlsInfoSchema } from './report.js'
+import { bi, type Lang } from '../i18n/index.js'
 
 export type CertInfo = Static<typeof CertInfoSchema>
 export type TlsInfo = Static<typeof TlsInfoSchema>
@@ -62,14 +63,16 @@ export function describeTls (s: tls.TLSSocket, expectedName: string | null): Tls
 }
 
 /** One transcript info line about a fresh TLS session. */
-export function tlsSummary (t: TlsInfo): string {
-  const parts = [`TLS established: ${t.protocol ?? '?'} ${t.cipher ?? ''}`.trim()]
+/** One transcript info line about a fresh TLS session, in the report's language (the protocol and cipher names stay as they are). */
+export function tlsSummary (t: TlsInfo, lang: Lang = 'en'): string {
+  const parts = [bi(lang, `TLS 接続を確立しました: ${t.protocol ?? '?'} ${t.cipher ?? ''}`, `TLS established: ${t.protocol ?? '?'} ${t.cipher ?? ''}`).trim()]
   if (t.cert) {
-    parts.push(`certificate ${t.cert.subjectCN ?? t.cert.subject}, issuer ${t.cert.issuer}, valid until ${t.cert.validTo.slice(0, 10)}`)
-    parts.push(t.authorized ? 'chain verified' : `chain not verified (${t.authorizationError ?? 'unknown'})`)
-    if (t.nameMatches !== null) parts.push(t.nameMatches ? `name matches ${t.expectedName}` : `name does not match ${t.expectedName}`)
+    const until = t.cert.validTo.slice(0, 10)
+    parts.push(bi(lang, `証明書 ${t.cert.subjectCN ?? t.cert.subject}、発行者 ${t.cert.issuer}、有効期限 ${until}`, `certificate ${t.cert.subjectCN ?? t.cert.subject}, issuer ${t.cert.issuer}, valid until ${until}`))
+    parts.push(t.authorized ? bi(lang, '証明書チェーンを検証できました', 'chain verified') : bi(lang, `証明書チェーンを検証できません (${t.authorizationError ?? 'unknown'})`, `chain not verified (${t.authorizationError ?? 'unknown'})`))
+    if (t.nameMatches !== null) parts.push(t.nameMatches ? bi(lang, `名前が ${t.expectedName} と一致します`, `name matches ${t.expectedName}`) : bi(lang, `名前が ${t.expectedName} と一致しません`, `name does not match ${t.expectedName}`))
   } else {
-    parts.push('no certificate')
+    parts.push(bi(lang, '証明書なし', 'no certificate'))
   }
   return parts.join('; ')
 }

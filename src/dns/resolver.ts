@@ -76,6 +76,15 @@ export class DnsClient {
     }
   }
 
+  /**
+   * Any record type, answered like node's dns.promises.resolve (errors keep
+   * node's codes: ENOTFOUND, ENODATA …). For libraries that take a resolver
+   * function (mailauth), so their lookups also go to DNS_SERVERS.
+   */
+  async resolve (name: string, rrtype: string): Promise<unknown[]> {
+    return await this.resolver.resolve(name, rrtype) as unknown[]
+  }
+
   async txt (name: string): Promise<string[]> {
     const r = await this.ask(name, 'TXT', () => this.resolver.resolveTxt(name))
     return r.map((parts) => parts.join(''))

@@ -1,7 +1,9 @@
-// mxprobe's own SMTP dialogue client, for probing (not for sending mail:
-// it has no DATA command, so relay and role probes cannot send a message
-// even by mistake). nodemailer's send() pipelines the whole transaction and
-// hides the replies we need to judge one by one, hence this small client.
+// mxprobe's own SMTP dialogue client: the one SMTP engine of every probe
+// and of the receive test's delivery. nodemailer's send() pipelines the
+// whole transaction and hides the replies we need to judge one by one,
+// hence this small client. DATA exists in exactly one method,
+// sendMessage(), which the relay and role probes never call: they use
+// envelopeBatch(), which ends every envelope with RSET.
 //
 // API (stable; the relay/roles checks build on it):
 //
@@ -17,7 +19,14 @@
 //   await c.rset(); await c.noop()
 //   await c.envelopeBatch(from, [rcpt…])   MAIL + RCPT… + RSET, pipelined (one write)
 //                                  when PIPELINING is advertised, one by one otherwise
+//   await c.sendMessage(from, to, message, opts)   MAIL + RCPT + DATA (one pipelined write
+//                                  when PIPELINING is advertised, RFC 2920: DATA last), then the
+//                                  dot-stuffed message; capped in bytes; the transcript shows the
+//                                  header lines and a note for the body (opts.bodyNote)
 //   await c.quit()                 QUIT, waits briefly for 221, closes. c.close() just closes.
+//   await c.flight([{ kind: 'mail', from }, { kind: 'rcpt', to }, { kind: 'rset' }], { quit })
+//                                  one pipelined write, replies in order, never throws ({ replies, error })
+//   c.leave() (= c.quitNoWait())   QUIT without waiting for 221 (half-close, drain, destroy later)
 //   c.timings                      [{ stage, ms }] per command (and connect, banner, tls)
 //   c.replies                      [{ stage, reply }] every reply in order; explainReplies(report, c.replies)
 //                                  in src/checks/smtp.ts turns each 4xx/5xx into advice (ja/en)
@@ -47,6 +56,7 @@ import type { GuardedSocket } from '../net/connect.js'
 import { ReplyParser, parseEhlo, replyHeadline, type Reply, type ReplyLimits } from './reply.js'
 import { isMailbox, type Mailbox } from './address.js'
 import { describeTls, tlsSummary, type TlsInfo } from '../core/tls.js'
+import { bi, type Lang } from '../i18n/index.js'
 
 export type { TranscriptSink }
 
@@ -63,6 +73,8 @@ export interface SmtpClientOptions {
   /** name for SNI and certificate matching (the MX host name) */
   servername?: string
   replyLimits?: Partial<ReplyLimits>
+  /** language of the notes ("I" lines) the client adds to the transcript (default en) */
+  lang?: Lang
 }
 
 export interface StageTiming { stage: string, ms: number }
@@ -92,9 +104,12 @@ function pathText (p: Path): string {
   throw new Error('SMTP path was not validated')
 }
 
+/** A command of a pipelined flight (no DATA: flights are for probes; DATA lives in sendMessage() only). */
+export type FlightCommand = { kind: 'mail', from: Path | null } | { kind: 'rcpt', to: Path } | { kind: 'rset' }
+
 export type MailParam = 'SMTPUTF8' | 'BODY=8BITMIME' | { size: number }
 
-type Verb = 'EHLO' | 'HELO' | 'STARTTLS' | 'MAIL FROM:' | 'RCPT TO:' | 'RSET' | 'NOOP' | 'QUIT'
+type Verb = 'EHLO' | 'HELO' | 'STARTTLS' | 'MAIL FROM:' | 'RCPT TO:' | 'DATA' | 'RSET' | 'NOOP' | 'QUIT'
 
 /**
  * The only way a command line is made. Arguments were validated where they
@@ -108,6 +123,74 @@ export function commandLine (verb: Verb, arg?: string): string {
   if (Buffer.byteLength(wire) > 512) throw new Error('command line longer than 512 octets (RFC 5321 §4.5.3.1.4)')
   return wire
 }
+
+export interface MessageOptions {
+  params?: MailParam[]
+  /** the most bytes of message mxprobe sends (dot-stuffed, with the final "."); larger is refused before MAIL */
+  maxBytes?: number
+  /** the transcript note that stands for the body: (lines, bytes) → text in the report's language */
+  bodyNote?: (lines: number, bytes: number) => string
+  /** ms to wait for the reply to the final "." (default: the command timeout) */
+  endTimeoutMs?: number
+  /**
+   * With PIPELINING, QUIT follows the message in the same write (RFC 2920
+   * §3.1) and the session is over once the final reply is read; end it
+   * with quitNoWait(), which then sends no second QUIT.
+   */
+  quit?: boolean
+}
+
+export interface MessageResult {
+  /** MAIL, RCPT and DATA went out in one write */
+  pipelined: boolean
+  mail: Reply | null
+  rcpt: Reply | null
+  data: Reply | null
+  /** the reply to the final "." (null when DATA was refused or never reached) */
+  end: Reply | null
+  /** bytes written after the 354 */
+  bytes: number
+  /** the envelope and the message were accepted (2xx to the final ".") */
+  accepted: boolean
+}
+
+/** What mxprobe sends as one message at most (its own test mails are a few kB). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
+
+function isOk (r: Reply | null): boolean { return !!r && r.code >= 200 && r.code < 300 }
+
+const CRLF = Buffer.from('\r\n')
+const DOT = Buffer.from('.')
+const END = Buffer.from('.\r\n')
+
+/**
+ * A message as it goes after DATA (RFC 5321 §4.5.2): every line ends in
+ * CRLF (bare LF becomes CRLF), a line that starts with "." gets a second
+ * one, and the ".\r\n" that ends the data follows. A bare CR or NUL or a
+ * line longer than 998 octets is refused: mxprobe composes its messages
+ * itself and never sends one a server could read two ways.
+ */
+export function dotStuff (message: Buffer): Buffer {
+  const out: Buffer[] = []
+  let start = 0
+  while (start < message.length) {
+    const lf = message.indexOf(0x0a, start)
+    const end = lf === -1 ? message.length : lf
+    const lineEnd = end > start && message[end - 1] === 0x0d ? end - 1 : end
+    const line = message.subarray(start, lineEnd)
+    if (line.includes(0x0d) || line.includes(0x00)) throw new Error('refusing to send a message with a bare CR or a NUL')
+    if (line.length > 998) throw new Error('refusing to send a message line longer than 998 octets (RFC 5321 §4.5.3.1.6)')
+    if (line.length && line[0] === 0x2e) out.push(DOT)
+    out.push(line, CRLF)
+    start = end + 1
+  }
+  out.push(END)
+  return Buffer.concat(out)
+}
+
+/** What opening a session needs: the guarded connector, the limits, a transcript. */
+/** What a session needs of its check: the narrow ProbeSession, and the report's language for mxprobe's own notes. */
+export type SessionContext = ProbeSession & { lang?: Lang }
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i
 
@@ -134,28 +217,34 @@ export class SmtpClient {
   private bytes = 0
   private lines = 0
   private closed = false
+  /** QUIT already went out (pipelined after a flight or the message) */
+  private quitSent = false
   private readonly deadlineTimer: NodeJS.Timeout
   private readonly onData = (chunk: Buffer): void => this.receive(chunk)
   private readonly onError = (err: Error): void => this.fail(err instanceof ProbeError ? err : new ProbeError(/ECONNRESET|EPIPE/.test((err as NodeJS.ErrnoException).code ?? '') ? 'closed' : 'other', `socket error: ${err.message}`))
   private readonly onClose = (): void => this.fail(new ProbeError('closed', 'the server closed the connection'))
 
   /** Connect to ip:25 (or opts.port) through the guarded connector and read the greeting. */
-  static async open (ctx: ProbeSession, ip: string, opts: { servername?: string, port?: number } = {}): Promise<SmtpClient> {
+  static async open (ctx: SessionContext, ip: string, opts: { servername?: string, port?: number, sink?: TranscriptSink } = {}): Promise<SmtpClient> {
     const port = opts.port ?? 25
     const t0 = Date.now()
-    ctx.report.line('I', `connecting to ${ip} port ${port}`)
+    const lang = ctx.lang ?? 'en'
+    // A caller running several sessions at once (the relay battery) gives each its own sink.
+    const sink = opts.sink ?? ctx.report
+    sink.line('I', bi(lang, `${ip} の ${port} 番ポートに接続します`, `connecting to ${ip} port ${port}`))
     const guarded = await ctx.connect(ip, port, { servername: opts.servername })
     const connectMs = Date.now() - t0
-    ctx.report.line('I', `connected to ${ip} port ${port} in ${connectMs} ms`)
+    sink.line('I', bi(lang, `${ip} の ${port} 番ポートに ${connectMs} ミリ秒で接続しました`, `connected to ${ip} port ${port} in ${connectMs} ms`))
     const s = ctx.settings
-    const c = new SmtpClient(guarded, ctx.report, {
+    const c = new SmtpClient(guarded, sink, {
       heloName: s.heloName,
       bannerTimeoutMs: s.bannerTimeoutMs,
       commandTimeoutMs: s.commandTimeoutMs,
       deadline: ctx.deadline,
       maxSessionBytes: s.maxBytesPerConnection,
       maxSessionLines: 1000,
-      servername: opts.servername
+      servername: opts.servername,
+      lang
     })
     c.connectMs = connectMs
     c.timings.push({ stage: 'connect', ms: connectMs })
@@ -234,7 +323,7 @@ export class SmtpClient {
   private fail (err: Error): void {
     if (this.failure) return
     this.failure = err
-    if (!this.closed) this.sink.line('I', `stopped: ${err.message}`)
+    if (!this.closed) this.sink.line('I', bi(this.opts.lang ?? 'en', `中断しました: ${err.message}`, `stopped: ${err.message}`))
     const w = this.waiter
     this.waiter = null
     this.close()
@@ -343,7 +432,7 @@ export class SmtpClient {
     this.sock = tlsSock
     this.attach(tlsSock)
     this.tls = describeTls(tlsSock, this.opts.servername ?? null)
-    this.sink.line('I', tlsSummary(this.tls))
+    this.sink.line('I', tlsSummary(this.tls, this.opts.lang ?? 'en'))
     await this.ehlo()
     return { reply, tls: this.tls }
   }
@@ -404,6 +493,148 @@ export class SmtpClient {
     for (const r of rcpts) rr.push(mail.code < 400 ? await this.rcptTo(r) : null)
     const rset = await this.rset()
     return { pipelined: false, mail, rcpts: rr, rset }
+  }
+
+  /** Wait for the reply to a command written earlier (pipelined), timing it from `t0`. */
+  private async replyTo (stage: string, t0: number, what: string, timeoutMs = this.opts.commandTimeoutMs): Promise<Reply> {
+    const r = await this.next(timeoutMs, what)
+    this.timings.push({ stage, ms: Date.now() - t0 })
+    // Kept as it arrives: when a later reply never comes, the report still explains this one.
+    this.replies.push({ stage, reply: r })
+    return r
+  }
+
+  /**
+   * Deliver one message: MAIL FROM, RCPT TO, DATA, then the message and
+   * its final ".". With PIPELINING (RFC 2920) the three commands go out in
+   * one write, DATA last in the group, and all three replies are read; a
+   * server that answers DATA with 354 although RCPT was refused gets the
+   * lone "." RFC 2920 §3.1 asks for, not the message. Without PIPELINING
+   * the transaction stops at the first refusal. The message is
+   * dot-stuffed (RFC 5321 §4.5.2), its line ends made CRLF, and it is
+   * refused before MAIL when it is larger than `maxBytes`. The transcript
+   * shows the header lines as sent and one note (`bodyNote`) for the body.
+   */
+  async sendMessage (from: Path | null, to: Path, message: Buffer, opts: MessageOptions = {}): Promise<MessageResult> {
+    const wire = dotStuff(message)
+    const cap = opts.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+    if (wire.length > cap) throw new Error(`the message is ${wire.length} bytes on the wire, more than the ${cap} bytes mxprobe sends`)
+    const cmds = [this.mailWire(from, opts.params), commandLine('RCPT TO:', `<${pathText(to)}>`), commandLine('DATA')]
+    const pipelined = this.supports('PIPELINING')
+    const result: MessageResult = { pipelined, mail: null, rcpt: null, data: null, end: null, bytes: 0, accepted: false }
+    if (pipelined) {
+      if (this.failure) throw this.failure
+      for (const w of cmds) this.sink.line('C', w.slice(0, -2))
+      const t0 = Date.now()
+      this.sock.write(cmds.join(''))
+      result.mail = await this.replyTo('mail', t0, 'MAIL FROM')
+      result.rcpt = await this.replyTo('rcpt', t0, 'RCPT TO')
+      result.data = await this.replyTo('data', t0, 'DATA')
+    } else {
+      result.mail = await this.exchange('mail', cmds[0])
+      if (result.mail.code >= 400) return result
+      result.rcpt = await this.exchange('rcpt', cmds[1])
+      if (result.rcpt.code >= 400) return result
+      result.data = await this.exchange('data', cmds[2])
+    }
+    if (result.data.code !== 354) return result
+    const envelopeOk = isOk(result.mail) && isOk(result.rcpt)
+    let body = envelopeOk ? wire : Buffer.from('.\r\n')
+    if (this.failure) throw this.failure
+    if (envelopeOk) this.showMessage(wire, opts.bodyNote)
+    else this.sink.line('C', '.')
+    result.bytes = body.length
+    // RFC 2920 §3.1: message content may start a group and QUIT may end it; saves the wait for 221.
+    if (opts.quit && pipelined) {
+      const quit = commandLine('QUIT')
+      this.sink.line('C', quit.slice(0, -2))
+      body = Buffer.concat([body, Buffer.from(quit)])
+      this.quitSent = true
+    }
+    const t1 = Date.now()
+    this.sock.write(body)
+    result.end = await this.replyTo('end of data', t1, 'the end of the message', opts.endTimeoutMs)
+    result.accepted = envelopeOk && isOk(result.end)
+    return result
+  }
+
+  /** The header lines of a message as sent, one note for its body, then the final ".". */
+  private showMessage (wire: Buffer, note: MessageOptions['bodyNote']): void {
+    const blank = wire.indexOf('\r\n\r\n')
+    const headEnd = blank === -1 ? 0 : blank
+    const head = wire.subarray(0, headEnd).toString('utf8')
+    if (headEnd > 0) for (const l of head.split('\r\n')) this.sink.line('C', l)
+    // the body: everything after the blank line, without the final ".\r\n"
+    const bodyStart = blank === -1 ? 0 : blank + 4
+    const bodyBytes = Math.max(0, wire.length - 3 - bodyStart)
+    const bodyLines = bodyBytes === 0 ? 0 : wire.subarray(bodyStart, wire.length - 3).toString('latin1').split('\r\n').length - 1
+    if (headEnd > 0) this.sink.line('C', '')
+    this.sink.line('I', note ? note(bodyLines, bodyBytes) : `(message body: ${bodyLines} lines, ${bodyBytes} bytes, not shown)`)
+    this.sink.line('C', '.')
+  }
+
+  /**
+   * One pipelined flight (RFC 2920): the commands go out in one write and
+   * their replies are read in order. Only for a server that advertised
+   * PIPELINING (or a single command). With `quit`, QUIT ends the flight and
+   * its reply is not awaited: the session is over once the other replies
+   * are in (see leave()). Never throws: a failure part-way (the server hung
+   * up, a timeout) comes back as `error` beside the replies read before it.
+   */
+  async flight (cmds: FlightCommand[], opts: { quit?: boolean } = {}): Promise<{ replies: Reply[], error: Error | null }> {
+    const wires = cmds.map((c) => c.kind === 'mail' ? this.mailWire(c.from) : c.kind === 'rcpt' ? commandLine('RCPT TO:', `<${pathText(c.to)}>`) : commandLine('RSET'))
+    if (opts.quit) wires.push(commandLine('QUIT'))
+    const replies: Reply[] = []
+    if (this.failure) return { replies, error: this.failure }
+    if (cmds.length > 1 && !this.supports('PIPELINING')) throw new Error('a flight of several commands needs PIPELINING')
+    for (const w of wires) this.sink.line('C', w.slice(0, -2))
+    const t0 = Date.now()
+    this.sock.write(wires.join(''))
+    if (opts.quit) this.quitSent = true
+    try {
+      for (const c of cmds) {
+        const r = await this.next(this.opts.commandTimeoutMs, c.kind === 'mail' ? 'MAIL FROM' : c.kind === 'rcpt' ? 'RCPT TO' : 'RSET')
+        replies.push(r)
+        this.timings.push({ stage: c.kind, ms: Date.now() - t0 })
+        this.replies.push({ stage: c.kind, reply: r })
+        // 421: the server is closing the connection; nothing more will come.
+        if (r.code === 421) break
+      }
+      return { replies, error: null }
+    } catch (err) {
+      return { replies, error: err as Error }
+    }
+  }
+
+  /**
+   * End the session without waiting for the server's goodbye: QUIT (unless
+   * a flight already carried it), then a half-close. The 221 is read and
+   * dropped; the socket is destroyed when the server closes, or after 2 s.
+   */
+  leave (): void {
+    if (this.closed) return
+    if (!this.failure && !this.quitSent) {
+      try { this.write(commandLine('QUIT')) } catch { /* closing anyway */ }
+    }
+    this.closed = true
+    clearTimeout(this.deadlineTimer)
+    this.detach(this.sock)
+    const sock = this.sock
+    sock.on('error', () => {})
+    this.guarded.raw.on('error', () => {})
+    if (this.failure || sock.destroyed) { this.guarded.close(); return }
+    // Read (and drop) whatever still comes, so the server can say goodbye without a reset.
+    sock.on('data', () => {})
+    const timer = setTimeout(() => this.guarded.close(), 2000)
+    timer.unref?.()
+    sock.once('close', () => { clearTimeout(timer); this.guarded.close() })
+    sock.end()
+  }
+
+  /** QUIT without waiting for the reply (the receive test's name for leave()). Never throws. */
+  quitNoWait (): void {
+    if (this.closed) { this.close(); return }
+    this.leave()
   }
 
   /** QUIT and close. Never throws: the session is over either way. */

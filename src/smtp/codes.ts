@@ -191,7 +191,31 @@ export function looksGreylisted (r: Pick<Reply, 'code' | 'enhanced' | 'lines'>):
  * A reply explained in both languages: basic code, enhanced code when the
  * server gave one, and what "temporary" or "permanent" means for the sender.
  */
-export function explainReply (r: Pick<Reply, 'code' | 'enhanced' | 'lines'> & { raw?: string[] }): Explanation {
+/** Where a reply stood in the dialogue, when that changes what it means. */
+export interface ReplyContext {
+  /**
+   * A refusal of DATA after every RCPT of the transaction was refused: a
+   * pipelining client (RFC 2920) sends DATA with the RCPTs, and the server
+   * must refuse it ("503 All RCPT commands were rejected", "503 valid RCPT
+   * command must precede DATA", Postfix's "554 5.5.1 Error: no valid
+   * recipients"). That is the refused recipient's consequence, not a
+   * client that got the command order wrong.
+   */
+  afterRefusedRcpt?: boolean
+}
+
+/** The explanation of a DATA refused only because no recipient was accepted. */
+function consequenceOfRefusedRcpt (r: Pick<Reply, 'code' | 'enhanced'>): Explanation {
+  return {
+    code: r.enhanced ? `${r.code} ${r.enhanced}` : String(r.code),
+    en: `${r.code}: This refusal of DATA only follows from the refused recipient: with PIPELINING (RFC 2920) mxprobe sends MAIL, RCPT and DATA together, as mail servers do, and a server that refused every RCPT must then refuse DATA too. Nothing is wrong with the order of commands; the reason is the server's reply to RCPT.`,
+    ja: `${r.code}: この DATA の拒否は、宛先 (RCPT) が拒否されたことの結果にすぎません。mxprobe は一般的なメールサーバーと同じく PIPELINING (RFC 2920) で MAIL・RCPT・DATA をまとめて送るため、すべての RCPT を拒否したサーバーは続く DATA も拒否します。コマンドの順序に問題はありません。原因は RCPT への応答のほうです。`,
+    temporary: false
+  }
+}
+
+export function explainReply (r: Pick<Reply, 'code' | 'enhanced' | 'lines'> & { raw?: string[] }, context: ReplyContext = {}): Explanation {
+  if (context.afterRefusedRcpt && r.code >= 500) return consequenceOfRefusedRcpt(r)
   const basic = explainCode(r.code)
   const enh = r.enhanced ? explainEnhanced(r.enhanced) : null
   const temporary = r.code >= 400 && r.code < 500
@@ -214,7 +238,7 @@ export function explainReply (r: Pick<Reply, 'code' | 'enhanced' | 'lines'> & { 
 }
 
 /** "550 5.1.1 <x@y>: User unknown — 550: … 5.1.1: …" for step details, in the report's language. */
-export function explainedDetail (r: Reply, lang: 'ja' | 'en'): string {
-  const e = explainReply(r)
+export function explainedDetail (r: Reply, lang: 'ja' | 'en', context: ReplyContext = {}): string {
+  const e = explainReply(r, context)
   return `${replyHeadline(r)} — ${lang === 'ja' ? e.ja : e.en}`
 }

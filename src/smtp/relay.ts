@@ -12,15 +12,35 @@
 // Never DATA: the SMTP client has no DATA command at all; each attempt is
 // MAIL + RCPT + RSET and the session ends with QUIT.
 //
-// Politeness and speed: real MTAs penalise clients that collect errors
-// (Postfix counts every 4xx/5xx reply; above smtpd_soft_error_limit = 10 it
-// sleeps smtpd_error_sleep_time = 1 s before each reply, at
-// smtpd_hard_error_limit = 20 it disconnects). nmap runs its 16 tests on
-// one connection and pays those sleeps. We open a fresh connection before
-// a session could reach that limit (at most `errorBudget` errors each,
-// default 8), one connection at a time, pipelining MAIL/RCPT/RSET when
-// the server advertises PIPELINING.
-import { SmtpClient, probePath, type ProbePath } from './client.js'
+// Politeness and speed: real MTAs penalise clients that collect errors.
+// Postfix counts every 4xx/5xx reply (above smtpd_soft_error_limit = 10 it
+// sleeps 1 s before each reply, at smtpd_hard_error_limit = 20 it hangs
+// up); Exim counts only syntax and protocol errors (500/501/503…) and
+// drops the connection after smtp_max_synprot_errors = 3. nmap runs its 16
+// tests on one connection and pays for it. The battery is a scheduler
+// (runEnvelopes below):
+// - up to PARALLEL (3) connections at once, each with the vectors it claimed
+//   before it was opened (3 = the default per-caller concurrency: one
+//   relay check never holds more sockets than a caller may run checks);
+// - senders first: a pipelined flight of MAIL <sender> + RSET for each
+//   sender form not yet known, so that no RCPT is ever pipelined behind a
+//   MAIL that may be refused (that RCPT would draw a "503 need MAIL" that
+//   costs one more protocol error); what is learnt is shared by all
+//   connections;
+// - then the vectors in pipelined flights of MAIL+RCPT+RSET, each flight
+//   sized to what is left of the connection's error budget; QUIT rides
+//   with the last flight and its reply is not awaited;
+// - a vector whose own sender was refused: a sender-spoof vector is
+//   decided there (refused at MAIL); a recipient trick is retried with a
+//   sender the server accepted (`retriedWith`), or reported untested;
+// - learning: a server that answers 500/501/503 (or says it is Exim) is
+//   "strict": its connections take at most `synBudget` such risks; a
+//   connection that is dropped teaches a smaller budget, its unanswered
+//   vectors go back to the queue for the next connection;
+// - without PIPELINING: the same, one command at a time, vectors that
+//   share a sender in one transaction (MAIL, RCPT…, RSET).
+// Never DATA.
+import { SmtpClient, probePath, type ProbePath, type FlightCommand, type TranscriptSink } from './client.js'
 import { replyHeadline, type Reply } from './reply.js'
 import { ProbeError } from '../errors.js'
 import type { CheckContext } from '../checks/context.js'
@@ -118,6 +138,15 @@ export interface EnvelopeResult {
   stage: 'mail' | 'rcpt' | 'not_run'
   /** 1-based connection number the attempt ran on */
   connection: number
+  /**
+   * the server really judged this vector: its RCPT form was put to the
+   * server, or (for a sender-spoof vector) its sender was refused
+   */
+  tested: boolean
+  /** the vector's own sender was refused; its recipient was tried with this sender instead ('' = <>) */
+  retriedWith?: string
+  /** the refusal of the vector's own sender, when it was retried or left untested */
+  senderReply?: string
 }
 
 export interface BatteryOutcome {
@@ -132,16 +161,31 @@ export interface BatteryOutcome {
   /** the battery ran over STARTTLS because the server demanded it */
   tls: boolean
   ms: number
+  /** round trips on the longest chain of waits (connections run side by side) */
+  roundTrips: number
+  /** connections open at the same time at most */
+  parallel: number
+  /** connections the server closed on us */
+  drops: number
+  /** the server counts syntax/protocol errors (Exim-like): budget used per connection */
+  strict: boolean
+  /** error replies allowed per connection, as learnt */
+  errorBudget: number
+  synprotBudget: number
 }
 
 export interface BatteryOptions {
   servername?: string
-  /** most error replies on one connection before a fresh one is opened */
+  /** most error replies on one connection (default 9: Postfix slows down after 10) */
   errorBudget?: number
+  /** most syntax/protocol errors on one connection of a strict server (default 3: Exim's smtp_max_synprot_errors) */
+  synprotBudget?: number
+  /** connections at once (default and maximum 3) */
+  parallel?: number
   /** each result as soon as it is known (live progress) */
   onResult?: (r: EnvelopeResult) => void
   /**
-   * ms after which no new envelope is started. An open relay that slows
+   * ms after which no new connection is started. An open relay that slows
    * down accepted mail (Postfix in_flow_delay: 1 s per message once its
    * flow-control tokens run out) would otherwise eat the check's deadline;
    * what was found by then is reported, the rest marked not run.
@@ -149,118 +193,433 @@ export interface BatteryOptions {
   budgetMs?: number
 }
 
-const isErr = (r: Reply | null): boolean => !!r && r.code >= 400
+export const PARALLEL = 3
+/** RSETs per connection: Exim drops a client after smtp_accept_max_nonmail = 10 non-mail commands (the first RSET is free) */
+const RSET_BUDGET = 9
+/** replies Exim counts against smtp_max_synprot_errors */
+const SYNPROT = new Set([500, 501, 503, 504])
+const isErr = (r: Reply): boolean => r.code >= 400
+const isSyn = (r: Reply): boolean => SYNPROT.has(r.code)
+
+/** A recipient a strict parser may answer with a syntax error (anything beyond local@domain.name). */
+export function riskyRecipient (rcpt: string): boolean {
+  return !/^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(rcpt)
+}
+
+interface SenderState { ok: boolean, reply: Reply }
+
+interface Session {
+  n: number
+  lines: Array<{ dir: Dir, text: string, at: number }>
+  errors: number
+  synprot: number
+  trips: number
+  /** the connection ended by the server (drop or 421) */
+  dropped: boolean
+  /** RSETs sent (Exim drops a session after smtp_accept_max_nonmail = 10 of them without a message) */
+  rsets: number
+  /** the session must end for another reason (530, TLS needed) */
+  stop: boolean
+  /** the connection could not be opened or greeted */
+  openFailed: Error | null
+}
+
+type Dir = 'C' | 'S' | 'I'
 
 /**
- * Runs the envelopes in order, one connection at a time, reconnecting
- * before the error budget is spent and once after a dropped connection.
- * Throws a ProbeError when the server cannot be talked to at all.
+ * Runs the envelopes over up to three connections at once (see the top of
+ * this file). Throws a ProbeError when the server cannot be talked to at
+ * all (the first connection fails before any result).
  */
 export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: Envelope[], o: BatteryOptions = {}): Promise<BatteryOutcome> {
-  const budget = o.errorBudget ?? 8
   const t0 = Date.now()
-  const results: EnvelopeResult[] = []
-  let client: SmtpClient | null = null
-  let errors = 0
-  let connections = 0
-  let banner: string | null = null
-  let pipelining = false
+  const parallel = Math.max(1, Math.min(PARALLEL, o.parallel ?? PARALLEL))
+  const stopAt = t0 + (o.budgetMs ?? Math.max(1000, (ctx.deadline - t0) * 0.6))
+  const results = new Map<string, EnvelopeResult>()
+  const queue: Envelope[] = dealBySender(envelopes, parallel)
+  const senders = new Map<string, SenderState>()
+  // Senders a recipient trick may borrow when its own is refused, most natural first.
+  const fallbacks = fallbackSenders(envelopes)
+  let errorBudget = Math.max(1, o.errorBudget ?? 9)
+  let synBudget = Math.max(1, o.synprotBudget ?? 3)
+  let strict = false
   let authRequired: string | null = null
   let stoppedEarly: string | null = null
   let useTls = false
-  const stopAt = t0 + (o.budgetMs ?? Math.max(1000, (ctx.deadline - t0) * 0.6))
-
-  const open = async (): Promise<SmtpClient> => {
-    const c = await SmtpClient.open(ctx, ip, { servername: o.servername })
-    connections++
-    errors = 0
-    const b = c.banner!
-    banner ??= replyHeadline(b)
-    if (b.code !== 220) {
-      c.close()
-      throw new ProbeError('protocol', `the server greeted with "${replyHeadline(b)}" instead of 220`, 25)
-    }
-    const e = await c.ehlo()
-    if (e.code !== 250) {
-      await c.quit()
-      throw new ProbeError('protocol', `the server refused EHLO and HELO: ${replyHeadline(e)}`, 25)
-    }
-    if (useTls) {
-      // RFC 3207 servers that insist on TLS first ("530 Must issue a STARTTLS command first").
-      const st = await c.startTls()
-      if (!st.tls) {
-        await c.quit()
-        throw new ProbeError('tls', `the server demanded STARTTLS but refused it: ${replyHeadline(st.reply)}`, 25)
-      }
-    }
-    pipelining = c.supports('PIPELINING')
-    return c
-  }
+  let banner: string | null = null
+  let pipelining = false
+  let connections = 0
+  let open = 0
+  let maxOpen = 0
+  let drops = 0
+  let fruitless = 0
+  let anySession = false
+  let firstFailure: Error | null = null
+  let sessionError: Error | null = null
+  let longest = 0
+  const maxConnections = envelopes.length + 8
 
   const path = (s: string): ProbePath | null => s === '' ? null : probePath(s)
+  const record = (env: Envelope, x: Omit<EnvelopeResult, 'id' | 'mailFrom' | 'rcptTo'>): void => {
+    const res: EnvelopeResult = { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, ...x }
+    results.set(env.id, res)
+    o.onResult?.(res)
+  }
+  const knownOk = (): string | null => fallbacks.find((f) => senders.get(f)?.ok === true) ?? null
+  const nextFallbackToProbe = (): string | null => fallbacks.find((f) => !senders.has(f)) ?? null
+  /**
+   * The sender this vector's MAIL uses now: its own when accepted; for a
+   * trick whose own was refused, an accepted one; null = not known yet.
+   * A vector that cannot be run at all is decided here.
+   */
+  const senderFor = (env: Envelope, conn: number): string | null | false => {
+    const own = senders.get(env.mailFrom)
+    if (!own) return null
+    if (own.ok) return env.mailFrom
+    if (!env.trick) {
+      // The sender is what this vector tests: refused at MAIL is its answer.
+      record(env, { accepted: false, reply: replyHeadline(own.reply), code: own.reply.code, stage: 'mail', connection: conn, tested: true })
+      return false
+    }
+    const alt = knownOk()
+    if (alt !== null) return alt
+    if (nextFallbackToProbe() === null) {
+      record(env, { accepted: false, reply: `untested: no sender was accepted (${replyHeadline(own.reply)})`, code: own.reply.code, stage: 'mail', connection: conn, tested: false, senderReply: replyHeadline(own.reply) })
+      return false
+    }
+    return null
+  }
+  const noteMail = (sender: string, r: Reply): void => {
+    if (r.code === 421 || r.code === 530) return
+    senders.set(sender, { ok: r.code >= 200 && r.code < 300, reply: r })
+  }
+  const count = (s: Session, r: Reply): void => {
+    if (isErr(r)) s.errors++
+    if (isSyn(r)) { s.synprot++; strict = true }
+  }
+  const decide = (env: Envelope, used: string, mail: Reply, rcpt: Reply | null, conn: number): void => {
+    const own = senders.get(env.mailFrom)
+    const retried = used !== env.mailFrom
+    const extra = retried ? { retriedWith: used, senderReply: own ? replyHeadline(own.reply) : undefined } : {}
+    if (mail.code >= 400 || !rcpt) {
+      record(env, { accepted: false, reply: replyHeadline(mail), code: mail.code, stage: 'mail', connection: conn, tested: !env.trick && !retried, ...extra })
+      return
+    }
+    record(env, { accepted: rcpt.code >= 200 && rcpt.code < 300, reply: replyHeadline(rcpt), code: rcpt.code, stage: 'rcpt', connection: conn, tested: true, ...extra })
+  }
+  /** a 530 in any answer: TLS first, or authentication; true = the session must end */
+  const on530 = (r: Reply, client: SmtpClient): boolean => {
+    if (r.code !== 530) return false
+    const text = replyHeadline(r)
+    if (!useTls && client.supports('STARTTLS') && /STARTTLS|\bTLS\b/i.test(text)) {
+      useTls = true
+      ctx.report.line('I', 'the server requires STARTTLS before MAIL; continuing over TLS')
+    } else {
+      authRequired ??= text
+    }
+    return true
+  }
+  // Exim (strict) counts RSETs against smtp_accept_max_nonmail; Postfix allows 100 (smtpd_junk_command_limit).
+  const rsetBudget = (): number => strict ? RSET_BUDGET : 90
+  const roomFor = (s: Session, risky: boolean): boolean =>
+    s.errors + 1 <= errorBudget && (!strict || !risky || s.synprot + 1 <= synBudget) && Date.now() < stopAt
+  // Pace: ms per reply, from EHLO and every flight. A slow server gets smaller flights, so that
+  // nothing in flight outlives the time budget.
+  let replyMs = 0
+  const learnPace = (since: number, replies: number): void => {
+    if (replies > 0) replyMs = Math.max(replyMs * 0.5, (Date.now() - since) / replies)
+  }
+  const timeCap = (repliesPerItem: number): number => {
+    const left = stopAt - Date.now()
+    if (left <= 0) return 0
+    return replyMs <= 0 ? Infinity : Math.max(1, Math.floor(left / (replyMs * repliesPerItem)))
+  }
 
-  try {
-    for (let i = 0; i < envelopes.length; i++) {
-      const env = envelopes[i]
-      if (!authRequired && !stoppedEarly && Date.now() > stopAt) {
-        const found = results.filter((x) => x.accepted).length
-        stoppedEarly = `time budget of ${Math.round(stopAt - t0)} ms used up after ${i} of ${envelopes.length} attempts` + (found ? ` (${found} already accepted; the server slows down accepted mail)` : '')
-        ctx.report.line('I', `stopped: ${stoppedEarly}`)
+  /** One connection: claim, open, senders, vectors. Returns the vectors to give back. */
+  const session = async (claim: Envelope[]): Promise<{ leftover: Envelope[], trips: number, openFailed: Error | null }> => {
+    const n = ++connections
+    const s: Session = { n, lines: [], errors: 0, synprot: 0, trips: 0, rsets: 0, dropped: false, stop: false, openFailed: null }
+    const sink: TranscriptSink = { line: (dir, text) => { s.lines.push({ dir, text, at: ctx.report.elapsed() }) } }
+    let pending = [...claim]
+    let client: SmtpClient | null = null
+    let progress = false
+    let opened = false
+    open++
+    maxOpen = Math.max(maxOpen, open)
+    try {
+      sink.line('I', `relay connection ${n}: ${claim.length} attempt${claim.length === 1 ? '' : 's'} claimed (${claim.map((e) => e.id).join(', ')})`)
+      client = await SmtpClient.open(ctx, ip, { servername: o.servername, sink })
+      s.trips++
+      const b = client.banner!
+      banner ??= replyHeadline(b)
+      if (b.code !== 220) throw new ProbeError('protocol', `the server greeted with "${replyHeadline(b)}" instead of 220`, 25)
+      const e = await client.ehlo()
+      s.trips += client.usedHelo ? 2 : 1
+      if (e.code !== 250) throw new ProbeError('protocol', `the server refused EHLO and HELO: ${replyHeadline(e)}`, 25)
+      if (useTls) {
+        const st = await client.startTls()
+        s.trips += 3
+        if (!st.tls) throw new ProbeError('tls', `the server demanded STARTTLS but refused it: ${replyHeadline(st.reply)}`, 25)
       }
-      if (authRequired || stoppedEarly) {
-        results.push({ id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${authRequired ?? stoppedEarly}`, code: null, stage: 'not_run', connection: connections })
-        continue
-      }
-      // An envelope costs at most two errors (MAIL refused, then RCPT "503 need MAIL"): reconnect before the budget runs out.
-      if (client && errors + 2 > budget) {
-        await client.quit()
-        client = null
-      }
-      let batch: Awaited<ReturnType<SmtpClient['envelopeBatch']>> | null = null
-      for (let attempt = 0; attempt < 2 && !batch; attempt++) {
-        client ??= await open()
-        try {
-          batch = await client.envelopeBatch(path(env.mailFrom), [path(env.rcptTo)!])
-        } catch (err) {
-          // A server that hangs up mid-battery (its own error limit, a restart) gets one fresh connection.
-          if (attempt === 0 && err instanceof ProbeError && err.kind === 'closed') {
-            client.close()
-            client = null
+      anySession = true
+      opened = true
+      // What one reply costs on this server: a flight must end before the time budget does.
+      replyMs = Math.max(replyMs, client.timings.find((x) => x.stage === 'ehlo' || x.stage === 'helo')?.ms ?? 0)
+      pipelining = client.supports('PIPELINING')
+      // Exim says so in its greeting by default; its synprot limit is then known before the first error.
+      if (/\bExim\b/i.test(`${replyHeadline(b)} ${replyHeadline(e)}`)) strict = true
+      const c = client
+      const ended = (): boolean => s.dropped || s.stop || !!authRequired || (useTls && !c.secure) || !!c.error
+      if (pipelining) {
+        let rounds = 0
+        while (pending.length && !ended() && rounds++ < 64) {
+          // Senders first: MAIL + RSET for each one not known yet (and one to borrow, if none is known).
+          const unknown = new Set<string>()
+          for (const env of pending) {
+            const st = senders.get(env.mailFrom)
+            if (!st) unknown.add(env.mailFrom)
+            else if (!st.ok && env.trick && knownOk() === null) { const f = nextFallbackToProbe(); if (f !== null) unknown.add(f) }
+          }
+          const probes = [...unknown]
+          if (probes.length) {
+            // each probe may be refused: keep within the budgets
+            const take: string[] = []
+            let errs = s.errors
+            let syn = s.synprot
+            const cap = Math.min(timeCap(2), rsetBudget() - s.rsets)
+            for (const p of probes) {
+              if (errs + 1 > errorBudget || (strict && syn + 1 > synBudget) || take.length >= cap) break
+              take.push(p); errs++; syn++
+            }
+            s.rsets += take.length
+            if (!take.length) break
+            const cmds: FlightCommand[] = take.flatMap((x) => [{ kind: 'mail', from: path(x) }, { kind: 'rset' }] as FlightCommand[])
+            const tf = Date.now()
+            const { replies, error } = await c.flight(cmds)
+            s.trips++
+            learnPace(tf, replies.length)
+            for (let i = 0; i < replies.length; i++) {
+              const r = replies[i]
+              if (r.code === 421) { s.dropped = true; break }
+              count(s, r)
+              if (i % 2 === 0) {
+                if (on530(r, c)) { s.stop = true; break }
+                noteMail(take[i / 2], r)
+              }
+            }
+            if (error) { if (error instanceof ProbeError && error.kind === 'closed') s.dropped = true; else throw error }
             continue
           }
-          throw err
+          // Vectors whose sender is settled: as many as the budgets allow, in one flight.
+          const ready: Array<{ env: Envelope, from: string }> = []
+          const still: Envelope[] = []
+          for (const env of pending) {
+            const f = senderFor(env, n)
+            if (f === false) { progress = true; continue }
+            if (f === null) { still.push(env); continue }
+            ready.push({ env, from: f })
+          }
+          pending = still.concat(ready.map((x) => x.env))
+          if (!ready.length) { if (still.length) continue; break }
+          const batch: typeof ready = []
+          let errs = s.errors
+          let syn = s.synprot
+          const cap = Math.min(timeCap(3), rsetBudget() - s.rsets)
+          for (const x of ready) {
+            const risky = riskyRecipient(x.env.rcptTo)
+            if (batch.length >= cap) break
+            if (errs + 1 > errorBudget || (strict && risky && syn + 1 > synBudget)) continue
+            batch.push(x); errs++; if (risky) syn++
+          }
+          if (!batch.length) break
+          s.rsets += batch.length
+          const last = batch.length === pending.length
+          const cmds: FlightCommand[] = batch.flatMap((x) => [{ kind: 'mail', from: path(x.from) }, { kind: 'rcpt', to: path(x.env.rcptTo)! }, { kind: 'rset' }] as FlightCommand[])
+          const tf = Date.now()
+          const { replies, error } = await c.flight(cmds, { quit: last })
+          s.trips++
+          learnPace(tf, replies.length)
+          for (let k = 0; k < batch.length; k++) {
+            const [mail, rcpt, rset] = replies.slice(k * 3, k * 3 + 3)
+            if (!mail || mail.code === 421 || (rcpt && rcpt.code === 421)) { s.dropped = true; break }
+            count(s, mail)
+            if (rcpt) count(s, rcpt)
+            if (rset) count(s, rset)
+            if (on530(mail, c) || (rcpt && on530(rcpt, c))) { s.stop = true; break }
+            if (mail.code < 400 && !rcpt) { s.dropped = true; break }
+            decide(batch[k].env, batch[k].from, mail, mail.code < 400 ? rcpt : null, n)
+            progress = true
+            pending = pending.filter((p) => p !== batch[k].env)
+            if (!rset || rset.code === 421) { s.dropped = true; break }
+          }
+          if (error) { if (error instanceof ProbeError && error.kind === 'closed') s.dropped = true; else throw error }
+        }
+      } else {
+        // One command at a time; vectors sharing a sender share one transaction.
+        let rounds = 0
+        while (pending.length && !ended() && rounds++ < 256) {
+          const ready: Array<{ env: Envelope, from: string }> = []
+          const still: Envelope[] = []
+          for (const env of pending) {
+            const f = senderFor(env, n)
+            if (f === false) { progress = true; continue }
+            if (f === null) { still.push(env); continue }
+            ready.push({ env, from: f })
+          }
+          pending = still.concat(ready.map((x) => x.env))
+          let from: string | null
+          let group: Envelope[]
+          if (ready.length) {
+            from = ready[0].from
+            group = ready.filter((x) => x.from === from).map((x) => x.env)
+          } else if (still.length) {
+            // Not known yet: this MAIL is the probe, and its vectors follow in the same transaction if it is accepted.
+            const st = senders.get(still[0].mailFrom)
+            from = st ? nextFallbackToProbe() : still[0].mailFrom
+            if (from === null) break
+            group = st ? still.filter((e) => senders.get(e.mailFrom) !== undefined) : still.filter((e) => e.mailFrom === from)
+          } else break
+          if (!roomFor(s, !senders.has(from)) || s.rsets >= rsetBudget()) break
+          const { replies: [mail], error } = await c.flight([{ kind: 'mail', from: path(from) }])
+          s.trips++
+          if (error || !mail) { if (error instanceof ProbeError && error.kind === 'closed') { s.dropped = true; break } throw error ?? new ProbeError('protocol', 'no reply to MAIL') }
+          if (mail.code === 421) { s.dropped = true; break }
+          count(s, mail)
+          if (on530(mail, c)) { s.stop = true; break }
+          noteMail(from, mail)
+          if (mail.code >= 400) continue
+          for (const env of group) {
+            if (!roomFor(s, riskyRecipient(env.rcptTo))) break
+            const { replies: [rcpt], error: e2 } = await c.flight([{ kind: 'rcpt', to: path(env.rcptTo)! }])
+            s.trips++
+            if (e2 || !rcpt || rcpt.code === 421) { if (!e2 || (e2 instanceof ProbeError && e2.kind === 'closed')) { s.dropped = true; break } throw e2 }
+            count(s, rcpt)
+            if (on530(rcpt, c)) { s.stop = true; break }
+            decide(env, from, mail, rcpt, n)
+            progress = true
+            pending = pending.filter((p) => p !== env)
+          }
+          if (ended() || s.rsets >= rsetBudget()) break
+          s.rsets++
+          const { replies: [rset], error: e3 } = await c.flight([{ kind: 'rset' }])
+          s.trips++
+          if (e3 || !rset || rset.code === 421) { if (!e3 || (e3 instanceof ProbeError && e3.kind === 'closed')) { s.dropped = true; break } throw e3 }
+          count(s, rset)
         }
       }
-      const { mail, rcpts, rset } = batch!
-      const rcpt = rcpts[0]
-      errors += [mail, rcpt, rset].filter(isErr).length
-      const mailRefused = mail.code >= 400
-      const decisive = mailRefused ? mail : rcpt!
-      const res: EnvelopeResult = {
-        id: env.id,
-        mailFrom: env.mailFrom,
-        rcptTo: env.rcptTo,
-        accepted: !mailRefused && !!rcpt && rcpt.code >= 200 && rcpt.code < 300,
-        reply: replyHeadline(decisive),
-        code: decisive.code,
-        stage: mailRefused ? 'mail' : 'rcpt',
-        connection: connections
+    } catch (err) {
+      if (!opened) {
+        // Not even greeted: the server is unreachable (decided at the end, if no connection worked at all),
+        // or it takes fewer connections at once than we tried.
+        s.openFailed = err as Error
+        firstFailure ??= err as Error
+        s.lines.push({ dir: 'I', text: `connection ${n} failed: ${(err as Error).message}`, at: ctx.report.elapsed() })
+      } else if (err instanceof ProbeError && err.kind === 'closed') {
+        s.dropped = true
+      } else {
+        // The session broke in a way a drop does not explain (timeout, injected bytes …): stop the battery honestly.
+        sessionError ??= err as Error
+        stoppedEarly ??= `connection ${n} failed: ${(err as Error).message}`
       }
-      if (decisive.code === 530 && !useTls && client!.supports('STARTTLS') && /STARTTLS|\bTLS\b/i.test(replyHeadline(decisive))) {
-        // Not an authentication demand but a TLS one: run this and every later attempt over STARTTLS.
-        ctx.report.line('I', 'the server requires STARTTLS before MAIL; continuing over TLS')
-        useTls = true
-        await client!.quit()
-        client = null
-        i--
-        continue
+    } finally {
+      client?.leave()
+      open--
+      if (s.dropped) {
+        drops++
+        // Learn: the server hung up after s.errors errors (s.synprot of them syntax/protocol ones).
+        if (s.errors >= 1) errorBudget = Math.min(errorBudget, Math.max(1, s.errors - 1))
+        if (s.synprot >= 1) { strict = true; synBudget = Math.min(synBudget, Math.max(1, s.synprot - 1)) }
+        s.lines.push({ dir: 'I', text: `the server closed connection ${n} after ${s.errors} error repl${s.errors === 1 ? 'y' : 'ies'}; later connections take at most ${errorBudget} errors${strict ? ` and ${synBudget} syntax/protocol errors` : ''}`, at: ctx.report.elapsed() })
       }
-      results.push(res)
-      o.onResult?.(res)
-      if (decisive.code === 530) authRequired = replyHeadline(decisive)
+      if (opened) fruitless = progress ? 0 : fruitless + 1
+      for (const l of s.lines) ctx.report.line(l.dir, l.text, l.at)
     }
-  } finally {
-    if (client) await client.quit()
+    return { leftover: pending.filter((e) => !results.has(e.id)), trips: s.trips, openFailed: s.openFailed }
   }
-  return { results, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0 }
+
+  // Functions, not expressions: these change while workers await.
+  const halted = (): boolean => !!authRequired || !!stoppedEarly
+  const sessionWorked = (): boolean => anySession
+  const claimSize = (): number => {
+    // Shared among the connections about to open, so the first wave splits the battery evenly.
+    const share = Math.ceil(queue.length / Math.max(1, parallel - open))
+    return Math.max(1, Math.min(share, errorBudget, strict ? synBudget + 4 : errorBudget))
+  }
+
+  const worker = async (): Promise<void> => {
+    let trips = 0
+    while (queue.length && !halted()) {
+      if (Date.now() > stopAt) {
+        const found = [...results.values()].filter((x) => x.accepted).length
+        stoppedEarly = `time budget of ${Math.round(stopAt - t0)} ms used up after ${results.size} of ${envelopes.length} attempts` + (found ? ` (${found} already accepted; the server slows down accepted mail)` : '')
+        break
+      }
+      if (connections >= maxConnections || fruitless >= 3) {
+        stoppedEarly = `the server ended ${fruitless >= 3 ? 'three connections in a row before any attempt could be judged' : `${connections} connections`}; ${queue.length} attempts left`
+        break
+      }
+      // Claimed before the connection is opened: no two connections ever run the same vector.
+      const claim = queue.splice(0, claimSize())
+      const { leftover, trips: t, openFailed } = await session(claim)
+      trips += t
+      queue.unshift(...leftover)
+      // A connection that was not even greeted ends this worker: the others (if any got through) carry on.
+      if (openFailed) break
+    }
+    longest = Math.max(longest, trips)
+  }
+
+  // Start the connections a little apart only in count, not in time: all claim first, then open.
+  await Promise.all(Array.from({ length: Math.min(parallel, queue.length) }, async () => await worker()))
+  // Vectors given back by a connection that failed after the others had finished: one connection at a time now.
+  while (queue.length && !halted() && sessionWorked()) {
+    const before = queue.length
+    await worker()
+    if (queue.length >= before) break
+  }
+  if (!anySession && firstFailure) throw firstFailure
+  // Talked to, but not one attempt could be judged: the server failed, not the battery.
+  if (results.size === 0 && sessionError) throw sessionError
+  if (stoppedEarly) ctx.report.line('I', `stopped: ${stoppedEarly}`)
+  const why = authRequired ?? stoppedEarly ?? 'not reached'
+  const ordered: EnvelopeResult[] = envelopes.map((env) => results.get(env.id) ?? {
+    id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${why}`, code: null, stage: 'not_run', connection: 0, tested: false
+  })
+  return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0, roundTrips: longest, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
+}
+
+/**
+ * The battery's order: vectors dealt into `bins` equal shares (the first
+ * wave's claims), each share holding as few sender forms as it can, so a
+ * connection probes few senders and, without PIPELINING, shares one
+ * transaction among the vectors of one sender. Cost of a share: 1 per
+ * vector, 2 more per sender form in it (MAIL and RSET).
+ */
+export function dealBySender (envelopes: Envelope[], bins: number): Envelope[] {
+  const cap = Math.ceil(envelopes.length / bins)
+  const groups = new Map<string, Envelope[]>()
+  for (const e of envelopes) groups.set(e.mailFrom, [...(groups.get(e.mailFrom) ?? []), e])
+  // Small groups first, so the single sender-spoof vectors spread over the shares and the big groups fill them up.
+  const order = [...groups.values()].sort((a, b) => a.length - b.length)
+  const share: Envelope[][] = Array.from({ length: bins }, () => [])
+  const cost = (b: Envelope[]): number => b.length + 2 * new Set(b.map((e) => e.mailFrom)).size
+  for (const g of order) {
+    for (const e of g) {
+      const open = share.filter((b) => b.length < cap)
+      const same = open.filter((b) => b.some((x) => x.mailFrom === e.mailFrom))
+      const pick = (same.length ? same : open).sort((a, b) => (cost(a) - cost(b)) || (a.length - b.length))[0]
+      pick.push(e)
+    }
+  }
+  return share.flat()
+}
+
+/** Senders a recipient trick may use instead of its own: those of the sender-spoof vectors, most ordinary first. */
+function fallbackSenders (envelopes: Envelope[]): string[] {
+  const pref = ['own-domain-sender', 'mx-host-sender', 'external-sender', 'localhost-sender', 'null-sender']
+  const byId = new Map(envelopes.map((e) => [e.id, e]))
+  const out: string[] = []
+  for (const id of pref) { const e = byId.get(id); if (e && !out.includes(e.mailFrom)) out.push(e.mailFrom) }
+  for (const e of envelopes) if (!e.trick && !out.includes(e.mailFrom) && e.mailFrom !== '' && !e.mailFrom.includes('[')) out.push(e.mailFrom)
+  return out
 }

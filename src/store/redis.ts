@@ -6,7 +6,7 @@
 // A cluster is configured as `redis+cluster://[:password@]host:port,host:port`
 // (config.ts also turns REDIS_CLUSTER_NODES into that form).
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
-import type { Store } from './types.js'
+import type { Store, InboundAddress, InboundTransitionOptions } from './types.js'
 import type { Report, ReportEvent } from '../core/report.js'
 import { StoreDownError } from '../errors.js'
 
@@ -38,6 +38,26 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`
+
+// Move a one-time address between states in one step, so that of several
+// instances (RCPT on one, the expiry sweep on another) exactly one wins.
+// ARGV: from-states (comma list), to, now, staleClaimMs (-1: none), requireLive (0/1)
+const TRANSITION = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {0, false} end
+local rec = cjson.decode(raw)
+local now = tonumber(ARGV[3])
+local stale = tonumber(ARGV[4])
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if s == rec.state then allowed = true end end
+if not allowed and stale >= 0 and rec.state == 'receiving' and (tonumber(rec.claimedAt) or 0) + stale <= now then allowed = true end
+if ARGV[5] == '1' and now >= tonumber(rec.expiresAt) then allowed = false end
+if not allowed then return {0, raw} end
+rec.state = ARGV[2]
+if ARGV[2] == 'receiving' then rec.claimedAt = now end
+local out = cjson.encode(rec)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+return {1, out}`
 
 /** Parse `redis+cluster://[:pass@]h:p,h:p[/]` (rediss+cluster for TLS); null for a plain URL. */
 export function parseClusterUrl (url: string): { nodes: Array<{ host: string, port: number }>, password?: string, username?: string, tls: boolean } | null {
@@ -145,6 +165,18 @@ export class RedisStore implements Store {
       .exec())
   }
 
+  async appendEvents (id: string, evs: ReportEvent[], ttlSeconds: number) {
+    if (!evs.length) return
+    const key = this.k('events', tag(id))
+    const channel = this.k('ev', id)
+    const payloads = evs.map((ev) => JSON.stringify(ev))
+    // One transaction, one round trip: the events in order, then one message per event
+    // (followers on every instance see each event as appendEvent would publish it).
+    const m = this.client.multi().rpush(key, ...payloads).expire(key, ttlSeconds)
+    for (const p of payloads) m.publish(channel, p)
+    await this.guard(() => m.exec())
+  }
+
   async getEvents (id: string, after: number) {
     const raw = await this.guard(() => this.client.lrange(this.k('events', tag(id)), 0, -1))
     return raw.map((s) => JSON.parse(s) as ReportEvent).filter((e) => e.seq > after)
@@ -212,6 +244,29 @@ export class RedisStore implements Store {
 
   async getRecent (key: string) {
     return await this.guard(() => this.client.get(this.k('recent', key)))
+  }
+
+  async inboundCreate (rec: InboundAddress, ttlSeconds: number) {
+    await this.guard(() => this.client.set(this.k('inbound', rec.token), JSON.stringify(rec), 'EX', ttlSeconds))
+    await this.guard(() => this.client.zadd(this.k('inbound-due'), rec.expiresAt, rec.token))
+  }
+
+  async inboundGet (token: string) {
+    const s = await this.guard(() => this.client.get(this.k('inbound', token)))
+    return s ? JSON.parse(s) as InboundAddress : null
+  }
+
+  async inboundTransition (token: string, from: Array<InboundAddress['state']>, to: InboundAddress['state'], now: number, opts: InboundTransitionOptions = {}) {
+    const r = await this.guard(() => this.client.eval(TRANSITION, 1, this.k('inbound', token), from.join(','), to, String(now), String(opts.staleClaimMs ?? -1), opts.requireLive ? '1' : '0')) as [number, string | null]
+    return { ok: r[0] === 1, rec: r[1] ? JSON.parse(r[1]) as InboundAddress : null }
+  }
+
+  async inboundDue (now: number, limit: number) {
+    return await this.guard(() => this.client.zrangebyscore(this.k('inbound-due'), '-inf', String(now), 'LIMIT', 0, limit))
+  }
+
+  async inboundSettled (token: string) {
+    await this.guard(() => this.client.zrem(this.k('inbound-due'), token))
   }
 
   async close () {

@@ -17,7 +17,7 @@ const TYPES: Record<string, string> = {
 }
 
 /** The files we serve; nothing else under web/ is reachable. */
-export const ASSET_NAMES = ['style.css', 'app.js', 'frame.js', 'embed.js', 'favicon.svg'] as const
+export const ASSET_NAMES = ['style.css', 'app.js', 'frame.js', 'embed.js', 'favicon.svg', 'send.js', 'send.css'] as const
 export type AssetName = typeof ASSET_NAMES[number]
 
 /** web/ next to package.json, found from this file (src/web or dist/src/web). */

@@ -52,13 +52,18 @@ if (requireTool(t, 'root', 'postfix')) {
     t.equal(r.steps.find((s: any) => s.name === 'end of data').status, 'pass')
 
     // Unknown user: Postfix's own 550 5.1.1, explained.
-    const nobody = (await app.inject({ method: 'POST', url: '/api/v1/checks/receive', payload: { address: 'nobody@home.test' }, remoteAddress: home })).json()
+    const nobody = (await app.inject({ method: 'POST', url: '/api/v1/checks/receive?lang=en', payload: { address: 'nobody@home.test' }, remoteAddress: home })).json()
     t.equal(nobody.status, 'fail', nobody.summary)
     t.ok(nobody.advice.some((a: any) => a.code === 'smtp.rcpt_unknown'))
     const rcpt = nobody.steps.find((s: any) => s.name === 'rcpt')
     t.match(rcpt.detail, /^550 5\.1\.1 <nobody@home\.test>: Recipient address rejected/)
     const reject = await pf.waitForLog(/NOQUEUE: reject: RCPT from .*550 5\.1\.1 <nobody@home\.test>/)
     t.ok(reject, 'Postfix logged the same rejection')
+    // DATA went in the same pipelined group; Postfix refuses it because no recipient was accepted.
+    const data = nobody.steps.find((s: any) => s.name === 'data')
+    t.match(data.detail, /^554 5\.5\.1 Error: no valid recipients — 554: This refusal of DATA only follows from the refused recipient/)
+    t.ok(nobody.advice.some((a: any) => a.code === 'smtp.reply' && a.params.stage === 'data' && /宛先 \(RCPT\) が拒否されたことの結果/.test(a.ja)))
+    t.notMatch(pf.log(), /improper command pipelining|too many errors/, 'no protocol complaint from Postfix about mxprobe')
 
     // The SMTP server check: no mail, postmaster accepted, STARTTLS works.
     const smtp = (await app.inject({ method: 'POST', url: '/api/v1/checks/smtp', payload: { domain: 'home.test' }, remoteAddress: home })).json()

@@ -1,0 +1,493 @@
+// The send test's state machine, shared by every instance through the
+// store: a one-time address is created by the instance the caller asked
+// (the check's `prepare`), taken by whichever instance's listener gets the
+// RCPT, and settled exactly once, either by that listener (mail accepted →
+// analysis → optional reply → finished report) or by the expiry sweep that
+// every instance runs (deadline passed → `fail` with the likely causes).
+// The report is written by resuming the stored one, so the caller's event
+// stream on any instance sees it grow.
+import { randomBytes } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Store, InboundAddress } from '../store/types.js'
+import type { DnsClient } from '../dns/resolver.js'
+import type { GuardedConnector } from '../net/connect.js'
+import type { CheckSettings } from '../checks/context.js'
+import type { InboundSettings } from '../config.js'
+import { ReportBuilder, worst, type Report, type ReportEvent, type Status, type StepStatus } from '../checks/report.js'
+import { registerAdvice, bi, type Lang } from '../i18n/index.js'
+import { SEND_ADVICE } from '../i18n/advice/send.js'
+import { parseIp, rateLimitKey } from '../net/ip.js'
+import { analyzeMail, type InboundFindings, type ReceivedMail } from './analyze.js'
+import { composeReply, sendReply, type ReplyOutcome } from './reply.js'
+
+registerAdvice(SEND_ADVICE)
+
+export interface SendServiceDeps {
+  store: Store
+  dns: DnsClient
+  connector: GuardedConnector
+  log: Logger
+  settings: CheckSettings
+  inbound: InboundSettings
+  reportTtlSeconds: number
+  onFinish?: (r: Report) => void
+}
+
+/** Step titles of the send test, in both languages. */
+const TITLES: Record<string, { ja: string, en: string }> = {
+  'send-address': { ja: 'テスト用アドレス', en: 'Test address' },
+  'send-arrival': { ja: 'メールの到着', en: 'Mail arrival' },
+  'send-ip': { ja: '送信元 IP アドレス', en: 'Sending IP address' },
+  'send-ptr': { ja: '逆引き (PTR)', en: 'Reverse DNS (PTR)' },
+  'send-helo': { ja: 'HELO の名前', en: 'HELO name' },
+  'send-tls': { ja: '暗号化 (STARTTLS)', en: 'Encryption (STARTTLS)' },
+  'send-envelope': { ja: 'エンベロープ送信者', en: 'Envelope sender' },
+  'send-spf': { ja: 'SPF (MAIL FROM)', en: 'SPF (MAIL FROM)' },
+  'send-spf-helo': { ja: 'SPF (HELO)', en: 'SPF (HELO)' },
+  'send-dkim': { ja: 'DKIM 署名', en: 'DKIM signature' },
+  'send-dmarc': { ja: 'DMARC', en: 'DMARC' },
+  'send-dnsbl': { ja: 'ブラックリスト (DNSBL)', en: 'Block lists (DNSBL)' },
+  'send-message': { ja: 'メールの内容', en: 'The message' },
+  'send-headers': { ja: 'ヘッダーの解析', en: 'Header analysis' },
+  'send-reply': { ja: '返信', en: 'Reply' }
+}
+
+export function sendStepTitle (name: string, lang: Lang): string {
+  return TITLES[name]?.[lang] ?? name
+}
+
+/** the local part of a one-time address */
+export const TOKEN_RE = /^t-([0-9a-f]{20})$/
+
+export interface SendInput { domain: string, reply?: boolean }
+
+export class SendService {
+  readonly enabled: boolean
+  /** completions running in this process (shutdown waits for them) */
+  readonly running = new Set<Promise<unknown>>()
+  private sweeper: NodeJS.Timeout | null = null
+  private sweeping = false
+
+  constructor (readonly deps: SendServiceDeps) {
+    this.enabled = deps.inbound.listen !== null
+  }
+
+  get domain (): string { return this.deps.inbound.domain }
+
+  addressOf (token: string): string { return `t-${token}@${this.deps.inbound.domain}` }
+
+  private callerSlot (ip: string): string {
+    const p = parseIp(ip)
+    return `send-caller:${p ? rateLimitKey(p) : ip}`
+  }
+
+  /**
+   * A new one-time address for the caller, bounded per caller and in all.
+   * Returns null when the caller (or everyone) holds as many live addresses as allowed.
+   */
+  async create (reportId: string, callerIp: string, domain: string, reply: boolean, lang: Lang): Promise<{ rec: InboundAddress } | { busy: 'caller' | 'total' }> {
+    const { store, inbound } = this.deps
+    const token = randomBytes(10).toString('hex')
+    const now = Date.now()
+    const ttlMs = inbound.waitSeconds * 1000 + inbound.sessionMaxMs + 60_000
+    if (!await store.acquireSlot('send-total', token, inbound.addressesTotal, ttlMs)) return { busy: 'total' }
+    if (!await store.acquireSlot(this.callerSlot(callerIp), token, inbound.addressesPerCaller, ttlMs)) {
+      await store.releaseSlot('send-total', token).catch(() => {})
+      return { busy: 'caller' }
+    }
+    const rec: InboundAddress = { token, reportId, callerIp, domain, reply, lang, createdAt: now, expiresAt: now + inbound.waitSeconds * 1000, state: 'waiting' }
+    // Kept an hour beyond the deadline, so a late or second use is told "expired" or "already used".
+    await store.inboundCreate(rec, inbound.waitSeconds + 3600)
+    return { rec }
+  }
+
+  private async settle (rec: InboundAddress): Promise<void> {
+    const { store } = this.deps
+    await Promise.allSettled([store.inboundSettled(rec.token), store.releaseSlot('send-total', rec.token), store.releaseSlot(this.callerSlot(rec.callerIp), rec.token)])
+  }
+
+  /** Take the stored report to go on writing it; null when it is gone or already over. */
+  private async open (id: string): Promise<{ b: ReportBuilder, flush: () => Promise<void> } | null> {
+    const { store, log, reportTtlSeconds: ttl } = this.deps
+    const report = await store.getReport(id)
+    if (!report || report.status !== 'running') return null
+    const events = await store.getEvents(id, 0)
+    const last = events.reduce((m, e) => Math.max(m, e.seq), 0)
+    // Events of one tick go to the store as one batch (as the runner does): a
+    // dialogue of many lines costs a few Redis round trips, not one per line.
+    let chain: Promise<void> = Promise.resolve()
+    let batch: ReportEvent[] = []
+    let scheduled = false
+    const flushBatch = (): void => {
+      scheduled = false
+      if (!batch.length) return
+      const evs = batch
+      batch = []
+      chain = chain.then(() => store.appendEvents
+        ? store.appendEvents(id, evs, ttl)
+        : evs.reduce<Promise<void>>((p, ev) => p.then(() => store.appendEvent(id, ev, ttl)), Promise.resolve())
+      ).catch((err) => { log.warn({ err, id, events: evs.length }, 'send test events not stored') })
+    }
+    const emit = (ev: ReportEvent): void => {
+      batch.push(ev)
+      if (!scheduled) { scheduled = true; setImmediate(flushBatch) }
+    }
+    const b = ReportBuilder.resume(report, last, emit)
+    return {
+      b,
+      flush: async () => {
+        flushBatch()
+        await chain
+        await store.saveReport(b.report, ttl)
+      }
+    }
+  }
+
+  private step (b: ReportBuilder, name: string, status: StepStatus, detail: string, ms?: number): void {
+    b.step(name, status, detail, ms, sendStepTitle(name, b.lang))
+  }
+
+  // ---- the listener's calls
+
+  /** RCPT for this token: take it (one session at a time), or say why not. */
+  async claim (token: string): Promise<{ ok: true, rec: InboundAddress } | { ok: false, why: 'unknown' | 'expired' | 'used' | 'busy' }> {
+    const now = Date.now()
+    const t = await this.deps.store.inboundTransition(token, ['waiting'], 'receiving', now, { requireLive: true })
+    if (t.ok && t.rec) return { ok: true, rec: t.rec }
+    if (!t.rec) return { ok: false, why: 'unknown' }
+    if (t.rec.state === 'expired' || now >= t.rec.expiresAt) return { ok: false, why: 'expired' }
+    if (t.rec.state === 'used') return { ok: false, why: 'used' }
+    return { ok: false, why: 'busy' }
+  }
+
+  /** A session that took the address ended without a message: note why, and free it for another try. */
+  async release (rec: InboundAddress, note: { ip: string, reason: string }): Promise<void> {
+    try {
+      const o = await this.open(rec.reportId)
+      if (o) {
+        o.b.info(bi(o.b.lang, `${note.ip} から接続がありましたが、メールを受け取る前に終わりました: ${note.reason}`, `a session from ${note.ip} ended before a message was accepted: ${note.reason}`))
+        await o.flush()
+      }
+    } catch (err) {
+      this.deps.log.warn({ err }, 'send test note not stored')
+    }
+    await this.deps.store.inboundTransition(rec.token, ['receiving'], 'waiting', Date.now()).catch(() => {})
+  }
+
+  /** The listener answered 250 to the message: analyse it and finish the report (in the background). */
+  accepted (rec: InboundAddress, mail: ReceivedMail): Promise<Report | null> {
+    const p = this.complete(rec, mail).catch(async (err) => {
+      this.deps.log.error({ err, token: rec.token }, 'send test completion failed')
+      await this.finishWithError(rec.reportId, (err as Error).message)
+      return null
+    })
+    this.running.add(p)
+    p.finally(() => this.running.delete(p)).catch(() => {})
+    return p
+  }
+
+  /** mxprobe's own trouble (the store timing out under load …): the report must not stay `running`. */
+  private async finishWithError (id: string, reason: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const o = await this.open(id)
+        if (!o) return
+        o.b.advise('net.error', { reason })
+        o.b.finish('error', bi(o.b.lang, `メールは届きましたが、mxprobe 側の問題で結果をまとめられませんでした: ${reason}`, `the mail arrived, but mxprobe could not complete the report: ${reason}`))
+        await o.flush()
+        this.deps.onFinish?.(o.b.report)
+        return
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)))
+      }
+    }
+  }
+
+  private async complete (rec: InboundAddress, mail: ReceivedMail): Promise<Report | null> {
+    const { store, inbound, settings } = this.deps
+    const t = await store.inboundTransition(rec.token, ['receiving'], 'used', Date.now())
+    await this.settle(rec)
+    if (!t.ok) return null
+    const o = await this.open(rec.reportId)
+    if (!o) return null
+    const { b } = o
+    const lang = b.lang
+    const address = this.addressOf(rec.token)
+    b.info(bi(lang, `あなたのサーバーから mxprobe (${address}) への SMTP のやりとり (送信 = mxprobe の応答、受信 = あなたのサーバー):`, `the SMTP dialogue of your server delivering to mxprobe (${address}) (sent = mxprobe's replies, received = your server):`))
+    for (const l of mail.dialogue) b.line(l.dir, l.text)
+    const waited = Math.round((mail.acceptedAt - Date.parse(b.report.startedAt)) / 1000)
+    this.step(b, 'send-arrival', 'pass', bi(lang, `${mail.remoteIp} から ${mail.size} バイトのメールが届きました (開始から ${waited} 秒)`, `a mail of ${mail.size} bytes arrived from ${mail.remoteIp} (${waited} s after the start)`))
+
+    const f = await analyzeMail(mail, { address, callerIp: rec.callerIp, domain: rec.domain }, { dns: this.deps.dns, dnsblZones: inbound.dnsblZones, mta: settings.heloName })
+    const status = this.judge(b, f, rec)
+    const analysisMs = Date.now() - mail.acceptedAt
+    const inboundField = {
+      address,
+      connectingIp: f.connectingIp,
+      isCallerIp: f.isCallerIp,
+      isMxAddress: f.isMxAddress,
+      ptr: f.ptr,
+      ptrNames: f.ptrNames,
+      fcrdns: f.fcrdns,
+      ptrGeneric: f.ptrGeneric,
+      helo: f.helo,
+      heloResolves: f.heloResolves,
+      tls: f.tls,
+      mailFrom: f.mailFrom,
+      spf: f.spf,
+      spfHelo: f.spfHelo,
+      dkim: f.dkim,
+      dmarc: f.dmarc,
+      dnsbl: f.dnsbl.map(({ zone, listed, answer, reason, dynamic, error }) => ({ zone, listed, answer, reason, dynamic, ...(error ? { error } : {}) })),
+      headers: f.headers,
+      subject: f.subject,
+      size: f.size,
+      charset: f.charset,
+      excerpt: f.excerpt,
+      receivedAt: new Date(mail.acceptedAt).toISOString(),
+      lookupMs: f.lookupMs,
+      analysisMs
+    }
+    b.set('inbound', inboundField)
+
+    let replyStatus: Status = 'pass'
+    if (rec.reply) replyStatus = await this.replyLeg(b, rec, f, status)
+    const final = worst(status, replyStatus)
+    b.finish(final, this.summary(lang, f, final))
+    await o.flush()
+    this.deps.onFinish?.(b.report)
+    return b.report
+  }
+
+  /** Steps and advice from the findings; the verdict of the mail itself. */
+  private judge (b: ReportBuilder, f: InboundFindings, rec: InboundAddress): Status {
+    const lang = b.lang
+    const st: Status[] = ['pass']
+    const note = (s: Status): void => { st.push(s) }
+    const yes = (v: boolean | null): string => v === null ? '-' : v ? bi(lang, 'はい', 'yes') : bi(lang, 'いいえ', 'no')
+
+    // The connecting IP
+    if (f.isCallerIp) {
+      this.step(b, 'send-ip', 'pass', bi(lang, `${f.connectingIp}: テストを始めた IP と同じです。${rec.domain} の MX のアドレス: ${yes(f.isMxAddress)}`, `${f.connectingIp}: the IP that started the test. An MX address of ${rec.domain}: ${yes(f.isMxAddress)}`))
+      if (!f.isMxAddress && f.spf.result !== 'pass') b.advise('send.not_mx_ip', { ip: f.connectingIp, domain: rec.domain })
+    } else {
+      this.step(b, 'send-ip', 'info', bi(lang, `${f.connectingIp}: テストを始めた IP (${rec.callerIp}) とは別です。プロバイダのリレーなどを経由しています`, `${f.connectingIp}: not the IP that started the test (${rec.callerIp}); the mail went through another server, such as the ISP's relay`))
+      b.advise('send.via_relay', { ip: f.connectingIp, callerIp: rec.callerIp, domain: rec.domain })
+    }
+
+    // Reverse DNS
+    if (!f.ptr) {
+      this.step(b, 'send-ptr', 'warn', bi(lang, `${f.connectingIp} に逆引きがありません`, `${f.connectingIp} has no PTR record`))
+      b.advise('send.ptr_missing', { ip: f.connectingIp }); note('warn')
+    } else if (!f.fcrdns) {
+      this.step(b, 'send-ptr', 'warn', bi(lang, `${f.ptr}: 正引きすると ${f.connectingIp} になりません`, `${f.ptr}: does not resolve back to ${f.connectingIp}`))
+      b.advise('send.fcrdns_fail', { ip: f.connectingIp, ptr: f.ptr }); note('warn')
+    } else if (f.ptrGeneric) {
+      this.step(b, 'send-ptr', 'warn', bi(lang, `${f.ptr}: 正引きと一致しますが、プロバイダの汎用の名前に見えます`, `${f.ptr}: forward-confirmed, but it looks like the ISP's generic name`))
+      b.advise('send.ptr_generic', { ip: f.connectingIp, ptr: f.ptr }); note('warn')
+    } else {
+      this.step(b, 'send-ptr', 'pass', bi(lang, `${f.ptr} (正引きも一致)`, `${f.ptr} (forward-confirmed)`))
+    }
+
+    // HELO
+    if (!f.helo) {
+      this.step(b, 'send-helo', 'warn', bi(lang, 'HELO/EHLO がありませんでした', 'no HELO/EHLO was sent'))
+      note('warn')
+    } else if (!f.heloFqdn && !/^\[/.test(f.helo)) {
+      this.step(b, 'send-helo', 'warn', bi(lang, `「${f.helo}」は FQDN ではありません`, `"${f.helo}" is not a fully qualified name`))
+      b.advise('send.helo_invalid', { helo: f.helo }); note('warn')
+    } else if (!f.heloResolves) {
+      this.step(b, 'send-helo', 'warn', bi(lang, `「${f.helo}」は ${f.connectingIp} に正引きできません`, `"${f.helo}" does not resolve to ${f.connectingIp}`))
+      b.advise('send.helo_mismatch', { helo: f.helo, ip: f.connectingIp }); note('warn')
+    } else {
+      this.step(b, 'send-helo', 'pass', bi(lang, `「${f.helo}」は ${f.connectingIp} に正引きできます`, `"${f.helo}" resolves to ${f.connectingIp}`))
+    }
+
+    // TLS
+    if (!f.tls) {
+      this.step(b, 'send-tls', 'warn', bi(lang, 'STARTTLS を使わずに送信されました', 'sent without STARTTLS'))
+      b.advise('send.no_tls', {}); note('warn')
+    } else if (/^TLSv1(\.[01])?$|^SSL/.test(f.tls.version)) {
+      this.step(b, 'send-tls', 'warn', `${f.tls.version} ${f.tls.cipher}`)
+      b.advise('send.tls_old', { version: f.tls.version }); note('warn')
+    } else {
+      this.step(b, 'send-tls', 'pass', `${f.tls.version} ${f.tls.cipher}`)
+    }
+
+    // Envelope sender
+    const senderDomain = f.mailFrom.includes('@') ? f.mailFrom.slice(f.mailFrom.lastIndexOf('@') + 1).toLowerCase() : ''
+    if (!f.mailFrom) {
+      this.step(b, 'send-envelope', 'warn', 'MAIL FROM:<>')
+      b.advise('send.null_sender', {}); note('warn')
+    } else if (senderDomain !== rec.domain) {
+      this.step(b, 'send-envelope', 'info', f.mailFrom)
+      b.advise('send.other_domain', { sender: f.mailFrom, domain: rec.domain, senderDomain })
+    } else {
+      this.step(b, 'send-envelope', 'pass', f.mailFrom)
+    }
+
+    // SPF
+    const spf = f.spf
+    if (spf.result === 'pass') this.step(b, 'send-spf', 'pass', `${spf.domain}: pass`)
+    else if (spf.result === 'none') {
+      this.step(b, 'send-spf', 'warn', bi(lang, `${spf.domain}: SPF レコードがありません`, `${spf.domain}: no SPF record`))
+      b.advise('send.spf_none', { domain: spf.domain, ip: f.connectingIp }); note('warn')
+    } else if (spf.result === 'fail' || spf.result === 'softfail' || spf.result === 'neutral') {
+      const s: Status = spf.result === 'fail' ? 'fail' : 'warn'
+      this.step(b, 'send-spf', s, `${spf.domain}: ${spf.result}`)
+      b.advise('send.spf_fail', { domain: spf.domain, ip: f.connectingIp, result: spf.result }); note(s)
+    } else {
+      this.step(b, 'send-spf', 'warn', `${spf.domain}: ${spf.result}${spf.reason ? ` (${spf.reason})` : ''}`)
+      b.advise('send.spf_error', { domain: spf.domain, result: spf.result, reason: spf.reason ?? '' }); note('warn')
+    }
+    if (f.spfHelo) this.step(b, 'send-spf-helo', f.spfHelo.result === 'pass' ? 'pass' : 'info', `${f.spfHelo.domain}: ${f.spfHelo.result}`)
+
+    // DKIM
+    if (!f.dkim.length) {
+      this.step(b, 'send-dkim', 'warn', bi(lang, '署名がありません', 'no signature'))
+      b.advise('send.dkim_none', { domain: rec.domain }); note('warn')
+    } else {
+      const good = f.dkim.filter((d) => d.result === 'pass')
+      const detail = f.dkim.map((d) => `d=${d.domain ?? '?'} s=${d.selector ?? '?'}: ${d.result}${d.reason ? ` (${d.reason})` : ''}`).join('; ')
+      this.step(b, 'send-dkim', good.length ? 'pass' : 'warn', detail)
+      for (const d of f.dkim.filter((x) => x.result !== 'pass')) b.advise('send.dkim_fail', { domain: d.domain ?? '?', selector: d.selector ?? '?', result: d.result, reason: d.reason ?? '' })
+      if (!good.length) note('warn')
+    }
+
+    // DMARC
+    const dm = f.dmarc
+    const dmDomain = dm.domain ?? rec.domain
+    if (dm.result === 'pass') this.step(b, 'send-dmarc', 'pass', `${dmDomain}: pass (p=${dm.policy ?? '-'})`)
+    else if (dm.result === 'none') {
+      this.step(b, 'send-dmarc', 'warn', bi(lang, `${dmDomain}: DMARC レコードがありません`, `${dmDomain}: no DMARC record`))
+      b.advise('send.dmarc_none', { domain: dmDomain }); note('warn')
+    } else {
+      const s: Status = dm.result === 'fail' && (dm.policy === 'reject' || dm.policy === 'quarantine') ? 'fail' : 'warn'
+      this.step(b, 'send-dmarc', s, `${dmDomain}: ${dm.result} (p=${dm.policy ?? '-'})`)
+      b.advise('send.dmarc_fail', { domain: dmDomain, policy: dm.policy ?? 'none' }); note(s)
+    }
+
+    // Block lists
+    const listed = f.dnsbl.filter((x) => x.listed)
+    if (!f.dnsbl.length) this.step(b, 'send-dnsbl', 'skip', bi(lang, '照会するリストが設定されていません (DNSBL_ZONES)', 'no lists configured (DNSBL_ZONES)'))
+    else if (!listed.length) this.step(b, 'send-dnsbl', 'pass', bi(lang, `${f.dnsbl.length} 個のリストに登録なし`, `not listed in ${f.dnsbl.length} lists`) + (f.dnsbl.some((x) => x.error) ? ` (${f.dnsbl.filter((x) => x.error).map((x) => `${x.zone}: ${x.error}`).join(', ')})` : ''))
+    else {
+      this.step(b, 'send-dnsbl', 'warn', listed.map((x) => `${x.zone}: ${x.answer}${x.reason ? ` "${x.reason}"` : ''}`).join('; '))
+      for (const x of listed) b.advise(x.dynamic ? 'send.dnsbl_dynamic' : 'send.dnsbl_listed', { ip: f.connectingIp, zone: x.zone, answer: x.answer ?? '', reason: x.reason ?? '' })
+      note('warn')
+    }
+
+    // The message
+    const cs = f.charset.charsets.length ? f.charset.charsets.join(', ') : bi(lang, 'なし', 'none')
+    this.step(b, 'send-message', f.charset.declared ? 'pass' : 'warn', bi(lang, `件名: ${f.subject ?? '(なし)'} / ${f.size} バイト / charset: ${cs}`, `Subject: ${f.subject ?? '(none)'} / ${f.size} bytes / charset: ${cs}`))
+    if (!f.charset.declared) { b.advise('send.no_charset', {}); note('warn') }
+    if (f.headers) {
+      const warns = f.headers.findings.filter((x) => x.severity === 'warn')
+      this.step(b, 'send-headers', warns.length ? 'info' : 'pass', bi(lang, `ヘッダー ${f.headers.fieldCount} 個、Received ${f.headers.hops.length} 個${warns.length ? `、注意 ${warns.length} 件: ${warns.map((w) => w.ja).join(' ')}` : ''}`, `${f.headers.fieldCount} header fields, ${f.headers.hops.length} Received${warns.length ? `, ${warns.length} warnings: ${warns.map((w) => w.en).join(' ')}` : ''}`))
+    }
+    return worst(...st)
+  }
+
+  private summary (lang: Lang, f: InboundFindings, status: Status): string {
+    const auth = `SPF ${f.spf.result}, DKIM ${f.dkim.length ? f.dkim.map((d) => d.result).join('/') : 'none'}, DMARC ${f.dmarc.result}`
+    if (status === 'pass') return bi(lang, `${f.connectingIp} からのメールを受け取りました。受信側から見て問題はありません (${auth})`, `mail from ${f.connectingIp} arrived; a receiver sees nothing wrong (${auth})`)
+    if (status === 'warn') return bi(lang, `${f.connectingIp} からのメールを受け取りましたが、受信側に迷惑メール扱いされる可能性がある点があります (${auth})`, `mail from ${f.connectingIp} arrived, but receivers may junk or refuse it (${auth})`)
+    return bi(lang, `${f.connectingIp} からのメールを受け取りましたが、大手の受信側には拒否されるか迷惑メールになります (${auth})`, `mail from ${f.connectingIp} arrived, but large receivers will refuse or junk it (${auth})`)
+  }
+
+  private async replyLeg (b: ReportBuilder, rec: InboundAddress, f: InboundFindings, status: Status): Promise<Status> {
+    const lang = b.lang
+    if (!f.mailFrom) {
+      this.step(b, 'send-reply', 'skip', bi(lang, '送信者が空 (MAIL FROM:<>) なので返信できません', 'the envelope sender is empty (MAIL FROM:<>): nothing to reply to'))
+      return 'pass'
+    }
+    const advice = b.report.advice.map((a) => `- ${lang === 'ja' ? a.ja : a.en}`)
+    const steps = b.report.steps.map((s) => `  [${s.status}] ${s.title}: ${s.detail}`)
+    const text = [
+      bi(lang, 'mxprobe 送信テストの結果です。このメールが届いていれば、往復 (送信と受信) の両方ができています。', 'This is the result of the mxprobe send test. If this reply reached you, mail works both ways.'),
+      '',
+      `${bi(lang, '結果', 'Result')}: ${status}`,
+      this.summary(lang, f, status),
+      '',
+      ...steps,
+      '',
+      ...(advice.length ? [bi(lang, '助言:', 'Advice:'), ...advice, ''] : []),
+      `${bi(lang, 'テスト ID', 'Check ID')}: ${b.report.id}`,
+      ''
+    ].join('\n')
+    const messageId = f.headers?.messageId ?? null
+    const message = await composeReply({ from: this.deps.settings.mailFrom, to: f.mailFrom, subject: f.subject, messageId, reportId: b.report.id, lang, text, heloName: this.deps.settings.heloName })
+    b.info(bi(lang, `返信: ${f.mailFrom} へ結果を送ります (mxprobe からあなたのサーバーへの SMTP のやりとり)`, `reply: sending the result to ${f.mailFrom} (the SMTP dialogue of mxprobe delivering to your server)`))
+    const out: ReplyOutcome = await sendReply(this.deps, b, { callerIp: rec.callerIp, to: f.mailFrom, message, checkId: b.report.id, deadline: Date.now() + this.deps.settings.checkDeadlineMs })
+    const senderDomain = f.mailFrom.slice(f.mailFrom.lastIndexOf('@') + 1)
+    b.set('reply', out)
+    if (out.sent) {
+      this.step(b, 'send-reply', 'pass', bi(lang, `${out.host} (${out.ip}) が返信を受け付けました: ${out.response}`, `${out.host} (${out.ip}) accepted the reply: ${out.response}`), out.ms)
+      return 'pass'
+    }
+    if (out.stage === 'rule') {
+      this.step(b, 'send-reply', 'skip', out.reason, out.ms)
+      b.advise('send.reply_not_sent', { to: f.mailFrom, reason: out.reason, domain: senderDomain, callerIp: rec.callerIp })
+      return 'pass'
+    }
+    this.step(b, 'send-reply', 'fail', out.reply ?? out.reason, out.ms)
+    b.advise('send.reply_refused', { to: f.mailFrom, reply: out.reply ?? out.reason })
+    return /^4\d\d/.test(out.reply ?? '') ? 'warn' : 'fail'
+  }
+
+  // ---- the expiry sweep (every instance; the store decides who settles each address)
+
+  async sweep (now = Date.now()): Promise<number> {
+    if (this.sweeping) return 0
+    this.sweeping = true
+    let n = 0
+    try {
+      const due = await this.deps.store.inboundDue(now, 100)
+      for (const token of due) if (await this.expire(token, now)) n++
+    } catch (err) {
+      this.deps.log.warn({ err }, 'send test sweep failed')
+    } finally {
+      this.sweeping = false
+    }
+    return n
+  }
+
+  private async expire (token: string, now: number): Promise<boolean> {
+    const { store, inbound } = this.deps
+    const t = await store.inboundTransition(token, ['waiting'], 'expired', now, { staleClaimMs: inbound.sessionMaxMs + 30_000 })
+    if (!t.ok) {
+      // used, expired or gone: nothing left to do; a live session (receiving) is left to finish
+      if (!t.rec || t.rec.state !== 'receiving') await store.inboundSettled(token).catch(() => {})
+      return false
+    }
+    const rec = t.rec as InboundAddress
+    await this.settle(rec)
+    const o = await this.open(rec.reportId)
+    if (!o) return false
+    const { b } = o
+    const lang = b.lang
+    const address = this.addressOf(rec.token)
+    const minutes = Math.round(inbound.waitSeconds / 6) / 10
+    this.step(b, 'send-arrival', 'fail', bi(lang, `${minutes} 分待ちましたが、${address} にメールは届きませんでした`, `no mail reached ${address} within ${minutes} minutes`))
+    b.advise('send.none_op25b', { address, minutes })
+    b.advise('send.none_queue', {})
+    b.advise('send.none_firewall', {})
+    b.advise('send.none_dns', { address, inboundDomain: inbound.domain })
+    b.finish('fail', bi(lang, '期限までにメールが届きませんでした。最も多い原因はプロバイダによる 25 番ポートの遮断 (OP25B) です', 'no mail arrived before the deadline; the most common cause is the ISP blocking outbound port 25 (OP25B)'))
+    await o.flush()
+    this.deps.onFinish?.(b.report)
+    return true
+  }
+
+  startSweeper (intervalMs = 1000): void {
+    if (this.sweeper) return
+    this.sweeper = setInterval(() => { this.sweep().catch(() => {}) }, intervalMs)
+    this.sweeper.unref()
+  }
+
+  async close (): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper)
+    this.sweeper = null
+    await Promise.allSettled([...this.running])
+  }
+}
