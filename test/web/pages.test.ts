@@ -113,7 +113,7 @@ t.test('routes: form posts, refusals as pages, headers, 404s, assets, embed', as
   t.match(txt.body, /^mxprobe report /)
   t.match(txt.body, /verdict: +PASS/)
   t.equal((await app.inject({ url: '/r/AAAAAAAAAAAAAAAA.txt' })).statusCode, 404)
-  t.match((await app.inject({ url: `${loc.split('?')[0]}?lang=ja`, remoteAddress: home })).body, /class="summary" id="report-summary" lang="en"/, 'an English summary on a Japanese page is marked as English')
+  t.match((await app.inject({ url: `${loc.split('?')[0]}?lang=ja`, remoteAddress: home })).body, /class="summary from-check" id="report-summary" lang="en"/, 'an English summary on a Japanese page is marked as English')
   const api = await app.inject({ url: `/api/v1/checks/${id}` })
   t.equal(api.json().status, 'pass', 'the form ran the same check the API stores')
 
@@ -132,7 +132,7 @@ t.test('routes: form posts, refusals as pages, headers, 404s, assets, embed', as
   const limited = await post('domain=home.example&lang=ja')
   t.equal(limited.statusCode, 429, 'the API rate limit applies to the form too')
   t.ok(limited.headers['retry-after'])
-  t.match(limited.body, /試験の回数が上限に達しました/)
+  t.match(limited.body, /テストの回数が上限に達しました/)
   t.match(limited.body, /秒後にもう一度お試しください/)
 
   // A mail test whose domain's MX is not the caller: 403 as a page with the DNS facts, no socket opened.
