@@ -21,6 +21,7 @@ import { Metrics } from './plugins/metrics.js'
 import { checkAuditRecord } from './plugins/audit.js'
 import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
+import allCheckRoutes from '../routes/checks-all.js'
 import opsRoutes from '../routes/ops.js'
 import probeRoutes from '../routes/checks-probes.js'
 import toolsRoutes from '../routes/tools.js'
@@ -127,7 +128,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   app.setErrorHandler((err: FastifyError & { retryAfter?: number, callerIp?: string, dns?: unknown }, req, reply) => {
     if (err instanceof RefusalError) {
-      return reply.code(403).send({ error: err.code, message: err.message, callerIp: err.callerIp, dns: err.dns })
+      return reply.code(403).send({ ...err.extra, error: err.code, message: err.message, callerIp: err.callerIp, dns: err.dns })
     }
     if (err instanceof TooBusyError) {
       return reply.code(429).header('retry-after', String(err.retryAfterSeconds)).send({ error: err.code, message: err.message })
@@ -164,6 +165,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(apiRoutes)
   await app.register(probeRoutes)
   await app.register(mailCheckRoutes)
+  await app.register(allCheckRoutes)
   await app.register(toolsRoutes)
   await app.register(webRoutes)
   await app.register(embedRoutes)

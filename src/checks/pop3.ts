@@ -28,6 +28,7 @@ import { mailTargetFor } from './mailhosts.js'
 import { Pop3Client } from '../pop3/client.js'
 import { describeCertificate, type CertificateInfo } from '../pop3/certificate.js'
 import { worst, type Status } from './report.js'
+import { bi } from '../i18n/index.js'
 
 export interface Pop3Input { domain: string, username?: string, password?: string }
 
@@ -278,11 +279,12 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
     const any = p110.pop3 === true || p995.pop3 === true
 
     if (!p110.reachable && !p995.reachable) {
-      for (const p of [p110, p995]) {
-        if (p.errorKind === 'refused' || p.errorKind === 'closed') r.advise('ports.refused', { ip: plan.ip, port: p.port })
-        else r.advise('ports.filtered', { ip: plan.ip, port: p.port })
-      }
-      r.finish('error', `no POP3 server reachable on ${plan.ip} (110: ${p110.error}; 995: ${p995.error})`)
+      // Nothing listening is the server failing (fail), one paragraph per cause, not per port.
+      const refused = [p110, p995].filter((p) => p.errorKind === 'refused' || p.errorKind === 'closed').map((p) => p.port)
+      const filtered = [p110, p995].filter((p) => !(p.errorKind === 'refused' || p.errorKind === 'closed')).map((p) => p.port)
+      if (refused.length) r.advise('ports.refused', { ip: plan.ip, port: refused.join(', ') })
+      if (filtered.length) r.advise('ports.filtered', { ip: plan.ip, port: filtered.join(', ') })
+      r.finish('fail', bi(r.lang, `${plan.ip} では POP3 サーバーに接続できません (110: ${p110.error}、995: ${p995.error})`, `no POP3 server reachable on ${plan.ip} (110: ${p110.error}; 995: ${p995.error})`))
       return
     }
     if (any && !tlsWorks) {

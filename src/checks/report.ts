@@ -39,6 +39,8 @@ export type ReportEvent =
   | { seq: number, type: 'advice', data: Advice }
   | { seq: number, type: 'target', data: Target }
   | { seq: number, type: 'done', data: Report }
+  /** a diagnosis (`all`) telling how one of its child checks is doing (see src/checks/all.ts) */
+  | { seq: number, type: 'child', data: Record<string, unknown> }
 
 /** Report ids are unguessable: a stored report shows a caller's IP and mail server. */
 export function newReportId (): string {
@@ -111,6 +113,11 @@ export class ReportBuilder {
     if (Object.keys(params).length) a.params = params
     this.report.advice.push(a)
     this.emit({ seq: ++this.seq, type: 'advice', data: a })
+  }
+
+  /** A check-specific live event (the diagnosis' `child` progress), stored and streamed like the others. */
+  event (type: 'child', data: Record<string, unknown>): void {
+    this.emit({ seq: ++this.seq, type, data })
   }
 
   set (key: string, value: unknown): void {
