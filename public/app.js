@@ -170,7 +170,7 @@
         if (on[type]) on[type](data)
       })
     }
-    ;['transcript', 'step', 'advice', 'target', 'done'].forEach(handle)
+    ;['transcript', 'step', 'advice', 'target', 'child', 'done'].forEach(handle)
     es.addEventListener('error', function () {
       if (done) return
       // The stream broke for good: fall back to asking for the report once it is stored.
@@ -238,7 +238,12 @@
       ;((j.dns && j.dns.mx) || []).forEach(function (h) { addrs = addrs.concat(h.addresses || []) })
       box.appendChild(el('p', null, T.mismatchExplain.replace('{callerIp}', j.callerIp || '').split('{addresses}').join(addrs.join(', ') || '-')))
     }
-    if (j && j.message) box.appendChild(el('p', 'message from-check', j.message))
+    if (j && Array.isArray(j.diagnosis) && j.diagnosis.length) {
+      const ul = el('ul', 'refusal-findings')
+      j.diagnosis.forEach(function (d) { if (d && d.message) ul.appendChild(el('li', 'from-check', d.message)) })
+      box.appendChild(ul)
+    } else if (j && j.message) box.appendChild(el('p', 'message from-check', j.message))
+    if (j && j.retry && j.retry.message) box.appendChild(el('p', 'from-check', j.retry.message))
     if (retryAfter && T.retryAfterPrefix) box.appendChild(el('p', null, T.retryAfterPrefix.replace('%s', retryAfter)))
     if (j && j.dns) box.appendChild(dnsFacts(j.dns))
     live.appendChild(box)
@@ -376,30 +381,22 @@
   openHash()
   window.addEventListener('hashchange', openHash)
 
-  // A running diagnosis: each check's stage and time left, read from the stored
-  // reports (one request for the diagnosis, one per running check), then the final page.
+  // A running diagnosis: each check's stage and time left, from the diagnosis'
+  // own event stream (`child` events: type, id, status, stage, deadline, summary),
+  // then the final page.
   const diag = document.querySelector('article.diagnosis[data-running]')
   if (diag) {
     const id = diag.getAttribute('data-report-id')
-    const limit = Number(diag.getAttribute('data-deadline-ms')) || 40000
     const list = document.getElementById('children-list')
     const announce = announcer(document.getElementById('announce'))
-    let skew = 0 // server clock minus ours, from the Date header
     const deadlines = {}
-    const json = function (url) {
-      return fetch(url, { headers: { accept: 'application/json' }, cache: 'no-store' }).then(function (res) {
-        const date = Date.parse(res.headers.get('date') || '')
-        if (!isNaN(date)) skew = date - Date.now()
-        if (!res.ok) throw new Error('HTTP ' + res.status)
-        return res.json()
-      })
-    }
+    const name = function (c) { return (T.checkShort || {})[c.type] || c.title || c.type }
     const rowFor = function (c) {
-      let li = list.querySelector('li[data-type="' + String(c.type).replace(/["\\]/g, '') + '"]')
+      let li = list.querySelector('li[data-type="' + String(c.type).replace(/[^a-z0-9]/gi, '') + '"]')
       if (!li) {
         li = el('li', 'child')
         li.setAttribute('data-type', c.type)
-        li.appendChild(el('span', 'child-name', (T.checkShort || {})[c.type] || c.type))
+        li.appendChild(el('span', 'child-name', name(c)))
         li.appendChild(el('span', 'verdict'))
         li.appendChild(el('span', 'stage from-check'))
         li.appendChild(el('span', 'countdown'))
@@ -407,29 +404,29 @@
       }
       return li
     }
-    const setRow = function (c, child) {
+    const setRow = function (c) {
+      if (!c || typeof c.type !== 'string') return
       const li = rowFor(c)
-      const status = (child && child.status) || c.status || 'running'
+      const status = c.status === 'queued' || !c.status ? 'waiting' : c.status
+      const before = li.getAttribute('data-status')
       li.className = 'child c-' + status
       li.setAttribute('data-status', status)
       const badge = li.querySelector('.verdict')
       badge.className = 'verdict v-' + status
-      badge.textContent = (T.verdict || {})[status] || status
+      badge.textContent = status === 'waiting' ? T.stageWaiting : ((T.verdict || {})[status] || status)
       const stage = li.querySelector('.stage')
       let text = ''
       if (status === 'running') {
-        const steps = (child && child.steps) || []
-        const last = steps[steps.length - 1]
-        text = last ? (last.title || last.name) : T.stageStarting
-        const started = child && Date.parse(child.startedAt)
-        const dl = child && (typeof child.deadline === 'number' ? child.deadline : Date.parse(child.deadline || ''))
-        if (dl && !isNaN(dl)) deadlines[c.type] = dl
-        else if (started && !isNaN(started)) deadlines[c.type] = started + limit
-        if (text !== stage.textContent) announce(String(T.stepAnnounce || '%c: %s').replace('%c', (T.checkShort || {})[c.type] || c.type).replace('%s', text))
+        text = c.stage || T.stageStarting
+        if (typeof c.deadline === 'number') deadlines[c.type] = c.deadline
       } else {
         delete deadlines[c.type]
-        text = (child && child.summary) || ''
         li.querySelector('.countdown').textContent = ''
+        text = status === 'waiting' ? '' : (c.summary || '')
+      }
+      if (text !== stage.textContent || status !== before) {
+        const said = status === 'running' ? text : badge.textContent
+        if (status !== 'waiting') announce(String(T.stepAnnounce || '%c: %s').replace('%c', name(c)).replace('%s', said))
       }
       stage.textContent = text
       if (c.id && !li.querySelector('a.child-link')) {
@@ -438,39 +435,31 @@
         li.appendChild(a)
       }
     }
+    // Deadlines are the server's epoch ms: the page's own clock may be off, so the server's
+    // idea of "now" is taken from the time left it rendered.
+    let skew = 0
+    Array.prototype.forEach.call(list.querySelectorAll('.countdown[data-left-ms]'), function (c) {
+      const li = c.parentNode
+      const dl = Number(li.getAttribute('data-deadline'))
+      if (dl) skew = dl - Number(c.getAttribute('data-left-ms')) - Date.now()
+      deadlines[li.getAttribute('data-type')] = dl || Date.now() + Number(c.getAttribute('data-left-ms'))
+    })
     const tick = function () {
       const now = Date.now() + skew
       Object.keys(deadlines).forEach(function (type) {
-        const li = list.querySelector('li[data-type="' + type + '"] .countdown')
-        if (!li) return
+        const cd = list.querySelector('li[data-type="' + type + '"] .countdown')
+        if (!cd) return
         const left = Math.ceil((deadlines[type] - now) / 1000)
-        li.textContent = left > 0 ? fmt(T.remaining, left) : T.overdue
-      })
-    }
-    // Countdowns the server rendered, until the first poll answers.
-    Array.prototype.forEach.call(list.querySelectorAll('.countdown[data-left-ms]'), function (c) {
-      const type = c.parentNode.getAttribute('data-type')
-      deadlines[type] = Date.now() + Number(c.getAttribute('data-left-ms'))
-    })
-    let failures = 0
-    const poll = function () {
-      json('/api/v1/checks/' + encodeURIComponent(id)).then(function (r) {
-        failures = 0
-        if (r.status !== 'running') { window.location.reload(); return }
-        const children = Array.isArray(r.children) ? r.children : []
-        return Promise.all(children.map(function (c) {
-          if (!c || !c.id || (c.status && c.status !== 'running' && list.querySelector('li[data-type="' + c.type + '"][data-status="' + c.status + '"]'))) return null
-          return json('/api/v1/checks/' + encodeURIComponent(c.id)).then(function (child) { setRow(c, child) }, function () { setRow(c, null) })
-        })).then(function () { tick(); setTimeout(poll, 1500) })
-      }).catch(function () {
-        // A few misses in a row: let the server render the page again.
-        if (++failures > 3) window.location.reload()
-        else setTimeout(poll, 3000)
+        cd.textContent = left > 0 ? fmt(T.remaining, left) : T.overdue
       })
     }
     setInterval(tick, 1000)
     tick()
-    setTimeout(poll, 500)
+    follow(id, {
+      child: function (c) { setRow(c); tick() },
+      done: function () { window.location.reload() },
+      lost: function () { setTimeout(function () { window.location.reload() }, 2000) }
+    })
   }
 
   // Share: copy the result's address (the page's own, without the language).

@@ -12,7 +12,6 @@ import { REPORT_ID } from '../src/checks/report.js'
 import { reportText } from '../src/checks/report-text.js'
 import { assets } from '../src/web/assets.js'
 import { indexPage, reportPage, refusalPage, notFoundPage, CHECKS, DEFAULT_PORTS, type Refusal, type Retry } from '../src/web/pages.js'
-import type { Report } from '../src/checks/report.js'
 import type { CheckKey } from '../src/i18n/web.js'
 
 /** Security headers for every HTML page; scripts only from our origin, no inline code, no framing. */
@@ -99,6 +98,8 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
     let body: Record<string, unknown> = {}
     try { body = res.json() } catch { body = {} }
     const refusal: Refusal = {
+      diagnosis: Array.isArray(body.diagnosis) ? body.diagnosis as Refusal['diagnosis'] : undefined,
+      retryHint: body.retry && typeof body.retry === 'object' ? body.retry as Refusal['retryHint'] : undefined,
       status: res.statusCode,
       error: res.statusCode === 404 ? 'not_available' : String(body.error ?? 'other'),
       message: String(body.message ?? ''),
@@ -140,14 +141,20 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
         .header('cache-control', 'no-store')
         .send(reportText(r, { lang: textLang, pageUrl }))
     }
-    // A diagnosis shows where each of its checks stands: read the children that exist.
-    const children = new Map<string, Report>()
-    if (r.type === 'all' && Array.isArray(r.children)) {
-      const ids = (r.children as Array<{ id?: unknown }>).map((c) => c?.id).filter((x): x is string => typeof x === 'string' && REPORT_ID.test(x)).slice(0, 12)
-      const got = await Promise.all(ids.map(async (cid) => { try { return await app.mx.store.getReport(cid) } catch { return null } }))
-      for (const c of got) if (c) children.set(c.id, c)
+    // A running diagnosis: where each of its checks stands is in its `child` events (the stored report is the start's snapshot).
+    let report = r
+    if (r.type === 'all' && r.status === 'running') {
+      let events: Awaited<ReturnType<typeof app.mx.store.getEvents>> = []
+      try { events = await app.mx.store.getEvents(id, 0) } catch { events = [] }
+      const byType = new Map<string, Record<string, unknown>>()
+      for (const c of Array.isArray(r.children) ? r.children as Array<Record<string, unknown>> : []) if (typeof c?.type === 'string') byType.set(c.type, c)
+      for (const ev of events) {
+        const d = (ev as { type: string, data: unknown }).type === 'child' ? (ev as { data: Record<string, unknown> }).data : null
+        if (d && typeof d.type === 'string') byType.set(d.type, { ...byType.get(d.type), ...d })
+      }
+      report = { ...r, children: [...byType.values()] }
     }
-    return sendPage(reply, 200, reportPage(r, lang, pageUrl, { children, deadlineMs: app.mx.config.check.checkDeadlineMs }))
+    return sendPage(reply, 200, reportPage(report, lang, pageUrl, { deadlineMs: app.mx.config.check.checkDeadlineMs }))
   })
 
   app.get('/static/:name', { schema: { hide: true } }, async (req, reply) => {

@@ -390,8 +390,9 @@ function seconds (ms: number, lang: Lang): string {
 /** The checks a diagnosis runs, in the order an expert reads them. */
 export const DIAGNOSIS_CHECKS = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay']
 
-interface ChildRef { type: string, id?: string, status?: string }
-interface FixFirst { check: string, code: string, message: string, ja?: string, en?: string }
+/** One child as the diagnosis lists it (src/checks/all.ts ChildLink). */
+interface ChildRef { type: string, id?: string | null, status?: string, title?: string, stage?: string, deadline?: number | string, summary?: string }
+interface FixFirst { check: string, code: string, message: string, id?: string, ja?: string, en?: string }
 
 function diagnosisPage (r: Report, lang: Lang, pageUrl: string, opts: ReportPageOptions): string {
   const t = webText(lang)
@@ -404,22 +405,23 @@ function diagnosisPage (r: Report, lang: Lang, pageUrl: string, opts: ReportPage
     ? [...DIAGNOSIS_CHECKS.map((type) => children.find((c) => c.type === type) ?? { type }), ...children.filter((c) => !DIAGNOSIS_CHECKS.includes(c.type))]
     : children
   const childOf = (type: string): ChildRef | undefined => children.find((c) => c.type === type && c.id)
-  const input = r as unknown as { input?: { target?: unknown }, address?: unknown }
-  const rerunTarget = typeof input.input?.target === 'string' ? input.input.target : typeof input.address === 'string' ? input.address : (r.target?.domain ?? '')
+  // What the visitor typed, as the diagnosis understood it (src/checks/all.ts `understood`).
+  const understood = (r.understood ?? {}) as { input?: unknown, address?: unknown }
+  const rerunTarget = typeof understood.address === 'string' ? understood.address : typeof understood.input === 'string' ? understood.input : (r.target?.domain ?? '')
   const domain = r.target?.domain ?? rerunTarget
   const title = domain ? `${t.diagTitle}: ${domain}` : t.diagTitle
 
   const row = (c: ChildRef): SafeHtml => {
     const child = c.id ? opts.children?.get(c.id) : undefined
-    const status = child?.status ?? c.status ?? (running ? 'waiting' : 'error')
+    const given = c.status && c.status !== 'queued' ? c.status : (child?.status ?? (running ? 'waiting' : 'error'))
+    const status = given === 'queued' ? 'waiting' : given
     const childRunning = status === 'running'
     const lastStep = child?.steps?.length ? child.steps[child.steps.length - 1] : undefined
-    const stage = childRunning ? (lastStep ? (lastStep.title || lastStep.name) : t.stageStarting) : status === 'waiting' ? t.stageWaiting : ''
-    const deadline = (typeof child?.deadline === 'string' ? Date.parse(child.deadline) : typeof child?.deadline === 'number' ? child.deadline : NaN) ||
-      (child?.startedAt ? Date.parse(child.startedAt) + deadlineMs : NaN)
+    const stage = c.stage ?? (lastStep ? (lastStep.title || lastStep.name) : t.stageStarting)
+    const deadline = typeof c.deadline === 'number' ? c.deadline : typeof c.deadline === 'string' ? Date.parse(c.deadline) : (child?.startedAt ? Date.parse(child.startedAt) + deadlineMs : NaN)
     const left = childRunning && Number.isFinite(deadline) ? Math.max(0, deadline - now) : null
-    const summary = !childRunning && child?.summary ? child.summary : ''
-    return html`<li class="child c-${status}" data-type="${c.type}"${c.id ? html` data-id="${c.id}"` : ''} data-status="${status}">
+    const summary = !childRunning ? (c.summary ?? child?.summary ?? '') : ''
+    return html`<li class="child c-${status}" data-type="${c.type}"${c.id ? html` data-id="${c.id}"` : ''} data-status="${status}"${left !== null ? html` data-deadline="${deadline}"` : ''}>
   <span class="child-name">${t.checkShort[c.type] ?? c.type}</span>
   ${status === 'waiting' ? html`<span class="verdict v-waiting">${t.stageWaiting}</span>` : verdictBadge(status, t)}
   <span class="stage from-check">${childRunning ? stage : summary}</span>
@@ -448,9 +450,9 @@ ${running
   <h2 id="fix-title">${t.fixFirstTitle}</h2>
   ${fixFirst.length
     ? html`<ol class="fix-list">${fixFirst.map((f) => {
-        const c = childOf(f.check)
+        const linkId = f.id ?? childOf(f.check)?.id
         const text = (lang === 'ja' ? f.ja : f.en) ?? f.message
-        return html`<li data-code="${f.code}"><span class="fix-check">${t.checkShort[f.check] ?? f.check}</span> <span class="from-check">${text}</span>${c?.id ? html` <a href="/r/${c.id}?lang=${lang}">${t.openReport}<span class="sr">: ${t.checkShort[f.check] ?? f.check}</span></a>` : ''}</li>`
+        return html`<li data-code="${f.code}"><span class="fix-check">${t.checkShort[f.check] ?? f.check}</span> <span class="from-check">${text}</span>${linkId ? html` <a href="/r/${linkId}?lang=${lang}">${t.openReport}<span class="sr">: ${t.checkShort[f.check] ?? f.check}</span></a>` : ''}</li>`
       })}</ol>`
     : (r.status === 'pass' ? html`<p>${t.fixFirstNone}</p>` : html`<p class="from-check">${r.summary}</p>`)}
 </section>`}
@@ -479,6 +481,10 @@ ${copyBlock(r, t, lang, pageUrl, running)}
 }
 
 export interface Refusal {
+  /** the classic mistakes found in the DNS facts, in the caller's language */
+  diagnosis?: Array<{ code: string, message: string }>
+  /** when and how to try again */
+  retryHint?: { possible?: boolean, afterSeconds?: number, message?: string }
   status: number
   error: string
   message: string
@@ -526,8 +532,11 @@ export function refusalPage (r: Refusal, lang: Lang, backPath: string, retry?: R
   const body = html`
 <section class="card refusal" role="alert" aria-labelledby="refusal-title">
   <h1 id="refusal-title">${title}</h1>
-  ${explanation ? html`<p>${explanation}</p>` : ''}
-  ${r.message && r.error !== 'not_available' ? html`<p class="message from-check">${r.message}</p>` : ''}
+  ${r.diagnosis?.length
+    ? html`<ul class="refusal-findings">${r.diagnosis.map((d) => html`<li class="from-check" data-code="${d.code}">${d.message}</li>`)}</ul>`
+    : (r.message && r.error !== 'not_available' ? html`<p class="message from-check">${r.message}</p>` : '')}
+  ${r.retryHint?.message ? html`<p class="from-check">${r.retryHint.message}</p>` : ''}
+  ${explanation ? html`<p class="hint">${explanation}</p>` : ''}
   ${r.retryAfter ? html`<p>${t.retryAfter(r.retryAfter)}</p>` : ''}
   ${r.callerIp ? html`<p>${t.callerLabel}: <span class="mono">${r.callerIp}</span></p>` : ''}
   ${dnsFactsBlock(r.dns, t)}

