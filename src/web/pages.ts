@@ -406,7 +406,7 @@ function diagnosisPage (r: Report, lang: Lang, pageUrl: string, opts: ReportPage
     : children
   const childOf = (type: string): ChildRef | undefined => children.find((c) => c.type === type && c.id)
   // What the visitor typed, as the diagnosis understood it (src/checks/all.ts `understood`).
-  const understood = (r.understood ?? {}) as { input?: unknown, address?: unknown }
+  const understood = (r.understood ?? {}) as { input?: unknown, address?: unknown, kind?: unknown, domain?: unknown }
   const rerunTarget = typeof understood.address === 'string' ? understood.address : typeof understood.input === 'string' ? understood.input : (r.target?.domain ?? '')
   const domain = r.target?.domain ?? rerunTarget
   const title = domain ? `${t.diagTitle}: ${domain}` : t.diagTitle
@@ -443,6 +443,9 @@ function diagnosisPage (r: Report, lang: Lang, pageUrl: string, opts: ReportPage
     <div><dt>${t.targetLabel}</dt><dd class="mono">${rerunTarget || domain || '-'}</dd></div>
     ${typeof r.durationMs === 'number' ? html`<div><dt>${t.durationLabel}</dt><dd>${seconds(r.durationMs, lang)}</dd></div>` : ''}
   </dl>
+  ${typeof understood.input === 'string' && typeof understood.domain === 'string' && understood.input.toLowerCase().replace(/\.$/, '') !== understood.domain
+    ? html`<p class="hint" id="understood">${t.understood(String(understood.kind), understood.input, understood.domain)}</p>`
+    : ''}
 </section>
 ${running
   ? ''
