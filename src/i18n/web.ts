@@ -334,7 +334,7 @@ const ja: WebText = {
   toolMojibake: '文字化けの修復',
   embedTitle: '自分のサイトにテストボタンを置く',
   embedExplain: '自宅メールサーバーの解説ページを書いているなら、この 1 行を追加すると、読者が自分のネットワークからテストできるボタンが表示されます (data-check: ip, dns, ports, receive, relay)。',
-  embedRun: (name: string) => `${name}をテスト`,
+  embedRun: (name: string) => `テスト開始: ${name}`,
   embedIntro: 'あなたのブラウザから、あなた自身の IP をテストします。',
   embedPowered: 'mxprobe のテスト',
   embedYourIp: 'あなたの IP',

@@ -134,6 +134,10 @@ export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = f
   await visit('diagnosis-running', `/r/${diag.running}?lang=${lang}`)
   await visit('diagnosis-done', `/r/${diag.done}?lang=${lang}`)
   for (const [type, r] of Object.entries(reports)) await visit(`report-${type}`, `/r/${r.id}?lang=${lang}`)
+  // The relay report is long: its table and its steps, each on their own, to look at.
+  await page.goto(`${base}/r/${reports.relay.id}?lang=${lang}`)
+  await screenshot(page, `walk-report-relay-table-${lang}-${phone ? 'phone' : 'desktop'}`, 'section[aria-labelledby="details-title"]')
+  await screenshot(page, `walk-report-relay-top-${lang}-${phone ? 'phone' : 'desktop'}`, 'article.report > h1 ~ section:nth-of-type(2)')
 
   // A refusal, from the form: a mail test for a domain whose MX is not this visitor.
   await page.goto(`${base}/?lang=${lang}&refuse=1#check-receive`)
