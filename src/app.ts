@@ -1,7 +1,7 @@
 // Builds the fastify application: external plugins, our own services
 // (store, DNS, guarded connector, check runner), then the routes. Tests
 // build it with `buildApp()` and `inject()` requests; server.ts listens.
-import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
@@ -18,6 +18,8 @@ import { GuardedConnector, type AuditRecord } from './net/connect.js'
 import { CheckRunner, TooBusyError } from './checks/runner.js'
 import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
+import { bi, pickLang, type Lang } from './i18n/index.js'
+import { errorText } from './i18n/errors.js'
 import { checkAuditRecord } from './plugins/audit.js'
 import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
@@ -116,9 +118,10 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     global: false,
     hook: 'preHandler',
     ...(store instanceof RedisStore ? { redis: store.client, nameSpace: `${config.redisPrefix}rl:` } : {}),
-    errorResponseBuilder: (_req, ctx) => {
+    errorResponseBuilder: (req, ctx) => {
       metrics.rateLimited()
-      const e = new Error(`rate limit exceeded: at most ${ctx.max} such checks per window; try again in ${ctx.after}`) as Error & { statusCode: number, code: string, retryAfter: number }
+      const lang = reqLang(req)
+      const e = new Error(bi(lang, `テストの回数が上限に達しました (同じテストは一定時間に ${ctx.max} 回まで)。${Math.max(1, Math.ceil(ctx.ttl / 1000))} 秒後にもう一度お試しください。`, `rate limit exceeded: at most ${ctx.max} such checks per window; try again in ${ctx.after}`)) as Error & { statusCode: number, code: string, retryAfter: number }
       e.statusCode = 429
       e.code = 'rate_limited'
       e.retryAfter = Math.max(1, Math.ceil(ctx.ttl / 1000))
@@ -136,21 +139,22 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     if (err.statusCode === 429) {
       return reply.code(429).header('retry-after', String(err.retryAfter ?? 60)).send({ error: 'rate_limited', message: err.message })
     }
+    const lang = reqLang(req)
     if (err instanceof StoreDownError || isRedisError(err)) {
-      return reply.code(503).header('retry-after', '5').send({ error: 'store_unavailable', message: 'the shared store (Redis) is unavailable; no probe was started' })
+      return reply.code(503).header('retry-after', '5').send({ error: 'store_unavailable', message: bi(lang, 'mxprobe の共有ストア (Redis) が使えないため、テストを始めませんでした。しばらくしてからもう一度お試しください。', 'the shared store (Redis) is unavailable; no probe was started') })
     }
     if (err.validation) {
-      return reply.code(400).send({ error: 'bad_input', message: `${err.validationContext ?? 'input'}${err.message.replace(/^(body|querystring|params)/, '')}` })
+      return reply.code(400).send({ error: 'bad_input', message: errorText(lang, `${err.validationContext ?? 'input'}${err.message.replace(/^(body|querystring|params)/, '')}`) })
     }
     const status = err.statusCode ?? 500
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: 'too_large', message: 'the request body is larger than mxprobe accepts' })
+      return reply.code(413).send({ error: 'too_large', message: bi(lang, '送られたデータが大きすぎます。', 'the request body is larger than mxprobe accepts') })
     }
     if (status >= 400 && status < 500) {
-      return reply.code(status).send({ error: typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : 'bad_request', message: err.message })
+      return reply.code(status).send({ error: typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : 'bad_request', message: status === 400 ? errorText(lang, err.message) : err.message })
     }
     req.log.error({ err }, 'request failed')
-    return reply.code(500).send({ error: 'internal', message: 'internal error' })
+    return reply.code(500).send({ error: 'internal', message: bi(lang, 'mxprobe 内部のエラーです。', 'internal error') })
   })
 
   app.setNotFoundHandler((req, reply) => {
@@ -176,6 +180,11 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     if (ownsStore) await store.close()
   })
   return app as unknown as FastifyInstance
+}
+
+/** The caller's language for error answers: ?lang=, else Accept-Language, else English (like langOf). */
+function reqLang (req: FastifyRequest): Lang {
+  return pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'], 'en')
 }
 
 function isRedisError (err: Error): boolean {

@@ -5,6 +5,7 @@
 import { validateDomain, assertNoControl, type DomainName } from '../dns/names.js'
 import { parseMailbox, type Mailbox } from '../smtp/address.js'
 import { BadInputError } from '../errors.js'
+import { parseIp } from '../net/ip.js'
 import { bi, type Lang } from '../i18n/index.js'
 import type { ReportBuilder } from './report.js'
 
@@ -37,6 +38,8 @@ export function understandTarget (input: unknown, field = 'target'): UnderstoodT
     s = decodeURIComponentSafe(s.slice(7).split('?')[0])
     return { input: shown, kind: 'address', address: parseMailbox(s, field), domain: parseMailbox(s, field).domain }
   }
+  // An IP address (also [v6]) is refused by validateDomain with its own message, not read as host:port.
+  if (s.startsWith('[') || parseIp(s)) return { input: shown, kind: 'domain', address: null, domain: validateDomain(s, field) }
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(s)
   if (scheme || /^[^@/\s]+[/:?#]/.test(s)) {
     let host: string
