@@ -141,7 +141,7 @@ ${a.arc.length ? html`<section class="card verbatim" aria-labelledby="arc-title"
  * (label/description, a string or { ja, en }) and whether it is plausible.
  * Older results have neither; then the path and the score speak.
  */
-type RichCandidate = Candidate & { label?: unknown, description?: unknown, plausible?: unknown }
+type RichCandidate = Candidate & { label?: unknown, description?: unknown, plausible?: unknown, implausible?: unknown, marks?: unknown }
 
 function localized (v: unknown, lang: Lang): string | null {
   if (typeof v === 'string') return v
@@ -154,9 +154,35 @@ function localized (v: unknown, lang: Lang): string | null {
 }
 
 function isPlausible (c: RichCandidate): boolean {
+  if (typeof c.implausible === 'boolean') return !c.implausible
   if (typeof c.plausible === 'boolean') return c.plausible
   // Without the flag: text that is less than half Japanese-looking, or lost characters, is not worth the reader's time.
   return c.japaneseShare >= 0.5 && c.lost === 0
+}
+
+function marksOf (c: RichCandidate): Array<{ start: number, end: number }> {
+  if (!Array.isArray(c.marks)) return []
+  return (c.marks as Array<{ start?: unknown, end?: unknown }>)
+    .filter((m) => Number.isInteger(m?.start) && Number.isInteger(m?.end) && (m.start as number) < (m.end as number))
+    .map((m) => ({ start: m.start as number, end: m.end as number }))
+    .sort((a, b) => a.start - b.start)
+}
+
+function hasMarks (c: RichCandidate): boolean { return marksOf(c).length > 0 }
+
+/** The candidate's text with the characters that had to be guessed marked, for the reader to check. */
+function marked (c: RichCandidate): SafeHtml {
+  const marks = marksOf(c)
+  if (!marks.length) return visible(c.text)
+  const parts: SafeHtml[] = []
+  let at = 0
+  for (const m of marks) {
+    if (m.start < at || m.end > c.text.length) continue
+    parts.push(visible(c.text.slice(at, m.start)), html`<mark class="guessed">${visible(c.text.slice(m.start, m.end))}</mark>`)
+    at = m.end
+  }
+  parts.push(visible(c.text.slice(at)))
+  return html`${parts}`
 }
 
 export function mojibakeResultPage (lang: Lang, r: MojibakeResult, saved: Saved, input: string | null): string {
@@ -171,7 +197,7 @@ export function mojibakeResultPage (lang: Lang, r: MojibakeResult, saved: Saved,
     const label = localized(c.label, lang)
     const description = localized(c.description, lang)
     return html`${label ? html`<p class="cand-label">${label}</p>` : ''}${description ? html`<p class="hint">${description}</p>` : ''}<div class="path mono">${path}</div>
-${id ? html`<div id="${id}"><pre>${visible(c.text)}</pre></div>` : html`<pre>${visible(c.text)}</pre>`}<span class="hint">${t.score} ${c.score} · ${t.share} ${Math.round(c.japaneseShare * 100)}%${c.lost ? ` · ${t.lost} ${c.lost}` : ''}${c.guessed ? ` · ${t.guessed} ${c.guessed}` : ''}</span>`
+${id ? html`<div id="${id}"><pre>${marked(c)}</pre></div>` : html`<pre>${marked(c)}</pre>`}${hasMarks(c) ? html`<p class="hint">${t.guessedMarked}</p>` : ''}<span class="hint">${t.score} ${c.score} · ${t.share} ${Math.round(c.japaneseShare * 100)}%${c.lost ? ` · ${t.lost} ${c.lost}` : ''}${c.guessed ? ` · ${t.guessed} ${c.guessed}` : ''}</span>`
   }
   const body = html`${savedBox(lang, saved)}
 ${r.unchanged ? html`<div class="box info">${adviceText('tools.mojibake.unchanged', lang)}</div>` : ''}
