@@ -7,7 +7,7 @@ COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY routes ./routes
-COPY web ./web
+COPY public ./public
 RUN npm run build
 
 FROM node:20-slim

@@ -1,6 +1,7 @@
 // The JSON API: who am I, the checks, stored reports and their live events.
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
+import { domainKeyOf } from '../src/checks/target-input.js'
 import { callerIp, registerCheckRoute, DomainField, ErrorBody, ReportSchema } from './helpers.js'
 import { dnsCheck } from '../src/checks/dns.js'
 import { REPORT_ID } from '../src/core/report.js'
@@ -29,7 +30,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     limit: 'dns',
     summary: 'Where mail for a domain goes (MX, addresses, TTL) and whether that is the caller\'s IP',
     body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
-    domainOf: (b) => b.domain
+    domainOf: (b) => domainKeyOf(b.domain)
   })
 
   // An id made of id characters that is not a stored report is "not found" (404),

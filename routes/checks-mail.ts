@@ -2,10 +2,10 @@
 // receive test (one real test mail to the caller's own server).
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
+import { domainKeyOf } from '../src/checks/target-input.js'
 import { registerCheckRoute, DomainField } from './helpers.js'
 import { smtpCheck } from '../src/checks/smtp.js'
 import { receiveCheck } from '../src/checks/receive.js'
-import { validateDomain } from '../src/dns/names.js'
 import { parseMailbox } from '../src/smtp/address.js'
 
 export default async function mailCheckRoutes (app: FastifyInstance): Promise<void> {
@@ -16,7 +16,7 @@ export default async function mailCheckRoutes (app: FastifyInstance): Promise<vo
     summary: 'Talk to the caller\'s MX without sending mail: banner, EHLO extensions, STARTTLS and certificate, PTR, postmaster, timings',
     body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
     // One key per domain whatever its spelling (IDN, case, trailing dot); bad input is refused later with 400.
-    domainOf: (b) => { try { return validateDomain(b.domain).ascii } catch { return undefined } }
+    domainOf: (b) => domainKeyOf(b.domain)
   })
 
   registerCheckRoute(app, {

@@ -3,6 +3,7 @@
 // per-IP and per-domain limits, sync or ?async=1).
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
+import { domainKeyOf } from '../src/checks/target-input.js'
 import { registerCheckRoute, DomainField } from './helpers.js'
 import { portsCheck, type PortsInput } from '../src/checks/ports.js'
 import { pop3Check, type Pop3Input } from '../src/checks/pop3.js'
@@ -32,7 +33,7 @@ export default async function probeRoutes (app: FastifyInstance): Promise<void> 
       username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
       password: Type.Optional(Type.String({ minLength: 1, maxLength: 512, writeOnly: true }))
     }, { additionalProperties: false }),
-    domainOf: (b) => b.domain
+    domainOf: (b) => domainKeyOf(b.domain)
   })
 
   registerCheckRoute<RelayInput>(app, {
@@ -42,7 +43,7 @@ export default async function probeRoutes (app: FastifyInstance): Promise<void> 
     summary: 'Is the caller\'s MX an open relay? A battery of relay attempts (MAIL + RCPT, never DATA)',
     description: 'More than 20 attempts, a superset of nmap smtp-open-relay: spoofed senders and recipient tricks (%, @@, quoted, source route, bang path, address literals, case and trailing dot), all to RELAY_PROBE_DOMAIN. Report field `vectors`.',
     body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
-    domainOf: (b) => b.domain,
+    domainOf: (b) => domainKeyOf(b.domain),
     reuseRecent: true
   })
 
@@ -52,6 +53,6 @@ export default async function probeRoutes (app: FastifyInstance): Promise<void> 
     limit: 'roles',
     summary: 'Does the caller\'s MX accept postmaster@, <postmaster>, abuse@ (required) and webmaster@, hostmaster@, noc@, security@, ftp@ (recommended)? RCPT only, never DATA',
     body: Type.Object({ domain: DomainField }, { additionalProperties: false }),
-    domainOf: (b) => b.domain
+    domainOf: (b) => domainKeyOf(b.domain)
   })
 }

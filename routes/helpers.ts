@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest, FastifyReply } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
 import { parseIp, rateLimitKey } from '../src/net/ip.js'
-import { pickLang, type Lang } from '../src/i18n/index.js'
+import { pickLang, bi, type Lang } from '../src/i18n/index.js'
 import type { CheckDefinition } from '../src/checks/context.js'
 import type { LimitedType } from '../src/config.js'
 import type { Report } from '../src/checks/report.js'
@@ -79,7 +79,7 @@ export function crossSite (req: FastifyRequest): boolean {
 /** onRequest guard of every check endpoint: 403 before the body is even read. */
 export async function refuseCrossSite (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   if (crossSite(req)) {
-    return reply.code(403).send({ error: 'cross_site', message: 'a check can only be started from mxprobe\'s own pages or by a program, not by a page on another site' })
+    return reply.code(403).send({ error: 'cross_site', message: bi(langOf(req), 'テストは mxprobe 自身のページかプログラムからだけ始められます。他のサイトのページからは始められません。', 'a check can only be started from mxprobe\'s own pages or by a program, not by a page on another site') })
   }
 }
 
@@ -246,7 +246,7 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
       const r = await domainLimiter(req)
       if (!r.isAllowed && r.isExceeded) {
         app.mx.metrics.rateLimited()
-        return reply.code(429).header('retry-after', String(Math.max(1, r.ttlInSeconds))).send({ error: 'rate_limited', message: `too many checks of this domain; try again in ${Math.max(1, r.ttlInSeconds)} s` })
+        return reply.code(429).header('retry-after', String(Math.max(1, r.ttlInSeconds))).send({ error: 'rate_limited', message: bi(langOf(req), `このドメインへのテストが多すぎます。${Math.max(1, r.ttlInSeconds)} 秒後にもう一度お試しください。`, `too many checks of this domain; try again in ${Math.max(1, r.ttlInSeconds)} s`) })
       }
     }
     const lang = langOf(req)

@@ -15,7 +15,9 @@ import { lookupOriginPtr, findingMessages, type HeaderAnalysis } from '../src/to
 import type { MojibakeResult } from '../src/tools/mojibake.js'
 import { headersRecord, mojibakeRecord, mojibakeAdvice, toolLinks as links } from '../src/tools/records.js'
 import { ToolsBusyError, ToolTimeoutError } from '../src/tools/pool.js'
-import { toolFormPage, toolErrorPage, headersResultPage, mojibakeResultPage } from '../src/tools/pages.js'
+import { toolFormPage, toolErrorPage, headersResultPage, mojibakeResultPage } from '../src/web/tools.js'
+import { webText } from '../src/i18n/web.js'
+import { PAGE_CSP } from './web.js'
 
 /**
  * The request body may be this large: 256 KiB of text grows in transport
@@ -72,8 +74,8 @@ function pageLang (req: FastifyRequest): Lang {
 
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
-  // Pasted text is rendered back: no script may run, nothing may be loaded, no one may frame it.
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  // Pasted text is rendered back through the escaping template: only the site's own script and stylesheet may load, no one may frame it.
+  'content-security-policy': PAGE_CSP,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store'
@@ -212,15 +214,15 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
     }
     if (status === 503) {
       reply.header('retry-after', '5')
-      return sendPage(reply, 503, toolErrorPage(lang, tool, lang === 'ja' ? '結果を保存できません (保存先が停止中です)。しばらくしてから、またはリンクを作成せずにお試しください。' : 'The result cannot be stored right now (the store is down). Try again shortly, or without creating a link.'))
+      return sendPage(reply, 503, toolErrorPage(lang, tool, webText(lang).tools.storeDown))
     }
     if (status >= 500) {
       req.log.error({ err }, 'tool page failed')
-      return sendPage(reply, status, toolErrorPage(lang, tool, lang === 'ja' ? '内部エラーが発生しました。' : 'internal error'))
+      return sendPage(reply, status, toolErrorPage(lang, tool, webText(lang).tools.internal))
     }
     if (status === 429) reply.header('retry-after', String(err.retryAfter ?? 60))
     const message = status === 413 && !(err instanceof PayloadTooLargeError)
-      ? (lang === 'ja' ? '入力が大きすぎます (最大 256 KiB)。' : 'The input is too large (at most 256 KiB).')
+      ? webText(lang).tools.tooLarge
       : err.message
     return sendPage(reply, status, toolErrorPage(lang, tool, message))
   }
@@ -240,7 +242,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
       const lang = pageLang(req)
       const body = req.body as { raw?: string, text?: string, save?: string }
       const input = tool === 'headers' ? body.raw : body.text
-      if (typeof input !== 'string') throw new BadInputError(lang === 'ja' ? 'テキストを貼り付けてください。' : 'Paste some text first.')
+      if (typeof input !== 'string') throw new BadInputError(webText(lang).tools.pasteFirst)
       const save = wantsSave(body.save)
       if (tool === 'headers') {
         const a = await analyse(input)

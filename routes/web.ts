@@ -8,10 +8,10 @@ import { callerIp, crossSite } from './helpers.js'
 import { parseIp } from '../src/net/ip.js'
 import { pickLang, type Lang } from '../src/i18n/index.js'
 import { webText } from '../src/i18n/web.js'
-import { REPORT_ID } from '../src/checks/report.js'
+import { REPORT_ID, type Report } from '../src/core/report.js'
 import { reportText } from '../src/checks/report-text.js'
 import { assets } from '../src/web/assets.js'
-import { indexPage, reportPage, refusalPage, notFoundPage, CHECKS, DEFAULT_PORTS, type Refusal } from '../src/web/pages.js'
+import { indexPage, reportPage, refusalPage, notFoundPage, CHECKS, DEFAULT_PORTS, type Refusal, type Retry } from '../src/web/pages.js'
 import type { CheckKey } from '../src/i18n/web.js'
 
 /** Security headers for every HTML page; scripts only from our origin, no inline code, no framing. */
@@ -38,12 +38,13 @@ function sendPage (reply: FastifyReply, status: number, body: string): FastifyRe
 }
 
 /** The API body a form post stands for; field names are the API's. */
-export function formToBody (check: CheckKey, form: Record<string, unknown>): Record<string, unknown> {
+export function formToBody (check: CheckKey | 'all', form: Record<string, unknown>): Record<string, unknown> {
   const str = (k: string): string => {
     const v = form[k]
     return typeof v === 'string' ? v.trim() : Array.isArray(v) && typeof v[0] === 'string' ? String(v[0]).trim() : ''
   }
   switch (check) {
+    case 'all': return { target: str('target') }
     case 'receive': return { address: str('address') }
     case 'ports': {
       const raw = form.ports === undefined ? [] : Array.isArray(form.ports) ? form.ports : [form.ports]
@@ -78,11 +79,11 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
     const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>
     const lang = pickLang(form.lang ?? (req.query as Record<string, unknown>)?.lang, req.headers['accept-language'], 'ja')
     const t = webText(lang)
-    if (!(CHECKS as string[]).includes(type)) return sendPage(reply, 404, notFoundPage(lang))
+    if (type !== 'all' && !(CHECKS as string[]).includes(type)) return sendPage(reply, 404, notFoundPage(lang))
     if (crossSite(req)) {
       return sendPage(reply, 403, refusalPage({ status: 403, error: 'cross_site', message: t.crossSiteText }, lang, '/'))
     }
-    const check = type as CheckKey
+    const check = type as CheckKey | 'all'
     const res = await app.inject({
       method: 'POST',
       url: `/api/v1/checks/${check}?async=1&lang=${lang}`,
@@ -97,6 +98,8 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
     let body: Record<string, unknown> = {}
     try { body = res.json() } catch { body = {} }
     const refusal: Refusal = {
+      diagnosis: Array.isArray(body.diagnosis) ? body.diagnosis as Refusal['diagnosis'] : undefined,
+      retryHint: body.retry && typeof body.retry === 'object' ? body.retry as Refusal['retryHint'] : undefined,
       status: res.statusCode,
       error: res.statusCode === 404 ? 'not_available' : String(body.error ?? 'other'),
       message: String(body.message ?? ''),
@@ -105,7 +108,13 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
       retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : undefined
     }
     if (refusal.retryAfter) reply.header('retry-after', refusal.retryAfter)
-    return sendPage(reply, res.statusCode, refusalPage(refusal, lang, '/'))
+    // The same form once more (a fixed DNS record, a port opened); never a password.
+    const fields: Record<string, string> = { lang }
+    for (const [k, v] of Object.entries(formToBody(check, form))) {
+      if (k !== 'password' && k !== 'username' && (typeof v === 'string' || typeof v === 'number')) fields[k] = String(v)
+    }
+    const retry: Retry | undefined = res.statusCode === 404 || check === 'ports' || check === 'pop3' ? undefined : { action: `/check/${check}`, fields }
+    return sendPage(reply, res.statusCode, refusalPage(refusal, lang, '/', retry))
   })
 
   // /r/:id is the page; /r/:id.txt the same report as the plain text of its copy block.
@@ -121,6 +130,10 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
     if (r.type === 'headers' || r.type === 'mojibake') return reply.redirect(`/tools/r/${id}${asText ? '' : `?lang=${lang}`}`, 303)
     const pageUrl = `${req.protocol}://${req.host}/r/${id}`
     if (asText) {
+      // The forum text exists once the check has finished: half a transcript only confuses a thread.
+      if (r.status === 'running') {
+        return reply.code(409).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').header('retry-after', '2').send(webText(lang).textRunning + '\n')
+      }
       const textLang = (req.query as Record<string, unknown>)?.lang ? lang : undefined
       return reply
         .header('content-type', 'text/plain; charset=utf-8')
@@ -128,7 +141,20 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
         .header('cache-control', 'no-store')
         .send(reportText(r, { lang: textLang, pageUrl }))
     }
-    return sendPage(reply, 200, reportPage(r, lang, pageUrl))
+    // A running diagnosis: where each of its checks stands is in its `child` events (the stored report is the start's snapshot).
+    let report = r
+    if (r.type === 'all' && r.status === 'running') {
+      let events: Awaited<ReturnType<typeof app.mx.store.getEvents>> = []
+      try { events = await app.mx.store.getEvents(id, 0) } catch { events = [] }
+      const byType = new Map<string, Record<string, unknown>>()
+      for (const c of Array.isArray(r.children) ? r.children as Array<Record<string, unknown>> : []) if (typeof c?.type === 'string') byType.set(c.type, c)
+      for (const ev of events) {
+        const d = (ev as { type: string, data: unknown }).type === 'child' ? (ev as { data: Record<string, unknown> }).data : null
+        if (d && typeof d.type === 'string') byType.set(d.type, { ...byType.get(d.type), ...d })
+      }
+      report = { ...r, children: [...byType.values()] as NonNullable<Report['children']> }
+    }
+    return sendPage(reply, 200, reportPage(report, lang, pageUrl, { deadlineMs: app.mx.config.check.checkDeadlineMs }))
   })
 
   app.get('/static/:name', { schema: { hide: true } }, async (req, reply) => {

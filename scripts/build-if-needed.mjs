@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { readdirSync, statSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 
+// public/ (CSS and browser scripts) is read at run time, not compiled: it needs no build.
 const roots = ['src', 'routes', 'tsconfig.json']
 function newest (p) {
   const s = statSync(p)

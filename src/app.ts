@@ -1,7 +1,7 @@
 // Builds the fastify application: external plugins, our own services
 // (store, DNS, guarded connector, check runner), then the routes. Tests
 // build it with `buildApp()` and `inject()` requests; server.ts listens.
-import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { pino, type Logger } from 'pino'
 import type { Config } from './config.js'
@@ -13,6 +13,8 @@ import { GuardedConnector, type AuditRecord } from './net/connect.js'
 import { CheckRunner, TooBusyError } from './checks/runner.js'
 import { RefusalError, StoreDownError } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
+import { bi, pickLang, type Lang } from './i18n/index.js'
+import { errorText } from './i18n/errors.js'
 import { checkAuditRecord } from './plugins/audit.js'
 import swaggerPlugin from './plugins/swagger.js'
 import formbodyPlugin from './plugins/formbody.js'
@@ -23,6 +25,7 @@ import requestLogPlugin from './plugins/request-log.js'
 import { ToolsPool, ToolsBusyError } from './tools/pool.js'
 import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
+import allCheckRoutes from '../routes/checks-all.js'
 import opsRoutes from '../routes/ops.js'
 import probeRoutes from '../routes/checks-probes.js'
 import toolsRoutes from '../routes/tools.js'
@@ -151,7 +154,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   app.setErrorHandler((err: FastifyError & { retryAfter?: number, callerIp?: string, dns?: unknown }, req, reply) => {
     if (err instanceof RefusalError) {
-      return reply.code(403).send({ error: err.code, message: err.message, callerIp: err.callerIp, dns: err.dns })
+      return reply.code(403).send({ ...err.extra, error: err.code, message: err.message, callerIp: err.callerIp, dns: err.dns })
     }
     if (err instanceof TooBusyError) {
       return reply.code(429).header('retry-after', String(err.retryAfterSeconds)).send({ error: err.code, message: err.message })
@@ -159,24 +162,25 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     if (err.statusCode === 429) {
       return reply.code(429).header('retry-after', String(err.retryAfter ?? 60)).send({ error: 'rate_limited', message: err.message })
     }
+    const lang = reqLang(req)
     if (err instanceof ToolsBusyError) {
       return reply.code(503).header('retry-after', String(err.retryAfterSeconds)).send({ error: err.code, message: err.message })
     }
     if (err instanceof StoreDownError) {
-      return reply.code(503).header('retry-after', '5').send({ error: 'store_unavailable', message: 'the shared store (Redis) is unavailable; no probe was started' })
+      return reply.code(503).header('retry-after', '5').send({ error: 'store_unavailable', message: bi(lang, 'mxprobe の共有ストア (Redis) が使えないため、テストを始めませんでした。しばらくしてからもう一度お試しください。', 'the shared store (Redis) is unavailable; no probe was started') })
     }
     if (err.validation) {
-      return reply.code(400).send({ error: 'bad_input', message: `${err.validationContext ?? 'input'}${err.message.replace(/^(body|querystring|params)/, '')}` })
+      return reply.code(400).send({ error: 'bad_input', message: errorText(lang, `${err.validationContext ?? 'input'}${err.message.replace(/^(body|querystring|params)/, '')}`) })
     }
     const status = err.statusCode ?? 500
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: 'too_large', message: 'the request body is larger than mxprobe accepts' })
+      return reply.code(413).send({ error: 'too_large', message: bi(lang, '送られたデータが大きすぎます。', 'the request body is larger than mxprobe accepts') })
     }
     if (status >= 400 && status < 500) {
-      return reply.code(status).send({ error: typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : 'bad_request', message: err.message })
+      return reply.code(status).send({ error: typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : 'bad_request', message: status === 400 ? errorText(lang, err.message) : err.message })
     }
     req.log.error({ err }, 'request failed')
-    return reply.code(500).send({ error: 'internal', message: 'internal error' })
+    return reply.code(500).send({ error: 'internal', message: bi(lang, 'mxprobe 内部のエラーです。', 'internal error') })
   })
 
   app.setNotFoundHandler((req, reply) => {
@@ -192,6 +196,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(ssePlugin, config.sse)
   await app.register(probeRoutes)
   await app.register(mailCheckRoutes)
+  await app.register(allCheckRoutes)
   await app.register(toolsRoutes)
   await app.register(webRoutes)
   await app.register(embedRoutes)
@@ -207,4 +212,9 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     if (ownsStore) await store.close()
   })
   return app as unknown as FastifyInstance
+}
+
+/** The caller's language for error answers: ?lang=, else Accept-Language, else English (like langOf). */
+function reqLang (req: FastifyRequest): Lang {
+  return pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'], 'en')
 }

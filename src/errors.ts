@@ -15,7 +15,12 @@ export class PayloadTooLargeError extends Error {
 /** The target rule forbids the test; carries what DNS says so the caller can fix it. */
 export class RefusalError extends Error {
   statusCode = 403
-  constructor (public code: 'ip_mismatch' | 'target_forbidden', message: string, public callerIp: string, public dns: unknown) {
+  /**
+   * `extra`: more fields for the 403 body: `diagnosis` (the classic mistakes
+   * found in the DNS facts, `[ { code, message } ]`), `retry` (when and how to
+   * try again), and, for a diagnosis, `fixFirst`.
+   */
+  constructor (public code: 'ip_mismatch' | 'target_forbidden', message: string, public callerIp: string, public dns: unknown, public extra: Record<string, unknown> = {}) {
     super(message)
   }
 }

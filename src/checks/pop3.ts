@@ -20,7 +20,6 @@
 //         without TLS;
 // - pass  otherwise.
 import type { CheckContext, CheckDefinition } from './context.js'
-import { validateDomain } from '../dns/names.js'
 import { BadInputError, ProbeError, RefusalError } from '../errors.js'
 import { DnsLookupError } from '../dns/resolver.js'
 import { sameIp } from '../net/ip.js'
@@ -28,6 +27,8 @@ import { mailTargetFor } from './mailhosts.js'
 import { Pop3Client } from '../pop3/client.js'
 import { describeCertificate, type CertificateInfo } from '../pop3/certificate.js'
 import { worst, type Status } from './report.js'
+import { bi } from '../i18n/index.js'
+import { understandDomain, noteUnderstood } from './target-input.js'
 
 export interface Pop3Input { domain: string, username?: string, password?: string }
 
@@ -91,8 +92,8 @@ async function pop3Target (ctx: CheckContext, domain: string): Promise<{ host: s
     const hit = own.find((a) => sameIp(a, ctx.callerIp))
     if (!hit) {
       throw new RefusalError('ip_mismatch',
-        `${err.message}; nor is it an address of ${domain} itself (${own.length ? own.join(', ') : 'no A/AAAA'})`,
-        ctx.callerIp, { ...(err.dns as object ?? {}), domainAddresses: own })
+        bi(ctx.lang, `${err.message} ${domain} 自身のアドレス (${own.length ? own.join(', ') : 'A/AAAA なし'}) とも一致しません。`, `${err.message}; nor is it an address of ${domain} itself (${own.length ? own.join(', ') : 'no A/AAAA'})`),
+        ctx.callerIp, { ...(err.dns as object ?? {}), domainAddresses: own }, err.extra)
     }
     const v = ctx.connector.check(ctx.callerIp, hit, 110)
     if (!v.ok) throw new RefusalError(v.code, `${hit}: ${v.reason}`, ctx.callerIp, { domain, domainAddresses: own })
@@ -112,7 +113,9 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
   type: 'pop3',
   probes: true,
   async prepare (ctx, input) {
-    const d = validateDomain(input.domain)
+    const u = understandDomain(input.domain)
+    const d = u.domain
+    noteUnderstood(ctx.report, u)
     const credentials = validateCredentials(input)
     const t = await pop3Target(ctx, d.ascii)
     ctx.report.target({ domain: d.ascii, host: t.host, ip: t.ip })
@@ -120,6 +123,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
   },
   async run (ctx, plan) {
     const r = ctx.report
+    const lang = r.lang
     const statuses: Status[] = []
     const log = (dir: 'C' | 'S' | 'I', text: string) => r.line(dir, text)
     let login: { tried: boolean, ok?: boolean, port?: number, method?: string, reply?: string, messages?: number, octets?: number } = { tried: false }
@@ -138,7 +142,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
     const reportCert = (res: Pop3PortResult, port: number): void => {
       const cert = res.certificate
       if (!cert) return
-      const detail = `${cert.subject}; SAN ${cert.subjectAltNames.join(' ') || '-'}; issuer ${cert.issuer}; valid to ${cert.validTo}${cert.selfSigned ? '; self-signed' : ''}`
+      const detail = bi(lang, `${cert.subject}、SAN ${cert.subjectAltNames.join(' ') || '-'}、発行者 ${cert.issuer}、有効期限 ${cert.validTo}${cert.selfSigned ? '、自己署名' : ''}`, `${cert.subject}; SAN ${cert.subjectAltNames.join(' ') || '-'}; issuer ${cert.issuer}; valid to ${cert.validTo}${cert.selfSigned ? '; self-signed' : ''}`)
       let st: Status = 'pass'
       if (cert.expired) { r.advise('pop3.cert_expired', { port, validTo: cert.validTo }); st = 'fail' }
       if (cert.selfSigned) { r.advise('pop3.cert_self_signed', { port, subject: cert.subject }); st = worst(st, 'warn') }
@@ -149,7 +153,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
 
     const quitStep = async (c: Pop3Client, res: Pop3PortResult): Promise<void> => {
       const q = res.quit = await c.quit()
-      r.step(`QUIT ${res.port}`, q.clean ? 'pass' : 'info', q.clean ? 'clean' : q.reason ?? '')
+      r.step(`QUIT ${res.port}`, q.clean ? 'pass' : 'info', q.clean ? bi(lang, '正常に終了', 'clean') : q.reason ?? '')
       if (!q.clean) r.advise('pop3.quit_unclean', { reason: q.reason })
     }
 
@@ -174,11 +178,11 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
           const m = mechanisms(p110.capabilities)
           p110.userBeforeTls = m.user
           p110.saslBeforeTls = m.sasl
-          r.step('capabilities 110', p110.capabilities ? 'info' : 'warn', p110.capabilities ? p110.capabilities.join(' ') : 'CAPA not supported')
+          r.step('capabilities 110', p110.capabilities ? 'info' : 'warn', p110.capabilities ? p110.capabilities.join(' ') : bi(lang, 'CAPA 非対応', 'CAPA not supported'))
           const offered = !!p110.capabilities?.some((x) => x.toUpperCase() === 'STLS')
           p110.stls = { offered }
           if (m.user || m.sasl.some((s) => s === 'PLAIN' || s === 'LOGIN')) {
-            r.step('login before TLS', 'warn', `offered on 110 without TLS: ${[m.user ? 'USER' : '', ...m.sasl].filter(Boolean).join(' ')}`)
+            r.step('login before TLS', 'warn', bi(lang, '110 番で TLS なしに使えます: ', 'offered on 110 without TLS: ') + [m.user ? 'USER' : '', ...m.sasl].filter(Boolean).join(' '))
             r.advise('pop3.cleartext_login')
             statuses.push('warn')
           }
@@ -195,7 +199,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
                 reportCert(p110, 110)
                 p110.capabilitiesTls = await c.capa()
                 const mt = mechanisms(p110.capabilitiesTls)
-                r.step('capabilities 110 after STLS', 'info', `${p110.capabilitiesTls?.join(' ') ?? 'CAPA not supported'}; login: ${[mt.user ? 'USER' : '', ...mt.sasl].filter(Boolean).join(' ') || 'none'}`)
+                r.step('capabilities 110 after STLS', 'info', `${p110.capabilitiesTls?.join(' ') ?? bi(lang, 'CAPA 非対応', 'CAPA not supported')}${bi(lang, '、ログイン方式: ', '; login: ')}${[mt.user ? 'USER' : '', ...mt.sasl].filter(Boolean).join(' ') || bi(lang, 'なし', 'none')}`)
                 await tryLogin(c, p110.capabilitiesTls, 110)
               }
             } catch (err) {
@@ -203,12 +207,12 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
               p110.stls = { offered, works: false, error: err.message }
             }
             if (p110.stls.works === false) {
-              r.step('STLS', 'fail', p110.stls.error ?? 'failed')
+              r.step('STLS', 'fail', p110.stls.error ?? bi(lang, '失敗', 'failed'))
               r.advise('pop3.stls_failed', { reason: p110.stls.error })
               statuses.push('fail')
             }
           } else {
-            r.step('STLS', 'info', 'not offered')
+            r.step('STLS', 'info', bi(lang, '提供されていません', 'not offered'))
           }
           if (!(p110.stls.offered && !p110.stls.works)) {
             await quitStep(c, p110)
@@ -234,7 +238,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
       p995.tls = true
       const c = new Pop3Client(g, { port: 995, log, commandTimeoutMs: ctx.settings.commandTimeoutMs, lang: ctx.lang })
       try {
-        r.line('I', `[995] TLS established in ${Date.now() - t0} ms`)
+        r.line('I', bi(lang, `[995] TLS 接続 (${Date.now() - t0} ミリ秒)`, `[995] TLS established in ${Date.now() - t0} ms`))
         p995.certificate = describeCertificate(g.socket as import('node:tls').TLSSocket, plan.host)
         const greet = await c.greeting(ctx.settings.bannerTimeoutMs)
         p995.greeting = greet.line
@@ -248,7 +252,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
           reportCert(p995, 995)
           p995.capabilities = await c.capa()
           const m = mechanisms(p995.capabilities)
-          r.step('capabilities 995', 'info', `${p995.capabilities?.join(' ') ?? 'CAPA not supported'}; login: ${[m.user ? 'USER' : '', ...m.sasl].filter(Boolean).join(' ') || 'none'}`)
+          r.step('capabilities 995', 'info', `${p995.capabilities?.join(' ') ?? bi(lang, 'CAPA 非対応', 'CAPA not supported')}${bi(lang, '、ログイン方式: ', '; login: ')}${[m.user ? 'USER' : '', ...m.sasl].filter(Boolean).join(' ') || bi(lang, 'なし', 'none')}`)
           await tryLogin(c, p995.capabilities, 995)
           await quitStep(c, p995)
         }
@@ -278,11 +282,12 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
     const any = p110.pop3 === true || p995.pop3 === true
 
     if (!p110.reachable && !p995.reachable) {
-      for (const p of [p110, p995]) {
-        if (p.errorKind === 'refused' || p.errorKind === 'closed') r.advise('ports.refused', { ip: plan.ip, port: p.port })
-        else r.advise('ports.filtered', { ip: plan.ip, port: p.port })
-      }
-      r.finish('error', `no POP3 server reachable on ${plan.ip} (110: ${p110.error}; 995: ${p995.error})`)
+      // Nothing listening is the server failing (fail), one paragraph per cause, not per port.
+      const refused = [p110, p995].filter((p) => p.errorKind === 'refused' || p.errorKind === 'closed').map((p) => p.port)
+      const filtered = [p110, p995].filter((p) => !(p.errorKind === 'refused' || p.errorKind === 'closed')).map((p) => p.port)
+      if (refused.length) r.advise('ports.refused', { ip: plan.ip, port: refused.join(', ') })
+      if (filtered.length) r.advise('ports.filtered', { ip: plan.ip, port: filtered.join(', ') })
+      r.finish('fail', bi(r.lang, `${plan.ip} では POP3 サーバーに接続できません (110: ${p110.error}、995: ${p995.error})`, `no POP3 server reachable on ${plan.ip} (110: ${p110.error}; 995: ${p995.error})`))
       return
     }
     if (any && !tlsWorks) {
@@ -292,18 +297,18 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
     } else if (any && p110.pop3 && !p110.stls?.offered) {
       r.advise('pop3.no_stls')
     }
-    if (any && !p995.reachable && tlsWorks) r.advise('pop3.no_995', { state: p995.error ?? 'not reachable' })
+    if (any && !p995.reachable && tlsWorks) r.advise('pop3.no_995', { state: p995.error ?? bi(lang, '接続できません', 'not reachable') })
 
     if (creds) {
       if (!login.tried) {
-        r.step('login', 'warn', 'not tried: no TLS connection available')
+        r.step('login', 'warn', bi(lang, 'TLS で接続できないため、試していません', 'not tried: no TLS connection available'))
         r.advise('pop3.login_needs_tls')
         statuses.push('warn')
       } else if (login.ok) {
-        r.step('login', 'pass', `${login.method} on ${login.port}: ${login.reply}; STAT ${login.messages ?? '?'} messages, ${login.octets ?? '?'} octets`)
+        r.step('login', 'pass', bi(lang, `${login.method} (ポート ${login.port}): ${login.reply}、STAT ${login.messages ?? '?'} 通 ${login.octets ?? '?'} オクテット`, `${login.method} on ${login.port}: ${login.reply}; STAT ${login.messages ?? '?'} messages, ${login.octets ?? '?'} octets`))
         r.advise('pop3.login_ok', { user: creds.username, messages: login.messages ?? '?', octets: login.octets ?? '?' })
       } else {
-        r.step('login', 'fail', `${login.method} on ${login.port}: ${login.reply}`)
+        r.step('login', 'fail', bi(lang, `${login.method} (ポート ${login.port}): ${login.reply}`, `${login.method} on ${login.port}: ${login.reply}`))
         r.advise('pop3.login_failed', { user: creds.username, reply: login.reply })
         statuses.push('fail')
       }
@@ -311,11 +316,17 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
     r.set('login', creds ? { username: creds.username, ...login } : { tried: false })
 
     const status = worst(...statuses)
-    const what = [p110.pop3 ? `110${p110.stls?.works ? ' with STLS' : ''}` : null, p995.pop3 ? '995 (TLS)' : null].filter(Boolean).join(' and ')
-    const summary = !any
-      ? `${plan.ip}: no POP3 server answered`
-      : `POP3 on ${what}` + (creds ? (login.ok ? '; login over TLS works' : login.tried ? '; login refused' : '; login not tried (no TLS)') : '') +
-        (status === 'pass' ? '' : status === 'warn' ? ', with warnings' : ', with problems')
+    const summary = lang === 'ja'
+      ? (!any
+          ? `${plan.ip}: POP3 サーバーが応答しませんでした`
+          : `POP3: ${[p110.pop3 ? `110 番${p110.stls?.works ? ' (STLS あり)' : ''}` : null, p995.pop3 ? '995 番 (TLS)' : null].filter(Boolean).join('、')}` +
+            (creds ? (login.ok ? '、TLS でのログイン成功' : login.tried ? '、ログイン拒否' : '、ログインは未実施 (TLS なし)') : '') +
+            (status === 'pass' ? '' : status === 'warn' ? '。注意点があります' : '。問題があります'))
+      : (!any
+          ? `${plan.ip}: no POP3 server answered`
+          : `POP3 on ${[p110.pop3 ? `110${p110.stls?.works ? ' with STLS' : ''}` : null, p995.pop3 ? '995 (TLS)' : null].filter(Boolean).join(' and ')}` +
+            (creds ? (login.ok ? '; login over TLS works' : login.tried ? '; login refused' : '; login not tried (no TLS)') : '') +
+            (status === 'pass' ? '' : status === 'warn' ? ', with warnings' : ', with problems'))
     r.finish(status, summary)
   }
 }

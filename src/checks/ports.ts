@@ -19,6 +19,7 @@ import { BadInputError, ProbeError, RefusalError } from '../errors.js'
 import { LineReader, visible } from '../pop3/lines.js'
 import type { GuardedSocket } from '../net/connect.js'
 import { worst, type Status } from './report.js'
+import { bi } from '../i18n/index.js'
 
 export const DEFAULT_PORTS = [25, 110, 143, 465, 587, 993, 995] as const
 const IMPLICIT_TLS = new Set([465, 993, 995])
@@ -26,7 +27,8 @@ const SERVICE: Record<number, string> = { 25: 'SMTP', 110: 'POP3', 143: 'IMAP', 
 
 export interface PortsInput { ports?: unknown }
 
-export type PortState = 'open' | 'refused' | 'filtered'
+/** open: greets (or speaks TLS on 465/993/995); silent: accepts the connection but never greets */
+export type PortState = 'open' | 'silent' | 'refused' | 'filtered'
 
 export interface PortResult {
   port: number
@@ -139,8 +141,15 @@ async function probePort (ctx: CheckContext, port: number): Promise<PortResult> 
     r.line('C', `[${port}] ${goodbye(port).trim()}`)
   } catch (err) {
     if (!(err instanceof ProbeError)) throw err
-    // The port is open whatever happened after connecting; say what the greeting did.
-    res.detail = err.kind === 'silent' ? `no greeting within ${bannerWaitMs(ctx)} ms` : err.message
+    // Something accepted the connection; a port that never greets is no working service (often the router itself).
+    if (err.kind === 'silent' || (err.kind === 'closed' && !res.banner)) {
+      res.state = 'silent'
+      res.detail = err.kind === 'silent'
+        ? bi(ctx.lang, `${Math.round(bannerWaitMs(ctx) / 1000)} 秒待っても挨拶がありません`, `no greeting within ${Math.round(bannerWaitMs(ctx) / 1000)} s`)
+        : bi(ctx.lang, '挨拶なしに切断されました', 'closed without a greeting')
+    } else {
+      res.detail = err.message
+    }
     r.line('I', `port ${port}: ${res.detail}`)
   } finally {
     reader.detach()
@@ -163,29 +172,51 @@ export const portsCheck: CheckDefinition<PortsInput, number[]> = {
   },
   async run (ctx, ports) {
     const r = ctx.report
+    const lang = r.lang
     const results = await Promise.all(ports.map((p) => probePort(ctx, p)))
     r.set('ports', results)
     const statuses: Status[] = []
     const byPort = new Map(results.map((x) => [x.port, x]))
     const open = (p: number) => byPort.get(p)?.state === 'open'
+    const stateText = (x: PortResult): string => ({
+      open: bi(lang, '開いています', 'open'),
+      silent: bi(lang, '接続できるが挨拶なし', 'accepts, never greets'),
+      refused: bi(lang, '拒否 (待ち受けなし)', 'refused (nothing listens)'),
+      filtered: bi(lang, '応答なし (遮断)', 'no answer (filtered)')
+    })[x.state]
 
+    const silent: number[] = []
+    const closedOthers: PortResult[] = []
     for (const x of results) {
       const name = `port ${x.port} (${SERVICE[x.port]})`
+      const critical = x.port === 25
       if (x.state === 'open') {
         if (x.tls === false) {
-          r.step(name, 'warn', `open, but TLS failed: ${x.detail}`, x.ms)
+          r.step(name, 'warn', bi(lang, `開いていますが TLS に失敗しました: ${x.detail}`, `open, but TLS failed: ${x.detail}`), x.ms)
           r.advise('ports.tls_failed', { port: x.port, reason: x.detail })
           statuses.push('warn')
         } else {
-          r.step(name, x.port === 25 ? 'pass' : 'info', x.banner ? `open: ${x.banner}` : `open${x.detail ? ` (${x.detail})` : ''}`, x.ms)
+          r.step(name, critical ? 'pass' : 'info', x.banner ? `${stateText(x)}: ${x.banner}` : stateText(x), x.ms)
         }
+      } else if (x.state === 'silent') {
+        r.step(name, critical ? 'fail' : 'warn', `${stateText(x)}${x.detail ? ` (${x.detail})` : ''}`, x.ms)
+        statuses.push(critical ? 'fail' : 'warn')
+        silent.push(x.port)
       } else {
-        const critical = x.port === 25
-        r.step(name, critical ? 'fail' : 'info', `${x.state}${x.detail ? `: ${x.detail}` : ''}`, x.ms)
-        if (critical) statuses.push('fail')
-        if (x.state === 'refused') r.advise('ports.refused', { port: x.port, ip: ctx.callerIp })
-        else r.advise(x.port === 25 ? 'ports.filtered_25' : 'ports.filtered', { port: x.port, ip: ctx.callerIp })
+        r.step(name, critical ? 'fail' : 'info', `${stateText(x)}${x.detail ? `: ${x.detail}` : ''}`, x.ms)
+        if (critical) {
+          statuses.push('fail')
+          if (x.state === 'refused') r.advise('ports.refused', { port: 25, ip: ctx.callerIp })
+          else r.advise('ports.filtered_25', { port: 25, ip: ctx.callerIp })
+        } else {
+          closedOthers.push(x)
+        }
       }
+    }
+    // One paragraph per cause, not one per port.
+    if (silent.length) r.advise('ports.silent', { port: silent.includes(25) ? 25 : silent[0], ports: silent.join(', '), ip: ctx.callerIp, seconds: Math.round(bannerWaitMs(ctx) / 1000) })
+    if (closedOthers.length) {
+      r.advise('ports.others_closed', { ports: closedOthers.map((x) => x.port).join(', '), refused: closedOthers.filter((x) => x.state === 'refused').map((x) => x.port).join(', '), filtered: closedOthers.filter((x) => x.state === 'filtered').map((x) => x.port).join(', '), ip: ctx.callerIp })
     }
 
     if (open(110) && !open(995) && byPort.get(110)?.starttls !== true) {
@@ -197,15 +228,19 @@ export const portsCheck: CheckDefinition<PortsInput, number[]> = {
       statuses.push('warn')
     }
     const openList = results.filter((x) => x.state === 'open').map((x) => x.port)
-    if (openList.length === 0) {
+    if (openList.length === 0 && silent.length === 0) {
       r.advise('ports.none_open', { ip: ctx.callerIp })
       statuses.push('fail')
     }
     const status = worst(...statuses)
-    const summary = openList.length === 0
-      ? `none of ports ${ports.join(', ')} is reachable on ${ctx.callerIp}`
-      : `${ctx.callerIp}: open ${openList.join(', ')}` +
-        (results.some((x) => x.state !== 'open') ? `; not open ${results.filter((x) => x.state !== 'open').map((x) => `${x.port} (${x.state})`).join(', ')}` : '')
+    const notOpen = results.filter((x) => x.state !== 'open')
+    const summary = openList.length === 0 && silent.length
+      ? bi(lang, `${ctx.callerIp}: ポート ${silent.join(', ')} は接続できるが挨拶なし${notOpen.length > silent.length ? `、その他 ${notOpen.filter((x) => x.state !== 'silent').map((x) => `${x.port} (${stateText(x)})`).join(', ')}` : ''}`,
+        `${ctx.callerIp}: ports ${silent.join(', ')} accept but never greet${notOpen.length > silent.length ? `; not open ${notOpen.filter((x) => x.state !== 'silent').map((x) => `${x.port} (${x.state})`).join(', ')}` : ''}`)
+      : openList.length === 0
+        ? bi(lang, `${ctx.callerIp} ではポート ${ports.join(', ')} のどれにも接続できません`, `none of ports ${ports.join(', ')} is reachable on ${ctx.callerIp}`)
+        : bi(lang, `${ctx.callerIp}: 開いているポート ${openList.join(', ')}`, `${ctx.callerIp}: open ${openList.join(', ')}`) +
+        (notOpen.length ? bi(lang, `、開いていないポート ${notOpen.map((x) => `${x.port} (${stateText(x)})`).join(', ')}`, `; not open ${notOpen.map((x) => `${x.port} (${x.state})`).join(', ')}`) : '')
     r.finish(status, summary)
   }
 }

@@ -1,6 +1,6 @@
-// A report as plain, fixed-width text for pasting into a help forum or a
-// mail: what was checked, when, from which IP, against what, the verdict,
-// and the whole transcript with direction marks and timings. Pure function:
+// A report as plain text for pasting into a help forum or a mail, in one
+// language: the MX -> IP table first, the verdict, what to fix, the steps,
+// the transcript (the test mail cut to its headers), local times. Pure function:
 // the web page shows it in a copy block, the API can answer text/plain.
 import type { Report, TranscriptLine } from './report.js'
 import type { Lang } from '../i18n/index.js'
@@ -46,41 +46,169 @@ export function wrapText (text: string, width: number, indent: string): string[]
   return out.map((l, i) => (i === 0 ? l : indent + l))
 }
 
-function pad (label: string): string {
-  return (label + ':').padEnd(11)
+const STATUS: Record<string, { ja: string, en: string }> = {
+  pass: { ja: 'OK', en: 'OK' },
+  warn: { ja: '注意', en: 'warning' },
+  fail: { ja: '問題あり', en: 'problem' },
+  error: { ja: 'エラー (mxprobe 側)', en: 'error (on mxprobe\'s side)' },
+  running: { ja: '実行中', en: 'running' },
+  queued: { ja: '待機中', en: 'waiting' },
+  info: { ja: '情報', en: 'info' },
+  skip: { ja: '省略', en: 'skipped' }
 }
 
-export function reportText (r: Report, opts: ReportTextOptions = {}): string {
-  const lang: Lang = opts.lang ?? (r.lang === 'ja' ? 'ja' : 'en')
+const CHECK_NAME: Record<string, { ja: string, en: string }> = {
+  all: { ja: 'まとめて診断', en: 'Whole diagnosis' },
+  dns: { ja: 'DNS (MX とアドレス)', en: 'DNS (MX and addresses)' },
+  ports: { ja: 'ポート開放', en: 'Open ports' },
+  smtp: { ja: 'SMTP サーバー', en: 'SMTP server' },
+  receive: { ja: '受信テスト', en: 'Receive test' },
+  roles: { ja: '必須アドレス (postmaster など)', en: 'Role addresses (postmaster …)' },
+  relay: { ja: '第三者中継 (オープンリレー)', en: 'Open relay' },
+  pop3: { ja: 'POP3', en: 'POP3' },
+  send: { ja: '送信テスト', en: 'Send test' }
+}
+
+function statusText (s: string, lang: Lang): string {
+  return STATUS[s]?.[lang] ?? s
+}
+
+/**
+ * A time in the reader's zone, the zone always shown: Japanese readers get
+ * JST (Asia/Tokyo), others UTC unless a zone is given.
+ */
+export function localTime (iso: string, lang: Lang, timeZone?: string): string {
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  const zone = timeZone ?? (lang === 'ja' ? 'Asia/Tokyo' : 'UTC')
+  let parts: Intl.DateTimeFormatPart[]
+  try {
+    parts = new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZoneName: 'short' }).formatToParts(d)
+  } catch {
+    return localTime(iso, lang)
+  }
+  const get = (t: string): string => parts.find((p) => p.type === t)?.value ?? ''
+  const name = zone === 'Asia/Tokyo' ? 'JST' : zone === 'UTC' ? 'UTC' : get('timeZoneName')
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')} ${name}`
+}
+
+interface MxRow { host: string, priority: number, addresses: string[], ttl: number | null }
+
+/** The MX → IP table a helper on a forum asks for first. */
+function mxTable (r: Report, lang: Lang): string[] {
   const out: string[] = []
   const t = r.target ?? { domain: null, host: null, ip: null }
-  const duration = typeof r.durationMs === 'number' ? ` (${r.durationMs} ms)` : ''
-  out.push(`mxprobe report ${r.id}`)
-  out.push(`${pad('check')}${r.type}`)
-  out.push(`${pad('time')}${r.startedAt}${r.finishedAt ? ` .. ${r.finishedAt}` : ''}${duration}`)
-  out.push(`${pad('caller IP')}${r.callerIp}`)
-  out.push(`${pad('target')}${[t.domain ? `domain ${t.domain}` : '', t.host ? `host ${t.host}` : '', t.ip ? `ip ${t.ip}` : ''].filter(Boolean).join(', ') || '-'}`)
-  out.push(`${pad('verdict')}${r.status.toUpperCase()}${r.summary ? ` - ${visibleControls(r.summary)}` : ''}`)
-  if (opts.pageUrl) out.push(`${pad('page')}${opts.pageUrl}`)
+  const facts = (r.dns && typeof r.dns === 'object' ? r.dns : null) as { mx?: MxRow[], implicitMx?: boolean, nullMx?: boolean } | null
+  out.push(lang === 'ja' ? 'MX → IP アドレス' : 'MX → IP address')
+  if (t.domain) out.push(`  ${lang === 'ja' ? 'ドメイン' : 'domain'}: ${t.domain}`)
+  if (facts?.nullMx) {
+    out.push(`  ${lang === 'ja' ? 'null MX (メールを受け取らない設定)' : 'null MX (accepts no mail)'}`)
+  } else if (facts?.mx?.length) {
+    if (facts.implicitMx) out.push(`  ${lang === 'ja' ? 'MX レコードなし (ドメイン自身のアドレスを使用)' : 'no MX record (the domain\'s own address is used)'}`)
+    for (const m of facts.mx) {
+      const addrs = m.addresses.length ? m.addresses.join(', ') : (lang === 'ja' ? '(アドレスなし)' : '(no address)')
+      const ttl = m.ttl === null ? '' : lang === 'ja' ? ` (TTL ${m.ttl} 秒)` : ` (TTL ${m.ttl} s)`
+      out.push(`  MX ${m.priority} ${m.host} → ${addrs}${ttl}`)
+    }
+  } else if (t.host || t.ip) {
+    out.push(`  MX ${t.host ?? '?'} → ${t.ip ?? '?'}`)
+  } else {
+    out.push(`  ${lang === 'ja' ? '(このテストでは MX を調べていません)' : '(this test does not look up the MX)'}`)
+  }
+  out.push(`  ${lang === 'ja' ? 'テストしたアクセス元 IP' : 'tested from IP'}: ${r.callerIp}${t.ip && t.ip !== r.callerIp ? ` (${lang === 'ja' ? 'テスト先' : 'target'} ${t.ip})` : ''}`)
+  return out
+}
 
-  if (r.steps?.length) {
-    out.push('', 'steps:')
-    const w = Math.min(28, Math.max(...r.steps.map((s) => s.name.length)))
+/**
+ * The transcript lines, with the test mail shortened to its headers: what
+ * went out after DATA up to the final "." is mxprobe's own test text, not
+ * worth pasting.
+ */
+function transcriptLines (lines: TranscriptLine[], lang: Lang): string[] {
+  const out: string[] = []
+  const width = Math.max(6, ...lines.map((l) => String(Math.round(l.at)).length))
+  let inData = false
+  let inBody = false
+  let skipped = 0
+  for (const l of lines) {
+    if (inData && l.dir === 'C') {
+      if (l.text === '.') {
+        if (skipped) out.push(`${' '.repeat(width)}    ${lang === 'ja' ? `(本文は mxprobe のテスト用の文面です。${skipped} 行を省略)` : `(the body was mxprobe's test text; ${skipped} lines left out)`}`)
+        inData = false
+        inBody = false
+        skipped = 0
+        out.push(transcriptLineText(l, width))
+        continue
+      }
+      if (inBody) { skipped++; continue }
+      if (l.text === '') { inBody = true; continue }
+      out.push(transcriptLineText(l, width))
+      continue
+    }
+    if (l.dir === 'C' && /^DATA$/i.test(l.text.trim())) inData = true
+    out.push(transcriptLineText(l, width))
+  }
+  return out
+}
+
+export interface ReportTextMore extends ReportTextOptions {
+  /** IANA zone of the reader (the page knows it); default JST for Japanese, UTC otherwise */
+  timeZone?: string
+}
+
+/**
+ * The report as plain text for a help forum, in one language: the MX → IP
+ * table first, the verdict, what to fix (no internal codes), the steps by
+ * their titles, then the transcript. Lines are not wrapped: the reader's
+ * window does that.
+ */
+export function reportText (r: Report, opts: ReportTextMore = {}): string {
+  const lang: Lang = opts.lang ?? (r.lang === 'ja' ? 'ja' : 'en')
+  const ja = lang === 'ja'
+  const out: string[] = []
+  const name = CHECK_NAME[r.type]?.[lang] ?? r.type
+  out.push(ja ? `mxprobe ${name}の結果 (${r.id})` : `mxprobe ${name} report (${r.id})`)
+  out.push('')
+  out.push(...mxTable(r, lang))
+  out.push('')
+  out.push(`${ja ? '結果' : 'Result'}: ${statusText(r.status, lang)}${r.summary ? ` — ${visibleControls(r.summary)}` : ''}`)
+  const seconds = typeof r.durationMs === 'number' ? (ja ? ` (${(r.durationMs / 1000).toFixed(1)} 秒)` : ` (${(r.durationMs / 1000).toFixed(1)} s)`) : ''
+  out.push(`${ja ? '日時' : 'Time'}: ${localTime(r.startedAt, lang, opts.timeZone)}${r.finishedAt ? ` 〜 ${localTime(r.finishedAt, lang, opts.timeZone).split(' ').slice(1).join(' ')}` : ''}${seconds}`.replace(' 〜 ', ja ? ' 〜 ' : ' to '))
+  if (opts.pageUrl) out.push(`${ja ? 'ページ' : 'Page'}: ${opts.pageUrl}`)
+
+  const fix = Array.isArray(r.fixFirst) ? r.fixFirst as Array<{ check: string, message: string }> : null
+  const children = Array.isArray(r.children) ? r.children as Array<{ type: string, id: string | null, status: string, summary?: string }> : null
+  if (children) {
+    out.push('', ja ? '各テストの結果:' : 'Each test:')
+    const base = opts.pageUrl ? opts.pageUrl.replace(/\/r\/[^/]*$/, '/r/') : null
+    for (const c of children) {
+      const link = c.id ? (base ? ` ${base}${c.id}` : ` (${c.id})`) : ''
+      out.push(`  [${statusText(c.status, lang)}] ${CHECK_NAME[c.type]?.[lang] ?? c.type}${c.summary ? `: ${visibleControls(c.summary)}` : ''}${link}`)
+    }
+  }
+  if (fix) {
+    out.push('', ja ? 'まずこれを直す (上から順に):' : 'Fix first (in this order):')
+    if (!fix.length) out.push(`  ${ja ? '(直すべき点は見つかりませんでした)' : '(nothing to fix was found)'}`)
+    fix.forEach((f, i) => out.push(`  ${i + 1}. [${CHECK_NAME[f.check]?.[lang] ?? f.check}] ${visibleControls(f.message)}`))
+  }
+
+  if (r.steps?.length && !children) {
+    out.push('', ja ? 'ステップ:' : 'Steps:')
     for (const s of r.steps) {
       const ms = typeof s.ms === 'number' ? ` (${s.ms} ms)` : ''
-      out.push(`  [${s.status.padEnd(5)}] ${s.name.padEnd(w)}  ${visibleControls(redactSecrets(s.detail))}${ms}`)
+      out.push(`  [${statusText(s.status, lang)}] ${s.title ?? s.name}: ${visibleControls(redactSecrets(s.detail))}${ms}`)
     }
   }
-  if (r.advice?.length) {
-    out.push('', 'advice:')
-    for (const a of r.advice) {
-      const text = (lang === 'ja' ? a.ja : a.en) ?? a.message
-      out.push(...wrapText(`  * [${a.code}] ${visibleControls(text)}`, 96, '    '))
-    }
+  if (r.advice?.length && !fix) {
+    out.push('', ja ? 'アドバイス:' : 'Advice:')
+    for (const a of r.advice) out.push(`  ・${visibleControls((ja ? a.ja : a.en) ?? a.message)}`)
   }
-  out.push('', 'transcript (ms since start; -> sent by mxprobe, <- received from the server, -- note):')
-  if (!r.transcript?.length) out.push('  (no lines)')
-  const width = Math.max(6, ...(r.transcript ?? []).map((l) => String(Math.round(l.at)).length))
-  for (const l of r.transcript ?? []) out.push(transcriptLineText(l, width))
+  if (!children) {
+    out.push('', ja
+      ? 'やり取り (開始からのミリ秒。-> mxprobe が送信、<- サーバーの応答、-- メモ):'
+      : 'Transcript (ms since start; -> sent by mxprobe, <- received from the server, -- note):')
+    if (!r.transcript?.length) out.push(`  ${ja ? '(なし)' : '(no lines)'}`)
+    out.push(...transcriptLines(r.transcript ?? [], lang))
+  }
   return out.join('\n') + '\n'
 }

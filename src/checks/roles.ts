@@ -8,12 +8,13 @@
 // recommended one is, or if any answer was temporary (4xx) or the server
 // wanted authentication (530); pass otherwise.
 import type { CheckDefinition } from './context.js'
-import { validateDomain } from '../dns/names.js'
 import { ProbeError } from '../errors.js'
 import { mailTargetFor } from './mailhosts.js'
 import { SmtpClient, probePath, POSTMASTER, type ProbePath } from '../smtp/client.js'
 import { replyHeadline } from '../smtp/reply.js'
 import { worst, type Status } from './report.js'
+import { understandDomain, noteUnderstood } from './target-input.js'
+import { bi } from '../i18n/index.js'
 
 export interface RolesInput { domain: string }
 export interface RolesPlan { domain: string, host: string, ip: string }
@@ -40,29 +41,34 @@ export const rolesCheck: CheckDefinition<RolesInput, RolesPlan> = {
   type: 'roles',
   probes: true,
   async prepare (ctx, input) {
-    const d = validateDomain(input.domain)
+    const u = understandDomain(input.domain)
+    const d = u.domain
+    noteUnderstood(ctx.report, u)
     const { match } = await mailTargetFor(ctx, d.ascii)
     ctx.report.target({ domain: d.ascii, host: match.host.host, ip: match.address.address })
     return { domain: d.ascii, host: match.host.host, ip: match.address.address }
   },
   async run (ctx, plan) {
     const r = ctx.report
+    const lang = r.lang
     const roles = roleAddresses(plan.domain)
     const c = await SmtpClient.open(ctx, plan.ip, { servername: plan.host })
     let mailboxes: RoleMailbox[]
     try {
-      if (c.banner!.code !== 220) throw new ProbeError('protocol', `the server greeted with "${replyHeadline(c.banner!)}" instead of 220`, 25)
+      if (c.banner!.code !== 220) throw new ProbeError('protocol', bi(lang, `サーバーの挨拶が 220 ではなく「${replyHeadline(c.banner!)}」でした`, `the server greeted with "${replyHeadline(c.banner!)}" instead of 220`), 25)
       const e = await c.ehlo()
-      if (e.code !== 250) throw new ProbeError('protocol', `the server refused EHLO and HELO: ${replyHeadline(e)}`, 25)
+      if (e.code !== 250) throw new ProbeError('protocol', bi(lang, `サーバーは EHLO も HELO も拒否しました: ${replyHeadline(e)}`, `the server refused EHLO and HELO: ${replyHeadline(e)}`), 25)
       const batch = await c.envelopeBatch(probePath(ctx.settings.mailFrom), roles.map((x) => x.path))
       if (batch.mail.code >= 400) {
+        // Refusing mxprobe's sender is the server's doing: 5xx fail, 4xx (and 530, authentication on port 25) warn.
         const auth = batch.mail.code === 530
-        r.step('MAIL FROM', auth ? 'warn' : 'error', replyHeadline(batch.mail))
+        const st: Status = auth || batch.mail.code < 500 ? 'warn' : 'fail'
+        r.step('MAIL FROM', st, replyHeadline(batch.mail))
         if (auth) r.advise('roles.auth_required', { reply: replyHeadline(batch.mail) })
-        else r.advise('net.protocol', { reason: `the server refused the sender <${ctx.settings.mailFrom}>: ${replyHeadline(batch.mail)}` })
-        r.set('mailboxes', roles.map((x) => ({ address: x.path.text, required: x.required, accepted: false, reply: `not tested: ${replyHeadline(batch.mail)}`, code: null, rfc: x.rfc })))
+        else r.advise('smtp.mail_refused', { from: ctx.settings.mailFrom, reply: replyHeadline(batch.mail) })
+        r.set('mailboxes', roles.map((x) => ({ address: x.path.text, required: x.required, accepted: false, reply: bi(lang, `テストせず: ${replyHeadline(batch.mail)}`, `not tested: ${replyHeadline(batch.mail)}`), code: null, rfc: x.rfc })))
         await c.quit()
-        r.finish(auth ? 'warn' : 'error', `the server refused the test sender, so no mailbox could be tested (${replyHeadline(batch.mail)})`)
+        r.finish(st, bi(lang, `サーバーがテスト用の送信者を拒否したため、アドレスをテストできませんでした (${replyHeadline(batch.mail)})`, `the server refused the test sender, so no mailbox could be tested (${replyHeadline(batch.mail)})`))
         return
       }
       mailboxes = roles.map((x, i) => {
@@ -81,7 +87,7 @@ export const rolesCheck: CheckDefinition<RolesInput, RolesPlan> = {
     for (const [i, m] of mailboxes.entries()) {
       const temporary = !m.accepted && m.code !== null && m.code >= 400 && m.code < 500
       const st: Status = m.accepted ? 'pass' : temporary ? 'warn' : m.required ? 'fail' : 'warn'
-      r.step(`<${m.address}>`, st, `${m.required ? 'required' : 'recommended'} (${m.rfc}): ${m.reply ?? 'no answer'}`)
+      r.step(`<${m.address}>`, st, bi(lang, `${m.required ? '必須' : '推奨'} (${m.rfc.replace('without a domain', 'ドメインなし')}): ${m.reply ?? '応答なし'}`, `${m.required ? 'required' : 'recommended'} (${m.rfc}): ${m.reply ?? 'no answer'}`))
       statuses.push(st)
       if (m.accepted) continue
       if (temporary) r.advise('roles.temporary', { address: m.address, reply: m.reply })
@@ -92,8 +98,9 @@ export const rolesCheck: CheckDefinition<RolesInput, RolesPlan> = {
     const status = worst(...statuses)
     const refused = mailboxes.filter((m) => !m.accepted)
     const summary = refused.length === 0
-      ? `all ${mailboxes.length} role addresses are accepted`
-      : `${refused.length} of ${mailboxes.length} role addresses not accepted: ${refused.map((m) => m.address + (m.required ? ' (required)' : '')).join(', ')}`
+      ? bi(lang, `${mailboxes.length} 個の役割アドレスがすべて受け付けられました`, `all ${mailboxes.length} role addresses are accepted`)
+      : bi(lang, `${mailboxes.length} 個中 ${refused.length} 個の役割アドレスが受け付けられません: ${refused.map((m) => m.address + (m.required ? ' (必須)' : '')).join(', ')}`,
+        `${refused.length} of ${mailboxes.length} role addresses not accepted: ${refused.map((m) => m.address + (m.required ? ' (required)' : '')).join(', ')}`)
     r.finish(status, summary)
   }
 }

@@ -11,7 +11,7 @@ import type { GuardedConnector } from '../net/connect.js'
 import { ProbeError, RefusalError, BadInputError, StoreDownError } from '../errors.js'
 import { DnsLookupError } from '../dns/resolver.js'
 import { rateLimitKey, parseIp } from '../net/ip.js'
-import type { Lang } from '../i18n/index.js'
+import { bi, type Lang } from '../i18n/index.js'
 
 export interface RunnerDeps {
   store: Store
@@ -36,6 +36,13 @@ export interface Started {
   id: string
   /** resolves when the check has finished and its report is stored */
   done: Promise<Report>
+  /** epoch ms at which the check is cut off (its deadline), for countdowns */
+  deadline: number
+}
+
+export interface StartOptions {
+  /** sees every event of the check as it happens, in this process (a diagnosis follows its children) */
+  onEvent?: (ev: ReportEvent) => void
 }
 
 export class CheckRunner {
@@ -49,7 +56,7 @@ export class CheckRunner {
    * 400/403 answer), then runs the probe. Resolves once the check has
    * started; `done` resolves with the final report.
    */
-  async start<I, P> (def: CheckDefinition<I, P>, input: I, callerIp: string, lang: Lang): Promise<Started> {
+  async start<I, P> (def: CheckDefinition<I, P>, input: I, callerIp: string, lang: Lang, opts: StartOptions = {}): Promise<Started> {
     const { store, log } = this.deps
     const id = newReportId()
     const ttl = this.deps.reportTtlSeconds
@@ -78,6 +85,7 @@ export class CheckRunner {
       })
     }
     const emit = (ev: ReportEvent): void => {
+      if (opts.onEvent) { try { opts.onEvent(ev) } catch (err) { log.warn({ err, id }, 'event follower failed') } }
       if (!live) { pending.push(ev); return }
       batch.push(ev)
       if (!scheduled && !writing) { scheduled = true; setImmediate(flush) }
@@ -125,12 +133,12 @@ export class CheckRunner {
       const callerKey = `caller:${ip ? rateLimitKey(ip) : callerIp}`
       const ttlMs = this.deps.settings.checkDeadlineMs + 10_000
       if (!await store.acquireSlot('total', id, this.deps.concurrencyTotal, ttlMs)) {
-        throw new TooBusyError('mxprobe is running as many checks as it allows; try again in a minute', 30)
+        throw new TooBusyError(bi(lang, 'mxprobe は現在、受け付けられる数のテストを実行中です。1 分ほどしてからもう一度お試しください', 'mxprobe is running as many checks as it allows; try again in a minute'), 30)
       }
       slots.push(['total', id])
       try {
         if (!await store.acquireSlot(callerKey, id, this.deps.concurrencyPerCaller, ttlMs)) {
-          throw new TooBusyError(`you already have ${this.deps.concurrencyPerCaller} checks running; wait for one to finish`, 10)
+          throw new TooBusyError(bi(lang, `あなたの IP からのテストがすでに ${this.deps.concurrencyPerCaller} 件実行中です。どれかが終わるまでお待ちください`, `you already have ${this.deps.concurrencyPerCaller} checks running; wait for one to finish`), 10)
         }
         slots.push([callerKey, id])
       } catch (err) {
@@ -147,7 +155,7 @@ export class CheckRunner {
       await this.release(slots)
       if (err instanceof DnsLookupError && !(err instanceof RefusalError)) {
         // The target could not even be looked up: that is a finding, not a refusal.
-        throw new BadInputError(`DNS lookup failed: ${err.qtype} ${err.qname} answered ${err.dnsCode}`)
+        throw new BadInputError(bi(lang, `DNS の問い合わせに失敗しました: ${err.qtype} ${err.qname} の応答は ${err.dnsCode}`, `DNS lookup failed: ${err.qtype} ${err.qname} answered ${err.dnsCode}`))
       }
       throw err
     }
@@ -156,13 +164,13 @@ export class CheckRunner {
     if (def.detached) {
       // Whoever ends it (the instance that receives the mail, or the expiry sweep) stores the final report.
       await this.release(slots)
-      return { id, done: chain.then(() => report.report) }
+      return { id, done: chain.then(() => report.report), deadline: ctx.deadline }
     }
 
     const done = (async () => {
       try {
         await def.run(ctx, plan)
-        if (report.report.status === 'running') report.finish('error', 'the check ended without a verdict')
+        if (report.report.status === 'running') report.finish('error', bi(lang, 'テストが結果を出さずに終わりました (mxprobe 側の不具合です)', 'the check ended without a verdict (a fault in mxprobe)'))
       } catch (err) {
         failReport(ctx, err)
       } finally {
@@ -179,7 +187,7 @@ export class CheckRunner {
     })()
     this.running.add(done)
     done.finally(() => this.running.delete(done)).catch(() => {})
-    return { id, done }
+    return { id, done, deadline: ctx.deadline }
   }
 
   private async release (slots: Array<[string, string]>): Promise<void> {
@@ -189,27 +197,56 @@ export class CheckRunner {
   }
 }
 
-/** Turn anything a check threw into an `error` report that says what happened and what to do. */
+/**
+ * Turn anything a check threw into a finished report that says what happened
+ * and what to do. What the server did (refused, timed out, never greeted, hung
+ * up, broke TLS or the protocol, ran past the deadline) is the thing under test
+ * failing: `fail`. Only mxprobe's own trouble (store down, a bug, its DNS) is `error`.
+ */
 export function failReport (ctx: CheckContext, err: unknown): void {
   const r = ctx.report
+  const lang = r.lang
   if (r.report.status !== 'running') return
   if (err instanceof ProbeError) {
-    r.info(`error: ${err.message}`)
-    adviseProbeError(ctx, err)
-    r.finish('error', err.message)
+    const ip = r.report.target.ip ?? ctx.callerIp
+    const port = err.port ?? 25
+    r.info(bi(lang, `接続できませんでした: ${err.message}`, `error: ${err.message}`))
+    const serversFault = adviseProbeError(ctx, err)
+    r.finish(serversFault ? 'fail' : 'error', unreachableSummary(lang, err, ip, port))
     return
   }
   if (err instanceof StoreDownError) {
-    r.finish('error', 'the shared store became unavailable during the check')
+    r.finish('error', bi(lang, 'テスト中に mxprobe の共有ストア (Redis) が使えなくなりました。しばらくしてからもう一度お試しください', 'the shared store became unavailable during the check; try again in a while'))
     return
   }
   ctx.log.error({ err }, 'check crashed')
-  r.advise('net.error', { reason: 'internal error' })
-  r.finish('error', 'the check failed because of an internal error')
+  r.advise('net.error', { reason: bi(lang, 'mxprobe 内部のエラー', 'internal error') })
+  r.finish('error', bi(lang, 'mxprobe 内部のエラーでテストを完了できませんでした', 'the check failed because of an internal error'))
 }
 
-/** The advice (net.*) for what went wrong on the wire; the check decides the status. */
-export function adviseProbeError (ctx: CheckContext, err: ProbeError): void {
+/** One sentence for a probe failure, in the report's language (the English one keeps the wire detail; the Japanese note in the transcript has it). */
+export function unreachableSummary (lang: Lang, err: ProbeError, ip: string, port: number): string {
+  const d = err.message
+  switch (err.kind) {
+    case 'refused': return bi(lang, `${ip} のポート ${port} は接続を拒否しました (待ち受けているプログラムがありません)`, `${ip} port ${port} refused the connection (nothing listens there): ${d}`)
+    case 'timeout': return bi(lang, `${ip} のポート ${port} から応答がありません (途中で遮断されています)`, `no answer from ${ip} port ${port} (filtered on the way): ${d}`)
+    case 'unreachable': return bi(lang, `${ip} へ到達できません`, `${ip} is unreachable: ${d}`)
+    case 'closed': return bi(lang, `${ip} のポート ${port} のサーバーが接続を切断しました`, `the server at ${ip} port ${port} closed the connection: ${d}`)
+    case 'silent': return bi(lang, `${ip} のポート ${port} は接続を受け付けましたが、挨拶 (バナー) を送ってきません`, `${ip} port ${port} accepted the connection but never greeted: ${d}`)
+    case 'deadline': return bi(lang, 'サーバーの応答が遅く、制限時間内にテストが終わりませんでした', `the server was too slow: the check ran out of time: ${d}`)
+    case 'byte_cap': return bi(lang, 'サーバーが異常な量のデータを送ってきたため中止しました', `the server sent far more data than a mail server does: ${d}`)
+    case 'tls': return bi(lang, `${ip} のポート ${port} との TLS 接続に失敗しました`, `TLS with ${ip} port ${port} failed: ${d}`)
+    case 'protocol': case 'line_too_long': return bi(lang, 'サーバーの応答がメールのプロトコルに従っていません', `the server did not speak the mail protocol: ${d}`)
+    default: return bi(lang, 'テストを完了できませんでした', `the check could not complete: ${d}`)
+  }
+}
+
+/**
+ * The advice (net.*) for what went wrong on the wire; the check decides the
+ * status. Answers whether it was the server's doing (true) or mxprobe's own
+ * trouble (an unknown kind of failure: false).
+ */
+export function adviseProbeError (ctx: CheckContext, err: ProbeError): boolean {
   const r = ctx.report
   const ip = r.report.target.ip ?? ctx.callerIp
   const port = err.port ?? 25
@@ -223,6 +260,7 @@ export function adviseProbeError (ctx: CheckContext, err: ProbeError): void {
     case 'byte_cap': r.advise('net.byte_cap', { bytes: ctx.settings.maxBytesPerConnection }); break
     case 'tls': r.advise('net.tls', { ip, port, reason: err.message }); break
     case 'protocol': case 'line_too_long': r.advise('net.protocol', { reason: err.message }); break
-    default: r.advise('net.error', { reason: err.message })
+    default: r.advise('net.error', { reason: err.message }); return false
   }
+  return true
 }

@@ -96,6 +96,20 @@ export const PtrFactsSchema = Obj({ names: Type.Array(Type.String()), confirmed:
 export const DeliverySchema = Obj({ messageId: Type.String(), response: Nullable(Type.String()), queueId: Nullable(Type.String()), accepted: Type.Boolean() })
 export const TestMessageSchema = Obj({ messageId: Type.String(), subject: Type.String(), date: Type.String(), bytes: Type.Integer() })
 
+/** diagnosis: one child check as the parent lists it (src/checks/all.ts ChildLink) */
+export const ChildLinkSchema = Obj({
+  type: Type.String(),
+  id: Nullable(Type.String()),
+  /** queued, running, then pass | warn | fail | error */
+  status: Type.String(),
+  title: Type.Optional(Type.String()),
+  stage: Type.Optional(Type.String()),
+  deadline: Type.Optional(Type.Number()),
+  summary: Type.Optional(Type.String())
+})
+/** diagnosis: a finding to fix first (src/checks/fix-order.ts FixItem) */
+export const FixItemSchema = Obj({ check: Type.String(), code: Type.String(), message: Type.String(), id: Type.Optional(Type.String()) })
+
 /**
  * Every check's own results, beside the common fields. Each is optional: a
  * report carries the ones of its check type. New checks add theirs here.
@@ -142,9 +156,11 @@ export const CheckDataProps = {
   /** send test: whether a reply was asked for, then how the reply leg went */
   reply: Type.Optional(Type.Union([Type.Boolean(), Loose('the reply leg: sent, host, ip, response, ms')])),
   /** diagnosis: the child reports it started */
-  children: Type.Optional(Type.Array(Loose('a child check: id, type, status, summary'))),
+  children: Type.Optional(Type.Array(ChildLinkSchema)),
   /** diagnosis: the findings to fix first, most important first */
-  fixFirst: Type.Optional(Type.Array(Loose('a finding to fix first'))),
+  fixFirst: Type.Optional(Type.Array(FixItemSchema)),
+  /** any check with a domain field: what mxprobe took from the input (an address or URL typed where a domain goes) */
+  understood: Type.Optional(Obj({ input: Type.String(), kind: Type.String(), domain: Type.String(), address: Nullable(Type.String()) })),
   /** how long the check took */
   durationMs: Type.Optional(Type.Number()),
   /** answered from a recent identical check (REPEAT_WINDOW_SECONDS) */
@@ -188,6 +204,8 @@ export type ReportEvent =
   | { seq: number, type: 'advice', data: Advice }
   | { seq: number, type: 'target', data: Target }
   | { seq: number, type: 'done', data: Report }
+  /** a diagnosis (`all`) telling how one of its child checks is doing (see src/checks/all.ts) */
+  | { seq: number, type: 'child', data: Record<string, unknown> }
 
 /** Where a protocol client writes what it sends and receives. */
 export interface TranscriptSink { line: (dir: Dir, text: string) => void }
@@ -291,6 +309,11 @@ export class ReportBuilder implements TranscriptSink {
   }
 
   /** A check's own result field (typed in CheckDataProps). */
+  /** A check-specific live event (the diagnosis' `child` progress), stored and streamed like the others. */
+  event (type: 'child', data: Record<string, unknown>): void {
+    this.emit({ seq: ++this.seq, type, data })
+  }
+
   set<K extends CheckDataKey> (key: K, value: CheckData[K]): void {
     if (!(key in CheckDataProps)) throw new Error(`unknown report field ${String(key)}`)
     ;(this.report as CheckData)[key] = value

@@ -3,12 +3,13 @@
 import { CORE_ADVICE } from './advice/core.js'
 import { PROBES_ADVICE } from './advice/probes.js'
 import { SMTP_ADVICE } from './advice/smtp.js'
+import { DIAG_ADVICE } from './advice/diag.js'
 
 export type Lang = 'ja' | 'en'
 export type AdviceEntry = { ja: (p: Record<string, any>) => string, en: (p: Record<string, any>) => string }
 export type AdviceCatalogue = Record<string, AdviceEntry>
 
-const catalogue: AdviceCatalogue = { ...CORE_ADVICE, ...SMTP_ADVICE, ...PROBES_ADVICE }
+const catalogue: AdviceCatalogue = { ...CORE_ADVICE, ...SMTP_ADVICE, ...PROBES_ADVICE, ...DIAG_ADVICE }
 
 /** Areas add their advice codes at import time; a duplicate code is a programming error. */
 export function registerAdvice (entries: AdviceCatalogue): void {

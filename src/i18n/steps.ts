@@ -6,36 +6,84 @@ import type { Lang } from './index.js'
 
 type Title = { ja: string, en: string } | ((rest: string) => { ja: string, en: string })
 
+const t = (ja: string, en: string) => ({ ja, en })
+const CHILD: Record<string, { ja: string, en: string }> = {
+  dns: t('DNS (MX とアドレス)', 'DNS (MX and addresses)'),
+  ports: t('ポート開放', 'Open ports'),
+  smtp: t('SMTP サーバー', 'SMTP server'),
+  receive: t('受信テスト', 'Receive test'),
+  roles: t('必須アドレス (postmaster など)', 'Role addresses (postmaster …)'),
+  relay: t('第三者中継 (オープンリレー)', 'Open relay'),
+  pop3: t('POP3', 'POP3')
+}
+
 const TITLES: Record<string, Title> = {
-  // receive test (src/checks/receive.ts); connect … certificate are shared with the SMTP check
-  connect: { ja: '接続', en: 'Connection' },
-  reconnect: { ja: '再接続 (暗号化なし)', en: 'Reconnection (without TLS)' },
-  banner: { ja: 'グリーティング (220 応答)', en: 'Greeting' },
-  ehlo: { ja: 'EHLO (あいさつと拡張機能)', en: 'EHLO (greeting and extensions)' },
-  'ehlo (tls)': { ja: 'TLS 内での EHLO', en: 'EHLO inside TLS' },
-  starttls: { ja: 'STARTTLS (暗号化)', en: 'STARTTLS (encryption)' },
-  tls: { ja: 'TLS のバージョンと暗号方式', en: 'TLS version and cipher' },
-  certificate: { ja: 'サーバー証明書', en: 'Server certificate' },
-  deadlines: { ja: 'mxprobe の待ち時間', en: 'How long mxprobe waits' },
-  smtputf8: { ja: 'SMTPUTF8 (日本語などのアドレス)', en: 'SMTPUTF8 (non-ASCII addresses)' },
-  mail: { ja: '差出人 (MAIL FROM)', en: 'Sender (MAIL FROM)' },
-  rcpt: { ja: '宛先 (RCPT TO)', en: 'Recipient (RCPT TO)' },
-  data: { ja: '本文の送信開始 (DATA)', en: 'Message start (DATA)' },
-  'end of data': { ja: '本文の送信完了 (最終応答)', en: 'End of message (final reply)' },
-  dialogue: { ja: 'SMTP のやりとり', en: 'SMTP dialogue' },
-  // relay check (src/checks/relay.ts)
-  relay: { ja: '第三者中継テスト', en: 'relay attempt' },
-  'relay-auth': { ja: '認証の要求', en: 'authentication demanded' },
-  'relay-senders': { ja: '差出人の試し直し', en: 'senders retried' },
-  'relay-drops': { ja: '切られた接続', en: 'dropped connections' },
-  'relay-battery': { ja: 'テストの打ち切り', en: 'battery incomplete' },
-  'relay-summary': { ja: '中継テストのまとめ', en: 'relay battery' },
-  'relay-connect': { ja: 'メールサーバーへの接続', en: 'connection to the mail server' }
+  // receive test: the clear-text retry after a failed STARTTLS handshake
+  reconnect: t('再接続 (暗号化なし)', 'Reconnection (without TLS)'),
+  // relay check (src/checks/relay.ts): the battery's own steps
+  'relay-auth': t('認証の要求', 'Authentication demanded'),
+  'relay-senders': t('差出人の試し直し', 'Senders retried'),
+  'relay-drops': t('切られた接続', 'Dropped connections'),
+  'relay-battery': t('テストの打ち切り', 'Relay attempts stopped early'),
+  'relay-summary': t('中継テストのまとめ', 'Relay attempts in all'),
+  'relay-connect': t('メールサーバーへの接続', 'Connection to the mail server'),
+  // dns
+  mx: t('MX レコード', 'MX record'),
+  address: (host) => t(`${host} のアドレス`, `Address of ${host}`),
+  'caller ip': t('アクセス元 IP と MX の一致', 'Your IP and the MX'),
+  ptr: t('逆引き (PTR)', 'Reverse DNS (PTR)'),
+  // ports ("port 25 (SMTP)"), also the POP3 check's "port 110"
+  port: (rest) => t(`ポート ${rest.replace('submission over TLS', 'TLS 上のサブミッション').replace('submission', 'サブミッション')}`, `Port ${rest}`),
+  // smtp and receive
+  deadlines: t('待ち時間の設定', 'Time limits'),
+  connect: t('接続', 'Connection'),
+  banner: t('挨拶 (バナー)', 'Greeting (banner)'),
+  'banner name': t('挨拶のホスト名', 'Host name in the greeting'),
+  ehlo: t('EHLO', 'EHLO'),
+  'ehlo (tls)': t('EHLO (TLS 後)', 'EHLO (after TLS)'),
+  helo: t('HELO', 'HELO'),
+  starttls: t('STARTTLS (暗号化)', 'STARTTLS (encryption)'),
+  tls: t('TLS のバージョンと暗号', 'TLS version and cipher'),
+  certificate: (rest) => rest ? t(`証明書 (ポート ${rest})`, `Certificate (port ${rest})`) : t('証明書', 'Certificate'),
+  size: t('メールサイズの上限', 'Message size limit'),
+  PIPELINING: t('PIPELINING (コマンドの一括送信)', 'PIPELINING'),
+  '8BITMIME': t('8BITMIME (8 ビット本文)', '8BITMIME'),
+  SMTPUTF8: t('SMTPUTF8 (日本語アドレス)', 'SMTPUTF8 (non-ASCII addresses)'),
+  smtputf8: t('SMTPUTF8 (日本語アドレス)', 'SMTPUTF8 (non-ASCII addresses)'),
+  'mail from': t('送信者 (MAIL FROM)', 'Sender (MAIL FROM)'),
+  'MAIL FROM': t('送信者 (MAIL FROM)', 'Sender (MAIL FROM)'),
+  mail: t('送信者 (MAIL FROM)', 'Sender (MAIL FROM)'),
+  rcpt: t('宛先 (RCPT TO)', 'Recipient (RCPT TO)'),
+  data: t('本文の送信開始 (DATA)', 'Message start (DATA)'),
+  'end of data': t('本文の受け付け', 'Message accepted'),
+  dialogue: t('SMTP のやり取り', 'SMTP dialogue'),
+  postmaster: t('postmaster 宛て', 'Mail to postmaster'),
+  quit: t('終了 (QUIT)', 'Goodbye (QUIT)'),
+  // relay
+  relay: (id) => t(`中継テスト ${id}`, `Relay attempt ${id}`),
+  authentication: t('認証の要求', 'Authentication demanded'),
+  battery: t('中継テストの実行', 'Relay attempts'),
+  // pop3
+  greeting: (port) => t(`挨拶 (ポート ${port})`, `Greeting (port ${port})`),
+  capabilities: (rest) => rest.endsWith('after STLS')
+    ? t(`機能一覧 (ポート ${rest.split(' ')[0]}、STLS 後)`, `Capabilities (port ${rest.split(' ')[0]}, after STLS)`)
+    : t(`機能一覧 (ポート ${rest})`, `Capabilities (port ${rest})`),
+  'login before TLS': t('TLS 前のログイン', 'Login before TLS'),
+  STLS: t('STLS (暗号化)', 'STLS (encryption)'),
+  QUIT: (port) => t(`終了 (ポート ${port})`, `Goodbye (port ${port})`),
+  login: t('ログイン', 'Login'),
+  // the diagnosis: "child smtp"
+  child: (type) => CHILD[type] ?? t(type, type),
+  // tools
+  hop: (n) => t(`経路 ${n}`, `Hop ${n}`),
+  candidate: (n) => t(`候補 ${n}`, `Candidate ${n}`)
 }
 
 export function stepTitle (name: string, lang: Lang): string {
   const exact = TITLES[name]
   if (exact) return typeof exact === 'function' ? exact('')[lang] : exact[lang]
+  // roles: one step per address, "<postmaster@example.jp>"
+  if (/^<[^>]*>$/.test(name)) return lang === 'ja' ? `${name} 宛て` : `Mail to ${name}`
   const sp = name.indexOf(' ')
   if (sp > 0) {
     const head = TITLES[name.slice(0, sp)]

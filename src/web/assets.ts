@@ -1,4 +1,4 @@
-// The static files under web/ (CSS and the small scripts), read once at
+// The static files under public/ (CSS and the small scripts), read once at
 // start-up and served with their content type, an ETag and caching. Pages
 // link them with ?v=<hash>, so a versioned URL can be cached for a year.
 import { readFileSync, existsSync } from 'node:fs'
@@ -16,25 +16,25 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon'
 }
 
-/** The files we serve; nothing else under web/ is reachable. */
+/** The files we serve; nothing else under public/ is reachable. */
 export const ASSET_NAMES = ['style.css', 'app.js', 'frame.js', 'embed.js', 'favicon.svg', 'send.js', 'send.css'] as const
 export type AssetName = typeof ASSET_NAMES[number]
 
-/** web/ next to package.json, found from this file (src/web or dist/src/web). */
-function webDir (): string {
+/** public/ next to package.json, found from this file (src/web or dist/src/web). */
+function publicDir (): string {
   let dir = path.dirname(fileURLToPath(import.meta.url))
   for (let i = 0; i < 6; i++) {
-    if (existsSync(path.join(dir, 'web', 'style.css')) && existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'web')
+    if (existsSync(path.join(dir, 'public', 'style.css')) && existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'public')
     dir = path.dirname(dir)
   }
-  throw new Error('web/ directory with the page assets not found')
+  throw new Error('public/ directory with the page assets not found')
 }
 
 let cache: Map<string, Asset> | null = null
 
 export function assets (): Map<string, Asset> {
   if (cache) return cache
-  const dir = webDir()
+  const dir = publicDir()
   const m = new Map<string, Asset>()
   for (const name of ASSET_NAMES) {
     const body = readFileSync(path.join(dir, name))

@@ -23,15 +23,52 @@ export interface LayoutOptions {
   noscriptRefresh?: number
   scripts?: Array<'app.js' | 'frame.js'>
   bodyClass?: string
-  /** the page's own h1 says it already */
-  hideTagline?: boolean
+  /** which entry of the site navigation this page is */
+  current?: string
 }
 
-function withLang (path: string, lang: Lang): string {
+/**
+ * The site navigation, the same on every page. The send test (branch
+ * `send`) adds its page here: { key: 'send', href: '/send' } (its label,
+ * 送信テスト / Send test, is in src/i18n/web.ts already).
+ */
+export const NAV: Array<{ key: string, href: string }> = [
+  { key: 'home', href: '/' },
+  { key: 'headers', href: '/tools/headers' },
+  { key: 'mojibake', href: '/tools/mojibake' }
+]
+
+export function withLang (path: string, lang: Lang): string {
   const [p, q = ''] = path.split('?')
   const params = new URLSearchParams(q)
   params.set('lang', lang)
   return `${p}?${params.toString()}`
+}
+
+const TIME_ZONE: Record<Lang, { zone: string, name: string }> = {
+  ja: { zone: 'Asia/Tokyo', name: 'JST' },
+  en: { zone: 'UTC', name: 'UTC' }
+}
+
+/**
+ * A point in time for people: server-rendered in JST for Japanese pages and
+ * in UTC for English ones, with the zone written out; the page script
+ * rewrites it into the browser's own time zone (data-local).
+ */
+export function timeText (iso: string | null | undefined, lang: Lang): string {
+  if (!iso) return '-'
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return String(iso)
+  const z = TIME_ZONE[lang]
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone: z.zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'
+  }).formatToParts(d).map((p) => [p.type, p.value]))
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${z.name}`
+}
+
+export function timeEl (iso: string | null | undefined, lang: Lang): SafeHtml {
+  if (!iso) return html`-`
+  return html`<time datetime="${iso}" data-local>${timeText(iso, lang)}</time>`
 }
 
 export function layout (o: LayoutOptions): string {
@@ -43,6 +80,7 @@ export function layout (o: LayoutOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
+<meta name="color-scheme" content="light dark">
 <title>${o.title} — ${t.siteName}</title>
 <link rel="stylesheet" href="${assetUrl('style.css')}">
 <link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml">
@@ -52,7 +90,10 @@ ${(o.scripts ?? []).map((s) => html`<script src="${assetUrl(s)}" defer></script>
 <body class="${o.bodyClass ?? ''}" data-lang="${o.lang}" data-text="${JSON.stringify(clientText(o.lang))}">
 <a class="skip" href="#main">${t.skipToContent}</a>
 <header class="site">
-  <div class="brand"><a href="${withLang('/', o.lang)}">${t.siteName}</a>${o.hideTagline ? '' : html` <span class="tagline">${t.tagline}</span>`}</div>
+  <a class="brand" href="${withLang('/', o.lang)}">${t.siteName}</a>
+  <nav class="site-nav" aria-label="${t.navLabel}">
+    <ul>${NAV.map((n) => html`<li><a href="${withLang(n.href, o.lang)}"${n.key === o.current ? raw(' aria-current="page"') : ''}>${t.nav[n.key] ?? n.key}</a></li>`)}</ul>
+  </nav>
   <nav class="lang" aria-label="${t.langSwitchLabel}">
     <ul>${other.map((l) => html`<li><a href="${withLang(o.path, l)}" hreflang="${l}" lang="${l}"${l === o.lang ? raw(' aria-current="true"') : ''}>${t.langName[l]}</a></li>`)}</ul>
   </nav>
@@ -114,6 +155,20 @@ export function indexPage (lang: Lang, caller: CallerInfo, origin: string): stri
   const body = html`
 <h1>${t.tagline}</h1>
 <p class="intro">${t.intro}</p>
+<form class="card diagnose" method="post" action="/check/all" id="diagnose" aria-labelledby="diagnose-title">
+  <input type="hidden" name="lang" value="${lang}">
+  <h2 id="diagnose-title">${t.diagTitle}</h2>
+  <p>${t.diagnoseExplain}</p>
+  <div class="field">
+    <label for="target">${t.fieldTarget}</label>
+    <div class="target-row">
+      <input id="target" name="target" type="text" inputmode="email" autocomplete="off" spellcheck="false" autocapitalize="none" required maxlength="320" aria-describedby="target-hint">
+      <button type="submit" class="primary">${t.diagnoseButton}</button>
+    </div>
+    <p class="hint" id="target-hint">${t.fieldTargetHint}</p>
+  </div>
+  <p class="hint">${t.diagnoseHint} ${t.mailTestBefore(caller.ip)}</p>
+</form>
 <section class="card" id="my-ip" aria-labelledby="my-ip-title">
   <h2 id="my-ip-title">${t.myIpTitle}</h2>
   <dl class="facts">
@@ -123,11 +178,11 @@ export function indexPage (lang: Lang, caller: CallerInfo, origin: string): stri
   </dl>
   <p class="hint">${t.myIpExplain}</p>
 </section>
-<h2 class="section-title">${t.checksTitle}</h2>
-<nav class="toc" aria-label="${t.checksTitle}"><ul>${CHECKS.map((c) => html`<li><a href="#check-${c}">${t.checkShort[c]}</a></li>`)}</ul></nav>
+<h2 class="section-title" id="checks-title">${t.checksTitle}</h2>
+<p>${t.singleChecksExplain}</p>
 ${CHECKS.map((c) => html`
-<section class="card check" id="check-${c}" aria-labelledby="check-${c}-title">
-  <h3 id="check-${c}-title">${t.checkTitle[c]}</h3>
+<details class="card check" id="check-${c}">
+  <summary><h3 id="check-${c}-title">${t.checkTitle[c]}</h3></summary>
   <p>${t.checkExplain[c]}</p>
   ${mailNotice(c, t, caller.ip)}
   <form method="post" action="/check/${c}" data-check="${c}" class="check-form">
@@ -136,7 +191,7 @@ ${CHECKS.map((c) => html`
     <button type="submit">${t.run}: ${t.checkShort[c]}</button>
   </form>
   <div class="live" id="live-${c}" hidden></div>
-</section>`)}
+</details>`)}
 <p class="hint">${t.jsNote}</p>
 <section class="card" id="tools" aria-labelledby="tools-title">
   <h2 id="tools-title">${t.toolsTitle}</h2>
@@ -152,7 +207,7 @@ ${CHECKS.map((c) => html`
   <pre class="snippet" tabindex="0"><code>${`<script src="${origin}/embed.js" data-check="receive" async></script>`}</code></pre>
 </section>
 `
-  return layout({ lang, title: t.tagline, path: '/', body, scripts: ['app.js'], hideTagline: true })
+  return layout({ lang, title: t.tagline, path: '/', body, scripts: ['app.js'], current: 'home' })
 }
 
 function adviceFor (a: Advice, lang: Lang): string {
@@ -189,13 +244,37 @@ export function replyExplanations (r: Pick<Report, 'advice'>, lang: Lang): Map<s
   return m
 }
 
+/**
+ * The transcript as list items. The message a receive test sent (every "C"
+ * line after the server's 354 up to the closing ".") is folded into one
+ * item, so the server's replies around it stay in sight.
+ */
 function transcriptList (r: Report, t: WebText, lang: Lang): SafeHtml[] {
   const explained = replyExplanations(r, lang)
-  return r.transcript.map((l) => {
+  const out: SafeHtml[] = []
+  const lines = r.transcript ?? []
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]
+    if (l.dir === 'S' && /^354[ -]?/.test(l.text)) {
+      out.push(transcriptItem(l, t, lang, explained.get(l.text)))
+      let j = i + 1
+      const body: TranscriptLine[] = []
+      while (j < lines.length && lines[j].dir === 'C') {
+        body.push(lines[j])
+        j++
+        if (lines[j - 1].text === '.') break
+      }
+      if (body.length > 3) {
+        out.push(html`<li class="line fold"><details><summary>${t.bodyFold(body.length)}</summary><ol class="transcript-body">${body.map((b) => transcriptItem(b, t, lang))}</ol></details></li>`)
+        i = j - 1
+      }
+      continue
+    }
     const ex = l.dir === 'S' ? explained.get(l.text) : undefined
     if (ex) explained.delete(l.text)
-    return transcriptItem(l, t, lang, ex)
-  })
+    out.push(transcriptItem(l, t, lang, ex))
+  }
+  return out
 }
 
 export function transcriptItem (l: TranscriptLine, t: WebText, lang: Lang, explanation?: string): SafeHtml {
@@ -237,52 +316,178 @@ ${boxes.map((b) => html`<tr class="${b.accepted === false && b.required ? 'bad' 
   return html`<section class="card" aria-labelledby="details-title"><h2 id="details-title">${t.detailsTitle}</h2><div class="table-wrap">${parts}</div></section>`
 }
 
-export function reportPage (r: Report, lang: Lang, pageUrl: string): string {
+function stepList (r: Report, t: WebText): SafeHtml[] {
+  return r.steps.map((s) => html`<li class="step s-${s.status}"><span class="step-status">${t.verdict[s.status] ?? s.status}</span> <span class="step-name from-check" data-name="${s.name}">${s.title || s.name}</span> <span class="step-detail from-check">${redactSecrets(s.detail)}</span>${typeof s.ms === 'number' ? html` <span class="at">${s.ms} ms</span>` : ''}</li>`)
+}
+
+/** The forum text: only once the check has finished (a half transcript helps nobody and confuses the thread). */
+function copyBlock (r: Report, t: WebText, lang: Lang, pageUrl: string, running: boolean): SafeHtml {
+  return html`<section class="card" aria-labelledby="copy-title" id="copy-section">
+  <h2 id="copy-title">${t.copyTitle}</h2>
+  ${running
+    ? html`<p class="hint" id="copy-wait">${t.copyWhileRunning}</p>`
+    : html`<p class="hint">${t.copyExplain} <a href="/r/${r.id}.txt?lang=${lang}">${t.plainTextLink}</a></p>
+  <button type="button" class="copy" data-copy-target="copy-text" hidden>${t.copyButton}</button> <span class="copy-status" role="status" aria-live="polite"></span>
+  <pre class="copy-text" id="copy-text" tabindex="0" aria-label="${t.copyTitle}">${reportText(r, { lang, pageUrl })}</pre>`}
+</section>`
+}
+
+export interface ReportPageOptions {
+  /** child reports of a diagnosis, by id, as far as they exist */
+  children?: Map<string, Report>
+  /** a check's time limit (config.check.checkDeadlineMs) */
+  deadlineMs?: number
+  now?: number
+}
+
+export function reportPage (r: Report, lang: Lang, pageUrl: string, opts: ReportPageOptions = {}): string {
+  if (r.type === 'all') return diagnosisPage(r, lang, pageUrl, opts)
   const t = webText(lang)
   const running = r.status === 'running'
   const target = [r.target?.domain, r.target?.host, r.target?.ip].filter(Boolean).join(' / ')
-  const title = t.reportTitle(t.checkShort[r.type as CheckKey] ?? r.type)
+  const title = t.reportTitle(t.checkShort[r.type] ?? r.type)
   const body = html`
 <article class="report" data-report-id="${r.id}" data-status="${r.status}"${running ? raw(' data-running="1"') : ''}>
 <h1>${title} ${verdictBadge(r.status, t)}</h1>
-${running ? html`<p class="notice" role="status">${t.stillRunning}</p>` : ''}
+${running ? html`<p class="notice">${t.stillRunning}</p>` : ''}
+<p class="sr" id="announce" role="status" aria-live="polite"></p>
 <section class="card" aria-labelledby="summary-title">
   <h2 id="summary-title">${t.resultTitle}</h2>
-  <p class="summary" id="report-summary"${lang === 'ja' && !/[\u3000-\u9fff\uff00-\uffef]/.test(r.summary) ? raw(' lang="en"') : ''}>${r.summary}</p>
+  <p class="summary from-check" id="report-summary"${lang === 'ja' && !/[\u3000-\u9fff\uff00-\uffef]/.test(r.summary) ? raw(' lang="en"') : ''}>${r.summary}</p>
   <dl class="facts">
-    <div><dt>${t.checkLabel}</dt><dd>${t.checkShort[r.type as CheckKey] ?? r.type} <span class="mono">(${r.type})</span></dd></div>
-    <div><dt>${t.timeLabel}</dt><dd><time datetime="${r.startedAt}">${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time></dd></div>
+    <div><dt>${t.checkLabel}</dt><dd>${t.checkShort[r.type] ?? r.type} <span class="mono">(${r.type})</span></dd></div>
+    <div><dt>${t.timeLabel}</dt><dd>${timeEl(r.startedAt, lang)}</dd></div>
     <div><dt>${t.callerLabel}</dt><dd class="mono">${r.callerIp}</dd></div>
     <div><dt>${t.targetLabel}</dt><dd class="mono">${target || '-'}</dd></div>
-    ${typeof r.durationMs === 'number' ? html`<div><dt>${t.durationLabel}</dt><dd>${r.durationMs} ms</dd></div>` : ''}
+    ${typeof r.durationMs === 'number' ? html`<div><dt>${t.durationLabel}</dt><dd>${seconds(r.durationMs, lang)}</dd></div>` : ''}
   </dl>
 </section>
 <section class="card" aria-labelledby="advice-title"${r.advice.length ? '' : raw(' hidden')} id="advice-section">
   <h2 id="advice-title">${t.adviceTitle}</h2>
-  <ul class="advice" id="advice-list">${r.advice.map((a) => html`<li data-code="${a.code}">${adviceFor(a, lang)}</li>`)}</ul>
+  <ul class="advice" id="advice-list">${r.advice.map((a) => html`<li data-code="${a.code}" class="from-check">${adviceFor(a, lang)}</li>`)}</ul>
 </section>
 <section class="card" aria-labelledby="steps-title">
   <h2 id="steps-title">${t.stepsTitle}</h2>
-  <ul class="steps" id="steps-list">${r.steps.map((s) => html`<li class="step s-${s.status}"><span class="step-status">${t.verdict[s.status] ?? s.status}</span> <span class="step-name">${s.name}</span> <span class="step-detail">${redactSecrets(s.detail)}</span>${typeof s.ms === 'number' ? html` <span class="at">${s.ms} ms</span>` : ''}</li>`)}</ul>
+  <ul class="steps" id="steps-list">${stepList(r, t)}</ul>
 </section>
 ${details(r, t)}
 <section class="card" aria-labelledby="transcript-title">
   <h2 id="transcript-title">${t.transcriptTitle}</h2>
   <p class="hint">${t.transcriptLegend}</p>
-  <ol class="transcript" id="transcript" aria-live="polite" aria-relevant="additions">${transcriptList(r, t, lang)}</ol>
+  <ol class="transcript" id="transcript">${transcriptList(r, t, lang)}</ol>
 </section>
-<section class="card" aria-labelledby="copy-title">
-  <h2 id="copy-title">${t.copyTitle}</h2>
-  <p class="hint">${t.copyExplain} <a href="/r/${r.id}.txt?lang=${lang}">${t.plainTextLink}</a></p>
-  <button type="button" class="copy" data-copy-target="copy-text" hidden>${t.copyButton}</button> <span class="copy-status" role="status" aria-live="polite"></span>
-  <pre class="copy-text" id="copy-text" tabindex="0" aria-label="${t.copyTitle}">${reportText(r, { lang, pageUrl })}</pre>
+${copyBlock(r, t, lang, pageUrl, running)}
+<p><a href="${withLang('/', lang)}">${t.backToChecks}</a></p>
+</article>`
+  return layout({ lang, title, path: `/r/${r.id}`, body, noscriptRefresh: running ? 2 : undefined, scripts: ['app.js'] })
+}
+
+function seconds (ms: number, lang: Lang): string {
+  const s = ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000))
+  return lang === 'ja' ? `${s} 秒` : `${s} s`
+}
+
+/** The checks a diagnosis runs, in the order an expert reads them. */
+export const DIAGNOSIS_CHECKS = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay']
+
+/** One child as the diagnosis lists it (src/checks/all.ts ChildLink). */
+interface ChildRef { type: string, id?: string | null, status?: string, title?: string, stage?: string, deadline?: number | string, summary?: string }
+interface FixFirst { check: string, code: string, message: string, id?: string, ja?: string, en?: string }
+
+function diagnosisPage (r: Report, lang: Lang, pageUrl: string, opts: ReportPageOptions): string {
+  const t = webText(lang)
+  const running = r.status === 'running'
+  const now = opts.now ?? Date.now()
+  const deadlineMs = opts.deadlineMs ?? 40_000
+  const children: ChildRef[] = Array.isArray(r.children) ? (r.children as ChildRef[]).filter((c) => c && typeof c.type === 'string') : []
+  const fixFirst: FixFirst[] = Array.isArray(r.fixFirst) ? (r.fixFirst as FixFirst[]).filter((f) => f && typeof f.message === 'string') : []
+  const rows: ChildRef[] = running
+    ? [...DIAGNOSIS_CHECKS.map((type) => children.find((c) => c.type === type) ?? { type }), ...children.filter((c) => !DIAGNOSIS_CHECKS.includes(c.type))]
+    : children
+  const childOf = (type: string): ChildRef | undefined => children.find((c) => c.type === type && c.id)
+  // What the visitor typed, as the diagnosis understood it (src/checks/all.ts `understood`).
+  const understood = (r.understood ?? {}) as { input?: unknown, address?: unknown, kind?: unknown, domain?: unknown }
+  const rerunTarget = typeof understood.address === 'string' ? understood.address : typeof understood.input === 'string' ? understood.input : (r.target?.domain ?? '')
+  const domain = r.target?.domain ?? rerunTarget
+  const title = domain ? `${t.diagTitle}: ${domain}` : t.diagTitle
+
+  const row = (c: ChildRef): SafeHtml => {
+    const child = c.id ? opts.children?.get(c.id) : undefined
+    const given = c.status && c.status !== 'queued' ? c.status : (child?.status ?? (running ? 'waiting' : 'error'))
+    const status = given === 'queued' ? 'waiting' : given
+    const childRunning = status === 'running'
+    const lastStep = child?.steps?.length ? child.steps[child.steps.length - 1] : undefined
+    const stage = c.stage ?? (lastStep ? (lastStep.title || lastStep.name) : t.stageStarting)
+    const deadline = typeof c.deadline === 'number' ? c.deadline : typeof c.deadline === 'string' ? Date.parse(c.deadline) : (child?.startedAt ? Date.parse(child.startedAt) + deadlineMs : NaN)
+    const left = childRunning && Number.isFinite(deadline) ? Math.max(0, deadline - now) : null
+    const summary = !childRunning ? (c.summary ?? child?.summary ?? '') : ''
+    return html`<li class="child c-${status}" data-type="${c.type}"${c.id ? html` data-id="${c.id}"` : ''} data-status="${status}"${left !== null ? html` data-deadline="${deadline}"` : ''}>
+  <span class="child-name">${t.checkShort[c.type] ?? c.type}</span>
+  ${status === 'waiting' ? html`<span class="verdict v-waiting">${t.stageWaiting}</span>` : verdictBadge(status, t)}
+  <span class="stage from-check">${childRunning ? stage : summary}</span>
+  <span class="countdown"${left !== null ? html` data-left-ms="${left}"` : ''}>${left !== null ? (left > 0 ? t.remaining(Math.ceil(left / 1000)) : t.overdue) : ''}</span>
+  ${c.id ? html`<a class="child-link" href="/r/${c.id}?lang=${lang}">${t.openReport}<span class="sr">: ${t.checkShort[c.type] ?? c.type}</span></a>` : ''}
+</li>`
+  }
+
+  const body = html`
+<article class="report diagnosis" data-report-id="${r.id}" data-status="${r.status}" data-deadline-ms="${deadlineMs}"${running ? raw(' data-running="1"') : ''}>
+<h1>${title} ${verdictBadge(r.status, t)}</h1>
+<p class="sr" id="announce" role="status" aria-live="polite"></p>
+<section class="card verdict-card" aria-labelledby="summary-title">
+  <h2 id="summary-title" class="sr">${t.resultTitle}</h2>
+  ${running ? html`<p class="summary">${t.diagRunning}</p>` : html`<p class="summary from-check" id="report-summary">${r.summary}</p>`}
+  <dl class="facts">
+    <div><dt>${t.timeLabel}</dt><dd>${timeEl(r.startedAt, lang)}</dd></div>
+    <div><dt>${t.callerLabel}</dt><dd class="mono">${r.callerIp}</dd></div>
+    <div><dt>${t.targetLabel}</dt><dd class="mono">${rerunTarget || domain || '-'}</dd></div>
+    ${typeof r.durationMs === 'number' ? html`<div><dt>${t.durationLabel}</dt><dd>${seconds(r.durationMs, lang)}</dd></div>` : ''}
+  </dl>
+  ${typeof understood.input === 'string' && typeof understood.domain === 'string' && understood.input.toLowerCase().replace(/\.$/, '') !== understood.domain
+    ? html`<p class="hint" id="understood">${t.understood(String(understood.kind), understood.input, understood.domain)}</p>`
+    : ''}
 </section>
+${running
+  ? ''
+  : html`<section class="card fix-first" aria-labelledby="fix-title" id="fix-first">
+  <h2 id="fix-title">${t.fixFirstTitle}</h2>
+  ${fixFirst.length
+    ? html`<ol class="fix-list">${fixFirst.map((f) => {
+        const linkId = f.id ?? childOf(f.check)?.id
+        const text = (lang === 'ja' ? f.ja : f.en) ?? f.message
+        return html`<li data-code="${f.code}"><span class="fix-check">${t.checkShort[f.check] ?? f.check}</span> <span class="from-check">${text}</span>${linkId ? html` <a href="/r/${linkId}?lang=${lang}">${t.openReport}<span class="sr">: ${t.checkShort[f.check] ?? f.check}</span></a>` : ''}</li>`
+      })}</ol>`
+    : (r.status === 'pass' ? html`<p>${t.fixFirstNone}</p>` : html`<p class="from-check">${r.summary}</p>`)}
+</section>`}
+<section class="card" aria-labelledby="children-title" id="children">
+  <h2 id="children-title">${t.childrenTitle}</h2>
+  <ul class="children" id="children-list">${rows.map(row)}</ul>
+</section>
+<div class="actions">
+  <form method="post" action="/check/all" class="rerun">
+    <input type="hidden" name="lang" value="${lang}">
+    <input type="hidden" name="target" value="${rerunTarget}">
+    <button type="submit"${running ? raw(' disabled') : ''}>${t.rerun}</button>
+  </form>
+  <div class="share">
+    <button type="button" class="share-button" data-url="${pageUrl}" hidden>${t.share}</button>
+    <span class="copy-status share-status" role="status" aria-live="polite"></span>
+    <label for="share-url">${t.shareUrlLabel}</label>
+    <input id="share-url" type="text" readonly value="${pageUrl}" class="mono">
+  </div>
+</div>
+${r.advice?.length && !fixFirst.length ? html`<section class="card" aria-labelledby="advice-title"><h2 id="advice-title">${t.adviceTitle}</h2><ul class="advice">${r.advice.map((a) => html`<li data-code="${a.code}" class="from-check">${adviceFor(a, lang)}</li>`)}</ul></section>` : ''}
+${copyBlock(r, t, lang, pageUrl, running)}
 <p><a href="${withLang('/', lang)}">${t.backToChecks}</a></p>
 </article>`
   return layout({ lang, title, path: `/r/${r.id}`, body, noscriptRefresh: running ? 2 : undefined, scripts: ['app.js'] })
 }
 
 export interface Refusal {
+  /** the classic mistakes found in the DNS facts, in the caller's language */
+  diagnosis?: Array<{ code: string, message: string }>
+  /** when and how to try again */
+  retryHint?: { possible?: boolean, afterSeconds?: number, message?: string }
   status: number
   error: string
   message: string
@@ -299,7 +504,7 @@ export function dnsFactsBlock (dns: unknown, t: WebText): SafeHtml | '' {
   const mx = Array.isArray(d.mx) ? d.mx : []
   return html`<section class="dns-facts" aria-label="${t.dnsFactsTitle}">
   <h3>${t.dnsFactsTitle}${d.domain ? html`: <span class="mono">${d.domain}</span>` : ''}</h3>
-  ${d.error ? html`<p class="mono">${d.error}</p>` : ''}
+  ${d.error ? html`<p class="mono from-check">${d.error}</p>` : ''}
   ${d.nullMx ? html`<p>${t.dnsFactsNull}</p>` : ''}
   ${d.implicitMx ? html`<p>${t.dnsFactsImplicit}</p>` : ''}
   ${mx.length
@@ -320,18 +525,25 @@ export function refusalExplanation (r: Refusal, lang: Lang): string | null {
   return null
 }
 
-export function refusalPage (r: Refusal, lang: Lang, backPath: string): string {
+/** Resend the same form (never a password) from a refusal page. */
+export interface Retry { action: string, fields: Record<string, string> }
+
+export function refusalPage (r: Refusal, lang: Lang, backPath: string, retry?: Retry): string {
   const t = webText(lang)
   const title = t.errorTitle[r.error] ?? t.errorTitle.other
   const explanation = refusalExplanation(r, lang)
   const body = html`
 <section class="card refusal" role="alert" aria-labelledby="refusal-title">
   <h1 id="refusal-title">${title}</h1>
-  ${explanation ? html`<p>${explanation}</p>` : ''}
-  ${r.message && r.error !== 'not_available' ? html`<p class="message">${r.message}</p>` : ''}
+  ${r.diagnosis?.length
+    ? html`<ul class="refusal-findings">${r.diagnosis.map((d) => html`<li class="from-check" data-code="${d.code}">${d.message}</li>`)}</ul>`
+    : (r.message && r.error !== 'not_available' ? html`<p class="message from-check">${r.message}</p>` : '')}
+  ${r.retryHint?.message ? html`<p class="from-check">${r.retryHint.message}</p>` : ''}
+  ${explanation ? html`<p class="hint">${explanation}</p>` : ''}
   ${r.retryAfter ? html`<p>${t.retryAfter(r.retryAfter)}</p>` : ''}
   ${r.callerIp ? html`<p>${t.callerLabel}: <span class="mono">${r.callerIp}</span></p>` : ''}
   ${dnsFactsBlock(r.dns, t)}
+  ${retry ? html`<form method="post" action="${retry.action}" class="retry">${Object.entries(retry.fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}<button type="submit">${t.retry}</button></form>` : ''}
   <p><a href="${withLang(backPath, lang)}">${t.backToChecks}</a></p>
 </section>`
   return layout({ lang, title, path: '/', body })
@@ -357,7 +569,7 @@ export function framePage (check: EmbedCheck, lang: Lang, callerIp: string): str
         ? field('domain', t.fieldDomain, { id: 'embed-domain', required: true })
         : ''
   const page = html`<!doctype html>
-<html lang="${lang}">
+<html lang="${lang}" class="light-only">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

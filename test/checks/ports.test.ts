@@ -110,8 +110,10 @@ t.test('ports check: open (plain and TLS), refused, filtered', async (t) => {
   t.equal(r.status, 'warn', r.summary)
   const codes = r.advice.map((a: any) => a.code)
   t.ok(codes.includes('ports.cleartext_pop3'))
-  t.ok(codes.includes('ports.filtered'))
-  t.ok(codes.includes('ports.refused'))
+  // One paragraph for the ports not open (143 filtered, 995 refused), not one per port.
+  t.equal(codes.filter((c: string) => c === 'ports.others_closed').length, 1)
+  t.notOk(codes.includes('ports.refused') || codes.includes('ports.filtered'), 'no per-port paragraph for ports other than 25')
+  t.match(r.advice.find((a: any) => a.code === 'ports.others_closed').en, /143, 995/)
   t.ok(codes.includes('ports.tls_failed'))
   t.ok(got[25].some((c) => c === 'QUIT\r\n'), 'polite QUIT on 25')
   t.ok(got[465].some((c) => c === 'QUIT\r\n'), 'QUIT over TLS on 465')
@@ -123,6 +125,7 @@ t.test('ports check: open (plain and TLS), refused, filtered', async (t) => {
   const r2 = (await app.inject({ method: 'POST', url: '/api/v1/checks/ports', payload: { ports: [25] }, remoteAddress: other })).json()
   t.equal(r2.status, 'fail')
   t.equal(r2.ports[0].state, 'refused')
+  t.ok(r2.advice.some((a: any) => a.code === 'ports.refused' && a.params.port === 25))
 
   // 25 filtered: fail with the ISP-block advice
   const other2 = randomLoopback()
@@ -133,6 +136,31 @@ t.test('ports check: open (plain and TLS), refused, filtered', async (t) => {
   t.equal(r3.status, 'fail')
   t.ok(r3.advice.some((a: any) => a.code === 'ports.filtered_25' && /ISP/.test(a.en)))
 })
+
+t.test('ports check: a port that accepts but never greets is silent, not open', async (t) => {
+  const ip = randomLoopback()
+  const socks: net.Socket[] = []
+  const mute = net.createServer((s) => { socks.push(s); s.on('error', () => {}) })
+  const mute110 = net.createServer((s) => { socks.push(s); s.on('error', () => {}) })
+  await listen2(mute, 25, ip)
+  await listen2(mute110, 110, ip)
+  t.teardown(() => { for (const s of socks) s.destroy(); mute.close(); mute110.close() })
+  const app = await testApp({ BANNER_TIMEOUT_MS: '1000' })
+  t.teardown(() => app.close())
+  const r = (await app.inject({ method: 'POST', url: '/api/v1/checks/ports?lang=ja', payload: { ports: [25, 110] }, remoteAddress: ip })).json()
+  t.same(r.ports.map((p: any) => p.state), ['silent', 'silent'])
+  t.equal(r.status, 'fail', 'port 25 that never greets: the server is not working')
+  t.equal(r.steps.find((s: any) => s.name.startsWith('port 25')).status, 'fail')
+  t.equal(r.steps.find((s: any) => s.name.startsWith('port 110')).status, 'warn')
+  const silent = r.advice.filter((a: any) => a.code === 'ports.silent')
+  t.equal(silent.length, 1, 'one paragraph for both ports')
+  t.match(silent[0].message, /ポートフォワーディング/)
+  t.match(r.summary, /挨拶なし/)
+})
+
+function listen2 (server: net.Server, port: number, ip: string): Promise<void> {
+  return new Promise((resolve, reject) => { server.once('error', reject); server.listen(port, ip, () => resolve()) })
+}
 
 t.test('ports check: IMAP on 143 with and without STARTTLS (capabilities asked when the greeting has none)', async (t) => {
   const withTls = randomLoopback()

@@ -116,7 +116,7 @@ export function buildServer (): { serverJs: string, dir: string, cleanup: () => 
   h.update(readFileSync(join(ROOT, 'tsconfig.json')))
   walk(join(ROOT, 'src'))
   walk(join(ROOT, 'routes'))
-  if (existsSync(join(ROOT, 'web'))) walk(join(ROOT, 'web'))
+  if (existsSync(join(ROOT, 'public'))) walk(join(ROOT, 'public'))
   const dir = join(tmpdir(), `mxprobe-build-${h.digest('hex').slice(0, 16)}`)
   const serverJs = join(dir, 'src/server.js')
   if (!existsSync(join(dir, '.complete'))) {
@@ -126,7 +126,7 @@ export function buildServer (): { serverJs: string, dir: string, cleanup: () => 
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'))
     copyFileSync(join(ROOT, 'package.json'), join(work, 'package.json'))
     // the page assets are found next to package.json (src/web/assets.ts)
-    if (existsSync(join(ROOT, 'web'))) symlinkSync(join(ROOT, 'web'), join(work, 'web'))
+    if (existsSync(join(ROOT, 'public'))) symlinkSync(join(ROOT, 'public'), join(work, 'public'))
     writeFileSync(join(work, '.complete'), '')
     try { renameSync(work, dir) } catch { rmSync(work, { recursive: true, force: true }) /* another test file finished first */ }
   }

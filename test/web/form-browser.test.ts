@@ -12,6 +12,7 @@ t.test('a DNS check run from the form: steps stream in, then the verdict with a 
   t.teardown(() => ctx.close())
   const page = await ctx.newPage()
   await page.goto(`${base}/?lang=en`)
+  await page.click('#check-dns > summary')
   await page.fill('#dns-domain', 'home.example')
   const [post] = await Promise.all([
     page.waitForRequest((r) => r.url().includes('/api/v1/checks/dns?async=1') && r.method() === 'POST'),
@@ -32,10 +33,11 @@ t.test('a DNS check run from the form: steps stream in, then the verdict with a 
   t.match(await page.textContent('#live-dns .refusal h4'), /input was not accepted/)
 
   await page.click('nav.lang a[hreflang="ja"]')
+  await page.click('#check-dns > summary')
   await page.fill('#dns-domain', 'elsewhere.example')
   await page.click('form[data-check="dns"] button[type=submit]')
   await page.waitForSelector('#live-dns .result .verdict')
-  t.equal((await page.textContent('#live-dns .result .verdict'))?.trim(), '不合格')
+  t.equal((await page.textContent('#live-dns .result .verdict'))?.trim(), '問題あり')
   t.match(await page.textContent('#live-dns ul.advice'), /DNS の値: 127\.9\.9\.9/, 'advice in the page language')
   await screenshot(page, 'dns-check-mismatch-ja', '#check-dns')
 
@@ -51,6 +53,7 @@ t.test('without JavaScript: the form posts, the result page refreshes itself unt
   t.teardown(() => ctx.close())
   const page = await ctx.newPage()
   await page.goto(`${base}/?lang=en`)
+  await page.click('#check-dns > summary')
   await page.fill('#dns-domain', 'home.example')
   await page.click('form[data-check="dns"] button[type=submit]')
   await page.waitForURL(/\/r\/[A-Za-z0-9_-]{16}\?lang=en$/)
@@ -62,6 +65,7 @@ t.test('without JavaScript: the form posts, the result page refreshes itself unt
 
   // Bad input without JavaScript: a page with the explanation, status 400.
   await page.goto(`${base}/?lang=en`)
+  await page.click('#check-dns > summary')
   await page.fill('#dns-domain', 'a..b')
   const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/check/dns')), page.click('form[data-check="dns"] button[type=submit]')])
   t.equal(res.status(), 400)

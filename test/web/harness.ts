@@ -17,7 +17,7 @@ export interface Harness {
   base: string
   app: FastifyInstance
   browser: Browser
-  homeContext: (opts?: { js?: boolean, width?: number, locale?: string, ip?: string }) => Promise<BrowserContext>
+  homeContext: (opts?: { js?: boolean, width?: number, locale?: string, ip?: string, timezoneId?: string, dark?: boolean }) => Promise<BrowserContext>
   storeReport: (lines: Array<[ 'C' | 'S' | 'I', string ]>, finish?: boolean) => Promise<{ id: string, builder: ReportBuilder, flush: () => Promise<void> }>
 }
 
@@ -48,12 +48,14 @@ export async function harness (tap: Test): Promise<Harness> {
   const browser = await launch()
   tap.teardown(() => browser.close())
 
-  async function homeContext (opts: { js?: boolean, width?: number, locale?: string, ip?: string } = {}): Promise<BrowserContext> {
+  async function homeContext (opts: { js?: boolean, width?: number, locale?: string, ip?: string, timezoneId?: string, dark?: boolean } = {}): Promise<BrowserContext> {
     const ctx = await browser.newContext({
       extraHTTPHeaders: { 'x-forwarded-for': opts.ip ?? home },
       javaScriptEnabled: opts.js ?? true,
       viewport: { width: opts.width ?? 1100, height: 900 },
-      locale: opts.locale ?? 'en-US'
+      locale: opts.locale ?? 'en-US',
+      timezoneId: opts.timezoneId,
+      colorScheme: opts.dark ? 'dark' : 'light'
     })
     ctx.setDefaultTimeout(15_000)
     return ctx

@@ -16,6 +16,7 @@ t.test('a receive test from the form against a real SMTP server: the transcript 
   t.teardown(() => ctx.close())
   const page = await ctx.newPage()
   await page.goto(`${base}/?lang=en`)
+  await page.click('#check-receive > summary')
   await page.fill('#receive-address', 'taro@home.example')
   // Record every change of the live area: how many lines, and whether the verdict is there yet.
   await page.evaluate(() => {
@@ -32,7 +33,14 @@ t.test('a receive test from the form against a real SMTP server: the transcript 
   await page.waitForSelector('#live-receive .result .verdict', { timeout: 30_000 })
   t.equal((await page.textContent('#live-receive .result .verdict'))?.trim(), 'Passed')
   t.equal(smtp.delivered.length, 1, 'one test mail arrived')
-  const lines = await page.locator('#live-receive ol.transcript li').allTextContents()
+  const lines = await page.locator('#live-receive ol.transcript li.line:not(.fold)').allTextContents()
+  // The test mail itself is folded: the replies after it are top-level lines, in sight.
+  t.equal(await page.locator('#live-receive ol.transcript > li.fold details').count(), 1, 'the sent mail is one folded item')
+  t.notOk(await page.locator('#live-receive ol.transcript > li.fold details').evaluate((d) => (d as HTMLDetailsElement).open), 'closed')
+  const top = await page.locator('#live-receive ol.transcript > li.line:not(.fold) .text').allTextContents()
+  const queued = top.findIndex((l) => /^250 .*(queued|Accepted|OK)/i.test(l) && top.indexOf(l) > top.findIndex((x) => x.startsWith('354')))
+  t.ok(queued > 0, 'the 250 after the mail is a top-level line')
+  t.ok(top.every((l) => !/^Subject:|^Content-Type:/i.test(l)), 'no line of the mail at the top level')
   t.ok(lines.some((l) => /sent: EHLO /.test(l)), 'sent lines are marked as sent')
   t.ok(lines.some((l) => /received: 220 /.test(l)), 'received lines are marked as received')
   t.ok(lines.every((l) => /^\d+ ms/.test(l)), 'every line has its time')
@@ -43,10 +51,11 @@ t.test('a receive test from the form against a real SMTP server: the transcript 
 
   // Unknown user: 550 5.1.1, explained in Japanese.
   await page.goto(`${base}/?lang=ja`)
+  await page.click('#check-receive > summary')
   await page.fill('#receive-address', 'nobody@home.example')
   await page.click('form[data-check="receive"] button[type=submit]')
   await page.waitForSelector('#live-receive .result .verdict', { timeout: 30_000 })
-  t.equal((await page.textContent('#live-receive .result .verdict'))?.trim(), '不合格')
+  t.equal((await page.textContent('#live-receive .result .verdict'))?.trim(), '問題あり')
   t.match(await page.textContent('#live-receive ul.advice'), /5\.1\.1/, 'the 550 reply is explained')
   const explainedLine = page.locator('#live-receive ol.transcript li.dir-S', { hasText: '550 5.1.1' }).first()
   t.match(await explainedLine.locator('.explain').textContent(), /5\.1\.1.*宛先メールボックス/, 'right under the line that carried it, in Japanese')
@@ -63,6 +72,7 @@ t.test('a refused mail test (IP mismatch) explains itself with what DNS says', a
   t.teardown(() => ctx.close())
   const page = await ctx.newPage()
   await page.goto(`${base}/?lang=en`)
+  await page.click('#check-receive > summary')
   await page.fill('#receive-address', 'taro@elsewhere.example')
   await page.click('form[data-check="receive"] button[type=submit]')
   await page.waitForSelector('#live-receive .refusal')

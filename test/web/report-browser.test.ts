@@ -127,6 +127,7 @@ t.test('a live SMTP server that sends markup: every byte is shown as text', asyn
   const dialogs: string[] = []
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}) })
   await page.goto(`${base}/?lang=en`)
+  await page.click('#check-receive > summary')
   await page.fill('#receive-address', 'x@hostile.example')
   await page.click('form[data-check="receive"] button[type=submit]')
   await page.waitForSelector('#live-receive .result .verdict', { timeout: 30_000 })
@@ -146,6 +147,7 @@ t.test('the ports check from the form: the result page lists each port with its 
   t.teardown(() => ctx.close())
   const page = await ctx.newPage()
   await page.goto(`${base}/?lang=en`)
+  await page.click('#check-ports > summary')
   for (const p of [143, 465, 587, 993, 995]) await page.uncheck(`form[data-check="ports"] input[value="${p}"]`)
   const [post] = await Promise.all([
     page.waitForRequest((r) => r.url().includes('/api/v1/checks/ports?async=1')),

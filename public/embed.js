@@ -21,7 +21,8 @@
 
   const frame = document.createElement('iframe')
   frame.src = origin + '/embed/frame?check=' + encodeURIComponent(check) + '&lang=' + lang
-  frame.title = 'mxprobe: ' + check
+  const names = { ja: { ip: 'IP アドレス', dns: 'DNS / MX', ports: 'ポート開放', receive: '受信テスト', relay: '第三者中継', smtp: 'SMTP サーバー', roles: '必須アドレス', pop3: 'POP3' }, en: { ip: 'my IP', dns: 'DNS / MX', ports: 'ports', receive: 'receive test', relay: 'open relay', smtp: 'SMTP server', roles: 'mailboxes', pop3: 'POP3' } }
+  frame.title = lang === 'ja' ? 'mxprobe のテストボタン: ' + names.ja[check] : 'mxprobe check button: ' + names.en[check]
   frame.setAttribute('sandbox', 'allow-scripts allow-forms allow-same-origin allow-popups allow-popups-to-escape-sandbox')
   frame.setAttribute('referrerpolicy', 'no-referrer')
   frame.setAttribute('data-mxprobe', check)

@@ -71,18 +71,88 @@
     const li = el('li', 'step s-' + s.status)
     li.appendChild(el('span', 'step-status', (T.verdict || {})[s.status] || s.status))
     li.appendChild(document.createTextNode(' '))
-    li.appendChild(el('span', 'step-name', s.name))
+    const name = el('span', 'step-name from-check', s.title || s.name)
+    name.setAttribute('data-name', s.name)
+    li.appendChild(name)
     li.appendChild(document.createTextNode(' '))
-    li.appendChild(el('span', 'step-detail', redact(s.detail)))
+    li.appendChild(el('span', 'step-detail from-check', redact(s.detail)))
     if (typeof s.ms === 'number') li.appendChild(el('span', 'at', ' ' + s.ms + ' ms'))
     return li
   }
 
   function adviceItem (a) {
-    const li = el('li', null, (lang === 'ja' ? a.ja : a.en) || a.message)
+    const li = el('li', 'from-check', (lang === 'ja' ? a.ja : a.en) || a.message)
     li.setAttribute('data-code', a.code)
     return li
   }
+
+  function fmt (template, value) { return String(template || '').replace('%s', value) }
+
+  /** Screen readers hear step changes, not every transcript line: one polite status element per page. */
+  function announcer (node) {
+    let last = ''
+    return function (text) {
+      if (!node || !text || text === last) return
+      last = text
+      node.textContent = text
+    }
+  }
+
+  function stepAnnouncement (check, s) {
+    const name = (T.checkShort || {})[check] || check || ''
+    const stage = (s.title || s.name) + ' — ' + ((T.verdict || {})[s.status] || s.status)
+    return name ? String(T.stepAnnounce || '%c: %s').replace('%c', name).replace('%s', stage) : stage
+  }
+
+  /**
+   * A transcript list that folds the test mail: the "C" lines after a 354
+   * reply up to the closing "." go into one <details>, so the replies around
+   * them stay in sight while the dialogue grows.
+   */
+  function transcriptSink (ol) {
+    let body = null
+    let count = 0
+    let summary = null
+    return {
+      add: function (l, explained) {
+        if (body && l.dir === 'C') {
+          body.appendChild(lineItem(l))
+          count++
+          summary.textContent = fmt(T.bodyFold, count)
+          if (l.text === '.') body = null
+          return
+        }
+        body = null
+        ol.appendChild(lineItem(l, explained))
+        if (l.dir === 'S' && /^354/.test(l.text)) {
+          const li = el('li', 'line fold')
+          const d = el('details')
+          summary = el('summary', null, fmt(T.bodyFold, 0))
+          d.appendChild(summary)
+          body = el('ol', 'transcript-body')
+          d.appendChild(body)
+          li.appendChild(d)
+          ol.appendChild(li)
+          count = 0
+        }
+      },
+      reset: function () { ol.textContent = ''; body = null }
+    }
+  }
+
+  /** Times in the reader's own time zone, with the zone written out. */
+  function localTimes (root) {
+    if (typeof Intl === 'undefined' || !Intl.DateTimeFormat) return
+    let f
+    try {
+      f = new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' })
+    } catch (e) { return }
+    Array.prototype.forEach.call((root || document).querySelectorAll('time[data-local]'), function (t) {
+      const d = new Date(t.getAttribute('datetime'))
+      if (!isNaN(d.getTime())) t.textContent = f.format(d)
+    })
+  }
+  localTimes()
 
   function verdictBadge (status) {
     return el('span', 'verdict v-' + status, (T.verdict || {})[status] || status)
@@ -100,7 +170,7 @@
         if (on[type]) on[type](data)
       })
     }
-    ;['transcript', 'step', 'advice', 'target', 'done'].forEach(handle)
+    ;['transcript', 'step', 'advice', 'target', 'child', 'done'].forEach(handle)
     es.addEventListener('error', function () {
       if (done) return
       // The stream broke for good: fall back to asking for the report once it is stored.
@@ -168,7 +238,12 @@
       ;((j.dns && j.dns.mx) || []).forEach(function (h) { addrs = addrs.concat(h.addresses || []) })
       box.appendChild(el('p', null, T.mismatchExplain.replace('{callerIp}', j.callerIp || '').split('{addresses}').join(addrs.join(', ') || '-')))
     }
-    if (j && j.message) box.appendChild(el('p', 'message', j.message))
+    if (j && Array.isArray(j.diagnosis) && j.diagnosis.length) {
+      const ul = el('ul', 'refusal-findings')
+      j.diagnosis.forEach(function (d) { if (d && d.message) ul.appendChild(el('li', 'from-check', d.message)) })
+      box.appendChild(ul)
+    } else if (j && j.message) box.appendChild(el('p', 'message from-check', j.message))
+    if (j && j.retry && j.retry.message) box.appendChild(el('p', 'from-check', j.retry.message))
     if (retryAfter && T.retryAfterPrefix) box.appendChild(el('p', null, T.retryAfterPrefix.replace('%s', retryAfter)))
     if (j && j.dns) box.appendChild(dnsFacts(j.dns))
     live.appendChild(box)
@@ -179,7 +254,7 @@
     const h = el('h4')
     h.appendChild(verdictBadge(r.status))
     box.appendChild(h)
-    box.appendChild(el('p', 'summary', r.summary))
+    box.appendChild(el('p', 'summary from-check', r.summary))
     const link = el('a', 'report-link', T.fullResult)
     link.href = '/r/' + encodeURIComponent(r.id) + '?lang=' + lang
     const p = el('p'); p.appendChild(link); box.appendChild(p)
@@ -218,8 +293,8 @@
         live.appendChild(slot)
         const transcriptHead = el('h4', null, T.transcriptTitle); transcriptHead.hidden = true
         const ol = el('ol', 'transcript'); ol.hidden = true
-        ol.setAttribute('aria-live', 'polite')
-        ol.setAttribute('aria-relevant', 'additions')
+        const sink = transcriptSink(ol)
+        const announce = announcer(status)
         live.appendChild(transcriptHead); live.appendChild(ol)
         const stepsHead = el('h4', null, T.stepsTitle); stepsHead.hidden = true
         const steps = el('ul', 'steps')
@@ -227,7 +302,7 @@
         const adviceHead = el('h4', null, T.adviceTitle); adviceHead.hidden = true
         const advice = el('ul', 'advice')
         live.appendChild(adviceHead); live.appendChild(advice)
-        const addLine = function (l, explained) { transcriptHead.hidden = false; ol.hidden = false; ol.appendChild(lineItem(l, explained)); ol.scrollTop = ol.scrollHeight }
+        const addLine = function (l, explained) { transcriptHead.hidden = false; ol.hidden = false; sink.add(l, explained); ol.scrollTop = ol.scrollHeight }
         const addStep = function (s) { stepsHead.hidden = false; steps.appendChild(stepItem(s)) }
         const addAdvice = function (a) { adviceHead.hidden = false; advice.appendChild(adviceItem(a)) }
         // Every check has a server-side deadline well under this; if no verdict came, the stream is stuck.
@@ -241,12 +316,12 @@
         }, 150000)
         follow(j.id, {
           transcript: function (l) { addLine(l) },
-          step: addStep,
+          step: function (s) { addStep(s); announce(stepAnnouncement(check, s)) },
           advice: addAdvice,
           done: function (r) {
             // The final report is the truth: redraw what the stream may have missed.
             const explained = replyExplanations(r.advice)
-            ol.textContent = ''; (r.transcript || []).forEach(function (l) { addLine(l, explained) })
+            sink.reset(); (r.transcript || []).forEach(function (l) { addLine(l, explained) })
             steps.textContent = ''; (r.steps || []).forEach(addStep)
             advice.textContent = ''; (r.advice || []).forEach(addAdvice)
             clearTimeout(watchdog)
@@ -271,18 +346,25 @@
   })
 
   // A report page that is still running follows the stream, then reloads the finished page.
-  const article = document.querySelector('article.report[data-running]')
+  const article = document.querySelector('article.report[data-running]:not(.diagnosis)')
   if (article) {
     const id = article.getAttribute('data-report-id')
     const ol = document.getElementById('transcript')
     const steps = document.getElementById('steps-list')
     const advice = document.getElementById('advice-list')
     const adviceSection = document.getElementById('advice-section')
-    const seen = ol.children.length
-    let skip = seen
+    const announce = announcer(document.getElementById('announce'))
+    // Lines already on the page (a folded mail body counts line by line) are skipped when the stream replays them.
+    let skip = ol.querySelectorAll('li.line:not(.fold)').length
+    const sink = transcriptSink(ol)
     follow(id, {
-      transcript: function (l) { if (skip > 0) { skip--; return } ol.appendChild(lineItem(l)) },
-      step: function (s) { if (!Array.prototype.some.call(steps.children, function (c) { return c.querySelector('.step-name').textContent === s.name && c.querySelector('.step-detail').textContent === redact(s.detail) })) steps.appendChild(stepItem(s)) },
+      transcript: function (l) { if (skip > 0) { skip--; return } sink.add(l) },
+      step: function (s) {
+        if (!Array.prototype.some.call(steps.children, function (c) { return c.querySelector('.step-name').getAttribute('data-name') === s.name && c.querySelector('.step-detail').textContent === redact(s.detail) })) {
+          steps.appendChild(stepItem(s))
+          announce(stepAnnouncement('', s))
+        }
+      },
       advice: function (a) { if (!advice.querySelector('[data-code="' + String(a.code).replace(/["\\]/g, '') + '"]')) { adviceSection.hidden = false; advice.appendChild(adviceItem(a)) } },
       done: function () { window.location.reload() },
       lost: function () { window.location.reload() }
@@ -290,6 +372,114 @@
     // A stream that went quiet without a verdict: look again from the server's side.
     setTimeout(function () { window.location.reload() }, 60000)
   }
+
+  // A single check linked as #check-x opens its folded form.
+  function openHash () {
+    const d = window.location.hash && document.getElementById(window.location.hash.slice(1))
+    if (d && d.tagName === 'DETAILS') d.open = true
+  }
+  openHash()
+  window.addEventListener('hashchange', openHash)
+
+  // A running diagnosis: each check's stage and time left, from the diagnosis'
+  // own event stream (`child` events: type, id, status, stage, deadline, summary),
+  // then the final page.
+  const diag = document.querySelector('article.diagnosis[data-running]')
+  if (diag) {
+    const id = diag.getAttribute('data-report-id')
+    const list = document.getElementById('children-list')
+    const announce = announcer(document.getElementById('announce'))
+    const deadlines = {}
+    const name = function (c) { return (T.checkShort || {})[c.type] || c.title || c.type }
+    const rowFor = function (c) {
+      let li = list.querySelector('li[data-type="' + String(c.type).replace(/[^a-z0-9]/gi, '') + '"]')
+      if (!li) {
+        li = el('li', 'child')
+        li.setAttribute('data-type', c.type)
+        li.appendChild(el('span', 'child-name', name(c)))
+        li.appendChild(el('span', 'verdict'))
+        li.appendChild(el('span', 'stage from-check'))
+        li.appendChild(el('span', 'countdown'))
+        list.appendChild(li)
+      }
+      return li
+    }
+    const setRow = function (c) {
+      if (!c || typeof c.type !== 'string') return
+      const li = rowFor(c)
+      const status = c.status === 'queued' || !c.status ? 'waiting' : c.status
+      const before = li.getAttribute('data-status')
+      li.className = 'child c-' + status
+      li.setAttribute('data-status', status)
+      const badge = li.querySelector('.verdict')
+      badge.className = 'verdict v-' + status
+      badge.textContent = status === 'waiting' ? T.stageWaiting : ((T.verdict || {})[status] || status)
+      const stage = li.querySelector('.stage')
+      let text = ''
+      if (status === 'running') {
+        text = c.stage || T.stageStarting
+        if (typeof c.deadline === 'number') deadlines[c.type] = c.deadline
+      } else {
+        delete deadlines[c.type]
+        li.querySelector('.countdown').textContent = ''
+        text = status === 'waiting' ? '' : (c.summary || '')
+      }
+      if (text !== stage.textContent || status !== before) {
+        const said = status === 'running' ? text : badge.textContent
+        if (status !== 'waiting') announce(String(T.stepAnnounce || '%c: %s').replace('%c', name(c)).replace('%s', said))
+      }
+      stage.textContent = text
+      if (c.id && !li.querySelector('a.child-link')) {
+        const a = el('a', 'child-link', T.openReport || '')
+        a.href = '/r/' + encodeURIComponent(c.id) + '?lang=' + lang
+        li.appendChild(a)
+      }
+    }
+    // Deadlines are the server's epoch ms: the page's own clock may be off, so the server's
+    // idea of "now" is taken from the time left it rendered.
+    let skew = 0
+    Array.prototype.forEach.call(list.querySelectorAll('.countdown[data-left-ms]'), function (c) {
+      const li = c.parentNode
+      const dl = Number(li.getAttribute('data-deadline'))
+      if (dl) skew = dl - Number(c.getAttribute('data-left-ms')) - Date.now()
+      deadlines[li.getAttribute('data-type')] = dl || Date.now() + Number(c.getAttribute('data-left-ms'))
+    })
+    const tick = function () {
+      const now = Date.now() + skew
+      Object.keys(deadlines).forEach(function (type) {
+        const cd = list.querySelector('li[data-type="' + type + '"] .countdown')
+        if (!cd) return
+        const left = Math.ceil((deadlines[type] - now) / 1000)
+        cd.textContent = left > 0 ? fmt(T.remaining, left) : T.overdue
+      })
+    }
+    setInterval(tick, 1000)
+    tick()
+    follow(id, {
+      child: function (c) { setRow(c); tick() },
+      done: function () { window.location.reload() },
+      lost: function () { setTimeout(function () { window.location.reload() }, 2000) }
+    })
+  }
+
+  // Share: copy the result's address (the page's own, without the language).
+  Array.prototype.forEach.call(document.querySelectorAll('button.share-button'), function (btn) {
+    const out = btn.parentNode.querySelector('.share-status')
+    btn.hidden = false
+    btn.addEventListener('click', function () {
+      const url = btn.getAttribute('data-url')
+      const done = function () { out.textContent = T.shareCopied }
+      const manual = function () {
+        const input = document.getElementById('share-url')
+        input.focus(); input.select()
+        let ok = false
+        try { ok = document.execCommand('copy') } catch (e) { ok = false }
+        out.textContent = ok ? T.shareCopied : T.copyFailed
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(url).then(done, manual)
+      else manual()
+    })
+  })
 
   // Copy block: the button appears only with JavaScript; the text is selectable without it.
   Array.prototype.forEach.call(document.querySelectorAll('button.copy'), function (btn) {

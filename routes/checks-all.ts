@@ -1,0 +1,103 @@
+// POST /api/v1/checks/all: the one diagnosis. Thin: schema, the caller's IP
+// and language, rate limits that count every child the diagnosis will start
+// (per IP and per domain, by the child's own check type), then the `all`
+// check (src/checks/all.ts) through the runner; sync or ?async=1.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { callerIp, langOf, refuseCrossSite, requireStore, convertFormBody, wantsText, reportLinks, AsyncQuery, ReportSchema, ErrorBody } from './helpers.js'
+import { makeAllCheck, childTypesFor, type AllInput } from '../src/checks/all.js'
+import { domainKeyOf } from '../src/checks/target-input.js'
+import { reportText } from '../src/checks/report-text.js'
+import { parseIp, rateLimitKey } from '../src/net/ip.js'
+import { bi } from '../src/i18n/index.js'
+import type { LimitedType } from '../src/config.js'
+
+const AllBody = Type.Object({
+  target: Type.String({ minLength: 1, maxLength: 1024, description: 'a domain (example.jp), a mail address (taro@example.jp: the receive test writes to it) or a URL (https://www.example.jp/)' }),
+  username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'POP3 login (tried over TLS only); with it, the diagnosis also runs the POP3 test' })),
+  password: Type.Optional(Type.String({ minLength: 1, maxLength: 512, writeOnly: true }))
+}, { additionalProperties: false })
+
+type Limiter = (req: FastifyRequest, opts?: { increment?: boolean }) => Promise<{ isAllowed: boolean, isExceeded?: boolean, remaining?: number, ttlInSeconds?: number }>
+
+export default async function allCheckRoutes (app: FastifyInstance): Promise<void> {
+  const cfg = app.mx.config
+  const def = makeAllCheck({ runner: app.mx.runner })
+  const ipKey = (req: FastifyRequest): string => {
+    const ip = parseIp(callerIp(req))
+    return ip ? rateLimitKey(ip) : req.ip
+  }
+  // One limiter per child type and scope, with the single check's own rule: a diagnosis spends
+  // one unit of each. (These counters are the diagnosis' own; see the report of issue 12.)
+  const limiters = new Map<LimitedType, { ip: Limiter, domain: Limiter }>()
+  for (const type of ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'pop3'] as const) {
+    const ipRule = cfg.rateLimits[type]
+    const dRule = cfg.domainRateLimits[type]
+    limiters.set(type, {
+      ip: app.createRateLimit({ max: ipRule.max, timeWindow: ipRule.windowSeconds * 1000, keyGenerator: (req: FastifyRequest) => `all:ip:${type}:${ipKey(req)}` }) as unknown as Limiter,
+      domain: app.createRateLimit({ max: dRule.max, timeWindow: dRule.windowSeconds * 1000, keyGenerator: (req: FastifyRequest) => `all:domain:${type}:${(req as FastifyRequest & { mxDomain?: string }).mxDomain ?? ''}` }) as unknown as Limiter
+    })
+  }
+
+  app.post('/api/v1/checks/all', {
+    schema: {
+      summary: 'The whole diagnosis: dns, ports, smtp, receive, roles, relay (and pop3 with credentials), each a report of its own, and what to fix first',
+      description: 'Report of type `all` with `children: [ { type, id, status, title, stage?, deadline?, summary? } ]` and `fixFirst: [ { check, code, message, id } ]`. ' +
+        'Its event stream adds `child` events (`{ phase: queued|started|stage|finished, type, id, status, title, stage?, deadline?, summary? }`). Rate limits count each child.',
+      tags: ['checks'],
+      body: AllBody,
+      querystring: AsyncQuery,
+      consumes: ['application/json', 'application/x-www-form-urlencoded'],
+      produces: ['application/json', 'text/plain'],
+      response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
+    },
+    onRequest: [refuseCrossSite, requireStore],
+    preValidation: async (req) => {
+      if (req.body === undefined || req.body === null) req.body = {}
+      if (String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded') && typeof req.body === 'object') {
+        req.body = convertFormBody(req.body as Record<string, unknown>, AllBody)
+      }
+    }
+  }, async (req, reply) => {
+    const input = req.body as AllInput
+    const lang = langOf(req)
+    const domain = domainKeyOf(input.target)
+    ;(req as FastifyRequest & { mxDomain?: string }).mxDomain = domain ?? ''
+    // Count every child first without spending anything; refuse if one is over its limit, else spend one of each.
+    const types = childTypesFor(input)
+    let retry = 0
+    const over: string[] = []
+    for (const type of types) {
+      const l = limiters.get(type)!
+      for (const [scope, lim] of [['ip', l.ip], ...(domain ? [['domain', l.domain]] : [])] as Array<[string, Limiter]>) {
+        const s = await lim(req, { increment: false })
+        if (s.remaining !== undefined && s.remaining <= 0) { over.push(`${type} (${scope})`); retry = Math.max(retry, s.ttlInSeconds ?? 60) }
+      }
+    }
+    if (over.length) {
+      app.mx.metrics.rateLimited()
+      const after = Math.max(1, retry)
+      return reply.code(429).header('retry-after', String(after)).send({
+        error: 'rate_limited',
+        message: bi(lang, `テストの回数が上限に達しました (${over.join(', ')})。${after} 秒後にもう一度お試しください。`, `rate limit reached for ${over.join(', ')}; try again in ${after} s`),
+        retryAfter: after
+      })
+    }
+    for (const type of types) {
+      const l = limiters.get(type)!
+      await l.ip(req)
+      if (domain) await l.domain(req)
+    }
+
+    const q = req.query as { async?: string }
+    const isAsync = q.async === '1' || q.async === 'true'
+    const started = await app.mx.runner.start(def, input, callerIp(req), lang)
+    if (isAsync) {
+      started.done.catch(() => {})
+      return reply.code(202).header('location', `/api/v1/checks/${started.id}`).send({ id: started.id, links: reportLinks(started.id) })
+    }
+    const report = await started.done
+    if (wantsText(req)) return reply.code(200).type('text/plain; charset=utf-8').send(reportText(report, { lang }))
+    return reply.code(200).send(report)
+  })
+}

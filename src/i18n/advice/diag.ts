@@ -1,0 +1,62 @@
+// Advice for the one diagnosis (`all`) and for refusals: the classic
+// home-server mistakes told from the DNS facts (a LAN address in dynamic DNS,
+// a dynamic DNS entry not yet updated, no MX), and the few findings the
+// single checks gained (a port that accepts but never greets).
+import type { AdviceCatalogue } from '../index.js'
+
+const list = (v: unknown): string => Array.isArray(v) ? v.join(', ') : String(v ?? '')
+
+export const DIAG_ADVICE: AdviceCatalogue = {
+  'refusal.mx_private': {
+    en: (p) => p.lan
+      ? `The MX host ${p.host} points to ${p.ip}, a private address (${p.range}) inside your home network: the private address is registered in dynamic DNS. Nobody on the internet can reach it, and it cannot be your IP ${p.callerIp}. Set your dynamic-DNS client to register the router's global (WAN side) address, not the server's LAN address.`
+      : p.cgnat
+        ? `The MX host ${p.host} points to ${p.ip} (${p.range}), a carrier-grade NAT address your ISP gives the router: it is not reachable from the internet. Register your global address; if the router's WAN address is itself in 100.64.0.0/10, your line cannot host a server without a global-IP option from the ISP.`
+        : `The MX host ${p.host} points to ${p.ip} (${p.range}), an address that is never reachable from the internet. Register your router's global address instead.`,
+    ja: (p) => p.lan
+      ? `MX ホスト ${p.host} がプライベートアドレス ${p.ip} (${p.range}、自宅 LAN 内のアドレス) を指しています。ダイナミック DNS にプライベートアドレスが登録されています。インターネットからは届かず、あなたの IP ${p.callerIp} とも一致しません。ダイナミック DNS の更新ソフトを、サーバーの LAN 側アドレスではなくルーターのグローバル IP (WAN 側) を登録する設定にしてください。`
+      : p.cgnat
+        ? `MX ホスト ${p.host} が ${p.ip} (${p.range}) を指しています。これはプロバイダがルーターに割り当てる CGNAT のアドレスで、インターネットからは届きません。グローバル IP を登録してください。ルーターの WAN 側アドレス自体が 100.64.0.0/10 なら、その回線ではプロバイダのグローバル IP オプションなしにサーバーを公開できません。`
+        : `MX ホスト ${p.host} が ${p.ip} (${p.range}) を指しています。インターネットからは届かないアドレスです。ルーターのグローバル IP を登録してください。`
+  },
+  'refusal.ddns_stale': {
+    en: (p) => `DNS says the MX ${p.host} of ${p.domain} is at ${list(p.dnsIps)}, but you are visiting from ${p.callerIp}. Most likely your IP changed and the dynamic-DNS entry has not been updated yet: update it (check that the update client runs and logs no error), then wait for caches to expire: the TTL is ${p.ttl} s, so up to about ${p.ttlMinutes} min. If you are not at home (mobile, VPN, office), open this page from the network of your mail server.`,
+    ja: (p) => `DNS では ${p.domain} の MX ${p.host} は ${list(p.dnsIps)} ですが、アクセス元の IP は ${p.callerIp} です。IP アドレスが変わり、ダイナミック DNS がまだ更新されていない可能性が高いです。更新ソフトが動いてエラーが出ていないか確認して更新し、キャッシュが切れるまで待ってください (TTL は ${p.ttl} 秒、最長で約 ${p.ttlMinutes} 分)。自宅以外 (携帯回線、VPN、職場) から開いている場合は、メールサーバーのあるネットワークから開いてください。`
+  },
+  'refusal.no_mx_stale': {
+    en: (p) => `${p.domain} has no MX record, and its own address is ${list(p.dnsIps)}, not your IP ${p.callerIp}. Register an MX record for ${p.domain} pointing to your mail server's host name, and make sure its address is your current IP (update the dynamic-DNS entry, then wait up to about ${p.ttlMinutes} min, the TTL of ${p.ttl} s).`,
+    ja: (p) => `${p.domain} には MX レコードがなく、ドメイン自身のアドレスは ${list(p.dnsIps)} で、あなたの IP ${p.callerIp} と一致しません。メールサーバーのホスト名を指す MX レコードを ${p.domain} に登録し、そのアドレスが現在の IP になっているか確認してください (ダイナミック DNS を更新し、TTL ${p.ttl} 秒、最長で約 ${p.ttlMinutes} 分待ちます)。`
+  },
+  'refusal.no_mx': {
+    en: (p) => `${p.domain} has no MX record and no address at all: nobody can deliver mail to it, and mxprobe cannot match it to your IP ${p.callerIp}. Register an MX record (pointing to a host name whose A record is your global IP) with your DNS or dynamic-DNS provider.`,
+    ja: (p) => `${p.domain} には MX レコードもアドレスもありません。誰もメールを配送できず、あなたの IP ${p.callerIp} とも照合できません。DNS またはダイナミック DNS の管理画面で、グローバル IP を A レコードに持つホスト名を指す MX レコードを登録してください。`
+  },
+  'refusal.mx_no_address': {
+    en: (p) => `The MX host ${p.host} has no A/AAAA address${p.error ? ` (${p.error})` : ''}. An MX must name a host that has an address record: register the A record of ${p.host} (your global IP).`,
+    ja: (p) => `MX ホスト ${p.host} に A/AAAA アドレスがありません${p.error ? ` (${p.error})` : ''}。MX にはアドレスを持つホスト名を指定する必要があります。${p.host} の A レコード (グローバル IP) を登録してください。`
+  },
+  'refusal.nxdomain': {
+    en: (p) => `The domain ${p.domain} does not exist in DNS (NXDOMAIN). Check the spelling, and that your dynamic-DNS host name or domain registration is active.`,
+    ja: (p) => `ドメイン ${p.domain} は DNS に存在しません (NXDOMAIN)。綴りと、ダイナミック DNS のホスト名やドメインの登録が有効かを確認してください。`
+  },
+  'refusal.dns_failed': {
+    en: (p) => `DNS gave no usable answer for ${p.domain} (${p.code}). The domain's name servers may be down or misconfigured; try again in a few minutes.`,
+    ja: (p) => `${p.domain} の DNS 問い合わせに有効な応答がありません (${p.code})。ドメインのネームサーバーが停止しているか設定に誤りがあります。数分後にもう一度お試しください。`
+  },
+  'refusal.null_mx': {
+    en: (p) => `${p.domain} publishes a "null MX" (RFC 7505): it declares that it accepts no mail at all. Remove that record and publish an MX pointing to your mail server.`,
+    ja: (p) => `${p.domain} には「null MX」(RFC 7505) が設定されていて、メールを一切受け取らないと宣言しています。このレコードを削除し、メールサーバーを指す MX を登録してください。`
+  },
+  'ports.silent': {
+    en: (p) => `Port ${p.port} on ${p.ip} accepts connections but never greets (nothing within ${p.seconds} s). Something takes the connection without being the mail service: often the router itself, or a security feature, when the port is not forwarded to the server; or the server is hung. Check the port forwarding to the server's LAN address and that the service answers locally ("telnet 127.0.0.1 ${p.port}" on the server).`,
+    ja: (p) => `${p.ip} のポート ${p.port} は接続を受け付けますが、挨拶 (バナー) を返しません (${p.seconds} 秒待っても応答なし)。メールサーバー以外の何かが接続を受けています。ポートフォワーディングがサーバーに向いていないときに、ルーター自身やセキュリティ機能が受けていることがよくあります。サーバーが固まっている場合もあります。サーバーの LAN アドレスへのポート開放 (ポートフォワーディング) と、サーバー上で「telnet 127.0.0.1 ${p.port}」に応答するかを確認してください。`
+  },
+  'ports.others_closed': {
+    en: (p) => `Ports ${p.ports} on ${p.ip} are not reachable${p.refused ? ` (refused: ${p.refused}` : ' ('}${p.refused && p.filtered ? '; ' : ''}${p.filtered ? `no answer: ${p.filtered}` : ''}). That is right for every service you do not run. For one you do run (POP3 110/995, IMAP 143/993, submission 587/465), open it on the router (port forwarding to the server's LAN address) and in the server's firewall, and check that the service listens on all addresses, not only 127.0.0.1.`,
+    ja: (p) => `${p.ip} のポート ${p.ports} には接続できません${p.refused ? ` (拒否: ${p.refused}` : ' ('}${p.refused && p.filtered ? '、' : ''}${p.filtered ? `応答なし: ${p.filtered}` : ''})。動かしていないサービスならこれで正常です。動かしているサービス (POP3 110/995、IMAP 143/993、サブミッション 587/465) があれば、ルーターでサーバーの LAN アドレスへポート開放 (ポートフォワーディング) し、サーバーのファイアウォールでも許可して、サービスが 127.0.0.1 だけでなく全アドレスで待ち受けているか確認してください。`
+  },
+  'diag.child_not_run': {
+    en: (p) => `The ${p.check} test could not be run: ${p.reason}`,
+    ja: (p) => `${p.check}のテストを実行できませんでした: ${p.reason}`
+  }
+}

@@ -1,0 +1,211 @@
+// The one diagnosis against real parts: dns2 on loopback, an smtp-server
+// fixture as the home mail server, the app over inject and over real HTTP
+// (for the event stream).
+import t from 'tap'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { startDns, publishMx, type DnsFixture } from '../fixtures/dns.js'
+import { startSmtp } from '../fixtures/smtp.js'
+import { SseParser } from '../fixtures/sse.js'
+import { testApp, randomLoopback } from '../helpers.js'
+
+const USERS = ['postmaster', 'abuse', 'webmaster', 'hostmaster', 'noc', 'security', 'ftp', 'taro']
+const TYPES = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'pop3']
+const many = TYPES.map((x) => `${x}=1000/600`).join(',')
+const ENV = { RATE_LIMITS: many, DOMAIN_RATE_LIMITS: many }
+
+let dns: DnsFixture
+t.before(async () => { dns = await startDns({}) })
+t.teardown(async () => { await dns.close() })
+
+async function app (env: Record<string, string> = {}) {
+  const a = await testApp({ ...ENV, DNS_SERVERS: dns.server, ...env })
+  t.teardown(() => a.close())
+  return a
+}
+
+t.test('a healthy server: every child runs, each a stored report of its own', async (t) => {
+  const srv = await startSmtp({ name: 'mx.healthy.test', users: USERS })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'healthy.test', srv.ip)
+  const a = await app()
+  const res = await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=en', payload: { target: 'healthy.test' }, remoteAddress: srv.ip })
+  t.equal(res.statusCode, 200, res.body)
+  const r = res.json()
+  t.equal(r.type, 'all')
+  t.same(r.children.map((c: any) => c.type), ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay'])
+  for (const c of r.children) {
+    t.ok(c.id, `${c.type} has a report`)
+    const child = (await a.inject({ method: 'GET', url: `/api/v1/checks/${c.id}` })).json()
+    t.equal(child.type, c.type)
+    t.equal(child.status, c.status, `${c.type}: ${child.summary}`)
+    t.equal(child.callerIp, srv.ip)
+  }
+  t.same(srv.delivered.map((d) => d.to), [['postmaster@healthy.test']], 'the receive test wrote to postmaster@ the domain')
+  // No STARTTLS is the one finding; ports the server does not run are no finding.
+  t.same(r.fixFirst.map((f: any) => f.code), ['smtp.no_starttls'])
+  t.equal(r.fixFirst[0].check, 'smtp')
+  t.equal(r.fixFirst[0].id, r.children.find((c: any) => c.type === 'smtp').id)
+  t.equal(r.status, 'warn', r.summary)
+  t.same(r.advice.map((x: any) => x.code), ['smtp.no_starttls'], 'the parent advises what fixFirst lists, once')
+  t.equal(r.understood.kind, 'domain')
+})
+
+t.test('a mail address as target: the receive test writes to it, the report says what it took', async (t) => {
+  const srv = await startSmtp({ name: 'mx.addr.test', users: USERS })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'addr.test', srv.ip)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=ja', payload: { target: ' Taro <taro@addr.test> ' }, remoteAddress: srv.ip })).json()
+  t.equal(r.target.domain, 'addr.test')
+  t.same(r.understood, { input: 'Taro <taro@addr.test>', kind: 'address', domain: 'addr.test', address: 'taro@addr.test' })
+  t.ok(r.transcript.some((l: any) => l.dir === 'I' && /メールアドレス/.test(l.text) && /addr\.test/.test(l.text)))
+  t.same(srv.delivered.map((d) => d.to), [['taro@addr.test']])
+  const url = (await a.inject({ method: 'POST', url: '/api/v1/checks/all?async=1', payload: { target: 'https://www.addr.test/blog/' }, remoteAddress: srv.ip })).json()
+  t.ok(url.id)
+  const done = await waitDone(a, url.id)
+  t.equal(done.understood.kind, 'url')
+  t.equal(done.target.domain, 'addr.test', 'www. of a web address is dropped')
+})
+
+async function waitDone (a: any, id: string): Promise<any> {
+  for (let i = 0; i < 300; i++) {
+    const r = (await a.inject({ method: 'GET', url: `/api/v1/checks/${id}` })).json()
+    if (r.status !== 'running') return r
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error('never finished')
+}
+
+t.test('one slot per caller: the children run one by one, no deadlock', async (t) => {
+  const srv = await startSmtp({ name: 'mx.oneslot.test', users: USERS })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'oneslot.test', srv.ip)
+  const a = await app({ CONCURRENCY_PER_CALLER: '1' })
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'oneslot.test' }, remoteAddress: srv.ip })).json()
+  t.ok(r.children.every((c: any) => c.id && ['pass', 'warn'].includes(c.status)), JSON.stringify(r.children.map((c: any) => [c.type, c.status, c.summary])))
+  // While a diagnosis runs with one slot, a single check of the same caller may find it taken: 429, not a hang.
+  const a2 = await app({ CONCURRENCY_PER_CALLER: '1' })
+  const both = await Promise.all([
+    a2.inject({ method: 'POST', url: '/api/v1/checks/all?async=1', payload: { target: 'oneslot.test' }, remoteAddress: srv.ip }),
+    a2.inject({ method: 'POST', url: '/api/v1/checks/all?async=1', payload: { target: 'oneslot.test' }, remoteAddress: srv.ip })
+  ])
+  const finished = await Promise.all(both.map((x) => waitDone(a2, x.json().id)))
+  for (const f of finished) t.ok(f.children.every((c: any) => c.id && c.status !== 'error'), 'two diagnoses of one caller sharing one slot both finish')
+})
+
+t.test('the event stream tells which child started, its stage, and how it ended', async (t) => {
+  const srv = await startSmtp({ name: 'mx.sse.test', users: USERS })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'sse.test', srv.ip)
+  const a = await app()
+  await a.listen({ host: '127.0.0.1', port: 0 })
+  const port = (a.server.address() as AddressInfo).port
+  const started = await new Promise<any>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, localAddress: srv.ip, method: 'POST', path: '/api/v1/checks/all?async=1&lang=ja', headers: { 'content-type': 'application/json' } }, (res) => {
+      let b = ''
+      res.on('data', (c) => { b += c })
+      res.on('end', () => resolve(JSON.parse(b)))
+    })
+    req.on('error', reject)
+    req.end(JSON.stringify({ target: 'sse.test' }))
+  })
+  const events = await new Promise<Array<{ event: string, data: any }>>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, localAddress: srv.ip, path: started.links.events }, (res) => {
+      const out: Array<{ event: string, data: any }> = []
+      const p = new SseParser()
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        for (const ev of p.push(chunk)) {
+          out.push({ event: ev.event, data: JSON.parse(ev.data) })
+          if (ev.event === 'done') { res.destroy(); resolve(out) }
+        }
+      })
+      res.on('error', reject)
+    }).on('error', reject)
+  })
+  const child = events.filter((e) => e.event === 'child').map((e) => e.data)
+  for (const type of ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay']) {
+    const mine = child.filter((c) => c.type === type)
+    t.equal(mine[0].phase, 'queued', `${type} queued first`)
+    const s = mine.find((c) => c.phase === 'started')
+    t.ok(s?.id && s.status === 'running' && typeof s.deadline === 'number', `${type} started with id and deadline`)
+    const f = mine.at(-1)
+    t.equal(f.phase, 'finished', `${type} finished last`)
+    t.ok(['pass', 'warn'].includes(f.status), `${type}: ${f.summary}`)
+  }
+  const stage = child.find((c) => c.phase === 'stage' && c.type === 'smtp')
+  t.ok(stage?.stage, 'a stage event names the step the child is in')
+  const done = events.at(-1)!
+  t.equal(done.event, 'done')
+  t.ok(Array.isArray(done.data.fixFirst) && Array.isArray(done.data.children))
+})
+
+t.test('refused as a whole: the classic mistakes, in the caller\'s language, with a retry', async (t) => {
+  const home = randomLoopback()
+  const old = randomLoopback()
+  dns.zone['lan.test'] = { MX: [{ exchange: 'mx.lan.test', priority: 10 }] }
+  dns.zone['mx.lan.test'] = { A: ['192.168.1.2'] }
+  dns.zone['stale.test'] = { MX: [{ exchange: 'mx.stale.test', priority: 10 }] }
+  dns.zone['mx.stale.test'] = { A: [{ address: old, ttl: 600 }] }
+  dns.zone['nomx.test'] = { TXT: ['v=spf1 -all'] }
+  const a = await app()
+  const post = (target: string, lang = 'ja') => a.inject({ method: 'POST', url: `/api/v1/checks/all?lang=${lang}`, payload: { target }, remoteAddress: home })
+
+  const lan = await post('lan.test')
+  t.equal(lan.statusCode, 403)
+  const l = lan.json()
+  t.equal(l.error, 'ip_mismatch')
+  t.same(l.diagnosis.map((d: any) => d.code), ['refusal.mx_private'])
+  t.match(l.message, /プライベートアドレス/)
+  t.match(l.message, /192\.168\.1\.2/)
+  t.equal(l.fixFirst[0].code, 'refusal.mx_private')
+  t.equal(l.retry.possible, true)
+
+  const st = (await post('stale.test')).json()
+  t.same(st.diagnosis.map((d: any) => d.code), ['refusal.ddns_stale'])
+  t.match(st.diagnosis[0].message, new RegExp(old.replace(/\./g, '\\.')))
+  t.match(st.diagnosis[0].message, new RegExp(home.replace(/\./g, '\\.')))
+  t.match(st.diagnosis[0].message, /600 秒/)
+  t.equal(st.retry.afterSeconds, 600)
+
+  const en = (await post('stale.test', 'en')).json()
+  t.match(en.diagnosis[0].message, /dynamic-DNS entry has not been updated/)
+  t.match(en.message, /not an address/)
+
+  const none = (await post('nomx.test')).json()
+  t.same(none.diagnosis.map((d: any) => d.code), ['refusal.no_mx'])
+  t.match(none.message, /MX レコードもアドレスもありません/)
+})
+
+t.test('rate limits count the children', async (t) => {
+  const srv = await startSmtp({ name: 'mx.rl.test', users: USERS })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'rl.test', srv.ip)
+  // relay allows one per window: the first diagnosis spends it, the second is refused before any socket.
+  const a = await app({ RATE_LIMITS: many.replace('relay=1000/600', 'relay=1/600') })
+  const first = await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'rl.test' }, remoteAddress: srv.ip })
+  t.equal(first.statusCode, 200)
+  const conns = srv.connections
+  const second = await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=ja', payload: { target: 'rl.test' }, remoteAddress: srv.ip })
+  t.equal(second.statusCode, 429)
+  t.ok(Number(second.headers['retry-after']) > 0)
+  t.match(second.json().message, /relay/)
+  t.match(second.json().message, /上限/)
+  t.equal(srv.connections, conns, 'no connection for a refused diagnosis')
+})
+
+t.test('bad input: 400 in the caller\'s language', async (t) => {
+  const a = await app()
+  const r = await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'exa\r\nmple.com' }, remoteAddress: randomLoopback() })
+  t.equal(r.statusCode, 400)
+  const none = await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: {}, remoteAddress: randomLoopback() })
+  t.equal(none.statusCode, 400)
+  const ja = await a.inject({ method: 'POST', url: '/api/v1/checks/all', headers: { 'accept-language': 'ja,en;q=0.5' }, payload: { target: 'exa\r\nmple.com' }, remoteAddress: randomLoopback() })
+  t.equal(ja.statusCode, 400)
+  t.match(ja.json().message, /制御文字 \(CR\)/)
+  const jaMissing = await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=ja', payload: {}, remoteAddress: randomLoopback() })
+  t.match(jaMissing.json().message, /必須の項目 target/)
+  const ip = await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=ja', payload: { target: '192.0.2.1' }, remoteAddress: randomLoopback() })
+  t.match(ip.json().message, /IP アドレスではなくドメイン名/)
+})

@@ -1,0 +1,10 @@
+// Every page in Japanese on a desktop (1280 px): screenshots, overflow, axe, no English left (test/web/walk.ts).
+import t from 'tap'
+import { walk } from './walk.js'
+
+// About twenty pages with screenshots and axe on a shared, loaded machine: more than the usual two minutes.
+t.setTimeout(420_000)
+
+t.test('every page, Japanese, desktop', async (t) => {
+  await walk(t, 'ja', false)
+})
