@@ -1,24 +1,21 @@
-// "Same organisation" without the whole Public Suffix List: the registrable
-// part of a name is its last two labels, or three under the second-level
-// suffixes that countries use for companies and providers (co.jp, ne.jp,
-// co.uk, com.au …). Good enough to tell mx1.example.co.jp and
-// mail.example.co.jp apart from a stranger; documented as a heuristic.
+// "Same organisation": the registrable domain of a name by the Public Suffix
+// List (tldts, ICANN and private sections), so mx1.example.co.jp and
+// mail.example.co.jp are one organisation while alice.github.io and
+// bob.github.io, or two cities under tokyo.jp, are not. Names that only
+// exist inside a LAN (localhost, *.local, *.lan, *.home.arpa …) belong to no
+// organisation.
+import { parse as parseDomain } from 'tldts'
 import { parseIp } from '../net/ip.js'
 
-const SECOND_LEVEL = new Set([
-  'co', 'ne', 'or', 'ac', 'ad', 'ed', 'go', 'gr', 'lg', 'com', 'net', 'org', 'gov', 'edu', 'mil', 'ltd', 'plc', 'nhs', 'sch', 'gob', 'nic', 'biz', 'info'
-])
+const LOCAL_SUFFIXES = /(?:^|\.)(?:localhost|localdomain|local|lan|home|internal|intranet|corp|private|invalid|home\.arpa|in-addr\.arpa|ip6\.arpa)$/
 
 export function organisationalDomain (host: string | null | undefined): string | null {
   if (!host) return null
   const h = host.toLowerCase().replace(/\.$/, '').replace(/^\[|\]$/g, '')
-  if (!h || parseIp(h) || !h.includes('.') || !/^[a-z0-9._-]+$/.test(h)) return null
-  const labels = h.split('.').filter(Boolean)
-  if (labels.length < 2) return null
-  const tld = labels[labels.length - 1]
-  const sld = labels[labels.length - 2]
-  if (labels.length >= 3 && tld.length === 2 && SECOND_LEVEL.has(sld)) return labels.slice(-3).join('.')
-  return labels.slice(-2).join('.')
+  if (!h || h.length > 253 || parseIp(h) || !h.includes('.') || !/^[a-z0-9._-]+$/.test(h)) return null
+  if (LOCAL_SUFFIXES.test(h)) return null
+  const d = parseDomain(h, { allowPrivateDomains: true, validateHostname: false })
+  return d.domain ?? null
 }
 
 export function sameOrganisation (a: string | null | undefined, b: string | null | undefined): boolean {

@@ -57,6 +57,16 @@ export interface Origin {
   ptrError: string | null
   /** the domain taken as "the recipient's own servers" */
   recipientDomain: string | null
+  /** every organisational domain found inside the recipient's boundary (its MX, its mailbox provider after a retrieval) */
+  recipientDomains: string[]
+  /** true: the entry hop names several addresses and its format does not say which one the receiver saw; ip is null */
+  ambiguous: boolean
+  /** the addresses the entry hop names (the choice when ambiguous) */
+  candidates: string[]
+  /** why this hop is the entry: external-peer, provider-edge, ambiguous, no-address */
+  reason: string
+  /** the newer hops walked past as the recipient's own, and why (local, private-ip, retrieval, same-organisation, provider-internal, own-address) */
+  walked: Array<{ hop: number, why: string }>
 }
 
 export interface HeaderAnalysis {
@@ -143,25 +153,81 @@ function cut (s: string): string {
   return s.length > MAX_DISPLAY_VALUE ? s.slice(0, MAX_DISPLAY_VALUE) + ' …' : s
 }
 
+/** Inbound edges of the big providers: whatever hands mail to them comes from outside the recipient's mailbox. */
+const PROVIDER_EDGE = /^(?:mx\.google\.com|[a-z0-9-]+\.mail\.protection\.outlook\.com|mx\.icloud\.com|mta\d*\.[a-z0-9.]*\.mail\.(?:yahoo|aol)\.com)$/i
+/** Microsoft 365 talks between its own servers from 2603:10xx::/ addresses under these domains. */
+const MICROSOFT_DOMAINS = new Set(['outlook.com', 'office365.com', 'exchangelabs.com', 'microsoft.com'])
+
+function isLocalName (h: string | null): boolean {
+  if (!h) return true
+  return !h.includes('.') || /^localhost\b/i.test(h) || organisationalDomain(h) === null
+}
+
 /**
- * The origin: walk from the newest hop down while the sender is still one of
- * the recipient's own servers — the `from` host is in the same organisational
- * domain as the newest named `by` host, the from address is private or
- * reserved, or the hop has no `from` at all (local hand-over, qmail's
- * "invoked" line). The first hop whose sender is outside is where the mail
- * entered; its from-IP is the likely origin. Hops below it were written by
- * the sender's side and prove nothing.
+ * The origin: walk from the newest hop (written by the recipient's own
+ * server) down while the sender is provably one of the recipient's own
+ * servers, by what the receiving side recorded:
+ * - no sender at all, or a local hand-over (qmail "invoked", "with local", Gmail's internal "by 2002:…");
+ * - a LAN or loopback address as the TCP peer;
+ * - a retrieval by the recipient's own fetchmail, getmail or a webmail's POP3 fetcher (the mailbox provider joins the boundary);
+ * - a forward-confirmed reverse DNS the receiver recorded in the recipient's organisation (Public Suffix List), never a HELO;
+ * - Microsoft 365's own 2603:10xx:: hops between its servers;
+ * - an address a newer trusted hop named as its own.
+ * The first hop whose sender is none of these is where the mail entered;
+ * its recorded peer is the origin. Hops below it were written by the sender's
+ * side and prove nothing. A hop whose peer cannot be told apart is reported
+ * as ambiguous, with its addresses, rather than guessed.
  */
 export function findOrigin (hops: Hop[]): Origin | null {
   const newestFirst = [...hops].reverse().filter((h) => h.parsed)
-  const byNamed = newestFirst.map((h) => organisationalDomain(h.byHost)).find(Boolean) ?? null
-  for (const h of newestFirst) {
-    if (!h.fromHost && !h.fromIp) continue
-    if (h.flags.includes('private-ip')) continue
-    // a local user or program handing mail to its own server: "from Debian-exim … with local", "from localhost"
-    if (!h.fromIp && (h.protocol === 'LOCAL' || !(h.fromHost ?? '').includes('.') || /^localhost\b/i.test(h.fromHost ?? ''))) continue
-    const names = [h.fromRdns, h.fromHelo, h.fromHost].filter((x): x is string => Boolean(x))
-    if (byNamed && names.some((n) => organisationalDomain(n) === byNamed) && (h.fromRdns === null || sameOrganisation(h.fromRdns, byNamed) || !h.fromIp)) continue
+  const orgs = new Set<string>()
+  // "us" is only what a trusted receiver calls itself: an MX that calls itself localhost names no organisation,
+  // and a by-host further down (written by the sender's side) never does
+  let recipientDomain: string | null = null
+  const ownIps = new Set<string>()
+  const walked: Array<{ hop: number, why: string }> = []
+  const inside = (name: string | null): boolean => {
+    const o = organisationalDomain(name)
+    return o !== null && orgs.has(o)
+  }
+  for (let k = 0; k < newestFirst.length; k++) {
+    const h = newestFirst[k]
+    // this hop's receiver is trusted (the newest by definition, the others because their sender was): what it calls itself counts
+    const byOrg = organisationalDomain(h.byHost)
+    if (byOrg) { orgs.add(byOrg); recipientDomain = recipientDomain ?? byOrg }
+    const older = newestFirst[k + 1]
+    if (h.byIp) ownIps.add(h.byIp)
+    const edge = PROVIDER_EDGE.test(h.byHost ?? '')
+    let why: string | null = null
+    if (!h.fromIp && !h.peerAmbiguous) {
+      if (h.retrieval) why = 'retrieval'
+      else if (!h.fromHost || h.protocol === 'LOCAL' || h.protocol === 'LMTP' || isLocalName(h.fromHost) ||
+        (h.byHost && h.fromHost.toLowerCase() === h.byHost.toLowerCase())) why = 'local'
+    } else if (h.retrieval) {
+      why = 'retrieval'
+    } else if (h.flags.includes('private-ip')) {
+      why = 'private-ip'
+    } else if (h.fromIp && ownIps.has(h.fromIp) && !edge) {
+      why = 'own-address'
+    } else if (!edge && h.fromRdns && h.rdnsVerified === true && inside(h.fromRdns) && inside(h.byHost)) {
+      why = 'same-organisation'
+    } else if (!edge && h.format === 'microsoft' && h.fromIp && /^2603:10[0-9a-f]{2}:/i.test(h.fromIp) &&
+      MICROSOFT_DOMAINS.has(organisationalDomain(h.fromHost) ?? '') && MICROSOFT_DOMAINS.has(organisationalDomain(h.byHost) ?? '')) {
+      why = 'provider-internal'
+    } else if (!edge && older && h.fromIp && h.for && older.for && domainOfAddress(h.for) !== domainOfAddress(older.for) &&
+      ((h.fromRdns && h.rdnsVerified === true && sameOrganisation(h.fromRdns, older.byHost)) || (older.byIp !== null && older.byIp === h.fromIp))) {
+      // the recipient's own forwarder: the server that handed the mail over is the one that received it
+      // for another address of the recipient (an alias at a university or an old provider)
+      why = 'forwarder'
+    }
+    if (why) {
+      walked.push({ hop: h.index, why })
+      if (why === 'retrieval' || why === 'forwarder') {
+        const o = organisationalDomain(h.fromRdns ?? h.fromHost)
+        if (o) orgs.add(o)
+      }
+      continue
+    }
     return {
       hop: h.index,
       ip: h.fromIp,
@@ -170,7 +236,12 @@ export function findOrigin (hops: Hop[]): Origin | null {
       rdns: h.fromRdns,
       ptr: null,
       ptrError: null,
-      recipientDomain: byNamed
+      recipientDomain,
+      recipientDomains: [...orgs],
+      ambiguous: h.peerAmbiguous,
+      candidates: h.fromIpCandidates,
+      reason: h.peerAmbiguous ? 'ambiguous' : !h.fromIp ? 'no-address' : edge ? 'provider-edge' : 'external-peer',
+      walked
     }
   }
   return null
@@ -182,6 +253,10 @@ export interface AnalyzeOptions {
 }
 
 export function analyzeHeaders (raw: string, opts: AnalyzeOptions = {}): HeaderAnalysis {
+  // A NUL byte (a paste through a broken clipboard, a mailbox file with padding) does not refuse the
+  // paste: the header block is analysed with each NUL shown as U+FFFD, and the damage is reported.
+  const nulCount = raw.includes('\u0000') ? raw.split('\u0000').length - 1 : 0
+  if (nulCount) raw = raw.replace(/\u0000/g, '\ufffd')
   assertToolText(raw, 'raw')
   const now = (opts.now ?? new Date()).getTime()
   const block = unfoldHeaders(raw)
@@ -285,6 +360,15 @@ export function analyzeHeaders (raw: string, opts: AnalyzeOptions = {}): HeaderA
     } else if (!dkim.some((d) => d.domain && sameOrganisation(d.domain, fromDomain))) {
       findings.push(finding('tools.headers.dkim_not_aligned', 'warn', { from: fromDomain, domains: dkim.map((d) => d.domain ?? '?').join(', ') }))
     }
+  }
+  if (nulCount) {
+    const inHeader = headers.reduce((n, f) => n + (f.value.split('\ufffd').length - 1), 0) + block.unparsed.reduce((n, l) => n + (l.split('\ufffd').length - 1), 0)
+    findings.push(finding('tools.headers.nul_bytes', 'warn', { count: nulCount, inHeader: Math.min(inHeader, nulCount) }))
+  }
+  const ambiguousHops = hops.filter((h) => h.peerAmbiguous)
+  for (const h of ambiguousHops) findings.push(finding('tools.headers.ambiguous_peer', 'warn', { hop: h.index, ips: h.fromIpCandidates.join(', ') }))
+  for (const h of hops) {
+    if (h.heloIp && h.fromIp) findings.push(finding('tools.headers.helo_ip', 'info', { hop: h.index, heloIp: h.heloIp, ip: h.fromIp }))
   }
   if (block.truncated) findings.push(finding('tools.headers.truncated', 'info', { max: MAX_HEADER_FIELDS }))
 

@@ -10,7 +10,8 @@ import libmime from 'libmime'
 import { assertToolText } from './input.js'
 import { registerAdvice } from '../i18n/index.js'
 import { TOOLS_ADVICE } from '../i18n/advice/tools.js'
-import { kanjiLevel, decodeIso2022Jp, decodeIso2022JpEscLost } from './jis.js'
+import { JA_PAIR_TIERS } from './ja-model.js'
+import { kanjiLevel, decodeIso2022Jp, decodeIso2022JpEscLost, encodeJapanese, toJisMapping } from './jis.js'
 
 export interface Candidate {
   text: string
@@ -24,6 +25,14 @@ export interface Candidate {
   lost: number
   /** bytes that had to be guessed (a windows-1252 hole, a lost UTF-8 continuation byte) */
   guessed: number
+  /** what happened to the mail, said the way a person would, in both languages */
+  label: { ja: string, en: string }
+  /** true: an unlikely reading (little Japanese, or much lost): a page folds it away */
+  implausible: boolean
+  /** the characters that had to be guessed, as UTF-16 offsets into text (end exclusive): what the reader should check */
+  marks: Array<{ start: number, end: number }>
+  /** which table read ～/〜 and －/−: windows (cp932), mac-unix (JIS), null when no Japanese table was used */
+  mapping: 'windows' | 'mac-unix' | null
 }
 
 export interface MojibakeResult {
@@ -32,7 +41,7 @@ export interface MojibakeResult {
   unchanged: boolean
 }
 
-interface Node { text: string, path: string[], guessed: number }
+interface Node { text: string, path: string[], guessed: number, marks?: Array<[number, number]> }
 /** bytes with holes (-1: a byte the wrong decoding destroyed); holeChoices: what a hole can have been, when known */
 interface Bytes { bytes: number[], holes: number, label: string, holeChoices: number[] | null }
 
@@ -54,6 +63,22 @@ const FREQUENT_KANA = new Set([...'のにはをたがでてとしいかるなれ
  */
 const COMMON_KANJI = new Set([...('日一国会人年大十二本中長出三同時政事自行社見月分議後前民生連五発間対上部東者党地合市業内相方四定今回新場金員九入選立開手米力学問高代明実円関決子動京全目表戦経通外最言氏現理調体化田当八六約主題下首意法不来作性的要用制治度務強気小七成期公持野協取都和統以機平総加山思家話世受区領多県続進正安設保改数記院女初北午指権心界支第産結百派点教報済書府活原先共得解名交資予川向際査勝面委告軍文反元重近千考判認画海参売利組知案道信策集在件団別物側任引使求所次水半品昨論計死官増係感特情投示変打男基私各始島直両朝革価式確村提運終挙果西勢減台広容必応演電歳住争談能無再位置企真流格有疑口過局少放税検町常校料沢裁状工建語球営空職証土与急止送援供可役構木割聞身費付施切由説転食比難防補車優夫研収断井何南石足違消境神番規術護展態導備宅害配副算視条幹独警宮究育席輸訪楽起万着乗店述残想線率病農州武声質念待試族象銀域助労例衛然早張映限親額監環験追審商葉義伝働形景落担好退準賞訴辺造英被株頭技低毎医復仕去姿味負閣渡失移差衆個門写評課末守若脳極種美影命含福蔵量望松非撃佐核観察整段横融型白深字答夜製票況音申様財港識注呼達良響帰針専推谷古候史天階程満敗管値歌買突兵接請器士光討路悪科攻督授催細効図週積丸他及録処省旧室憲太橋歩離岸客風紙激否周師摘材登系批郎母易健黒火戸速存花春飛殺央券赤号単盟座青破編捜竹除完降超責並療従右修捕隊危採織森競拡故館振給屋介読弁根色友苦就迎走販園具左異歴辞将秋因献厳馬愛幅休維富浜父遺彼般未塁貿講邦舞林装諸夏素亡劇河遣航抗冷模雄適婦鉄寄益込顔緊類児余禁印逆王返標換久短油妻暴輪占宣背昭廃植熱宿薬伊江清習険頼僚覚吉盛船倍均億途圧芸許皇臨踏駅署抜壊債便伸留罪停興爆陸玉源儀波創障継筋狙帯延羽努固闘精則葬乱避普散司康測豊洋静善逮婚厚喜齢囲卒迫略承浮惑崩順紀聴脱旅絶級幸岩練押軽倒簡鈴添付確認願送信設定更重要件知')].map((c) => c.codePointAt(0)!))
 
+/** Symbols Japanese mail really uses: ℃ − ※ → ← ↑ ↓ ○ ● ◎ △ ▲ □ ■ ◆ ◇ ★ ☆ ♪ 〒 … ① – ⑳ */
+const COMMON_SYMBOLS = new Set([...'℃−※→←↑↓○●◎△▲▽▼□■◆◇★☆♪〒…‥①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳ⅠⅡⅢⅣⅤ㈱㈲№℡'].map((c) => c.codePointAt(0)!))
+
+const isHalfKana = (cp: number): boolean => cp >= 0xff66 && cp <= 0xff9f
+/** ｶﾞ ﾊﾟ: the half-width sound marks follow only these */
+const DAKUTEN_OK = new Set([...'ｳｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋﾌﾍﾎ'].map((c) => c.codePointAt(0)!))
+const HANDAKUTEN_OK = new Set([...'ﾊﾋﾌﾍﾎ'].map((c) => c.codePointAt(0)!))
+
+/** A bonus for neighbouring half-width katakana that spell something, a penalty for a sound mark after the wrong letter. */
+function halfKanaPair (a: number, b: number): number {
+  if (!isHalfKana(a) || !isHalfKana(b)) return 0
+  if (b === 0xff9e) return DAKUTEN_OK.has(a) ? 0.5 : -0.8
+  if (b === 0xff9f) return HANDAKUTEN_OK.has(a) ? 0.5 : -0.8
+  return 0.4
+}
+
 function charWeight (cp: number, ch: string): { w: number, jp: boolean } {
   if (cp >= 0x21 && cp <= 0x7e) return { w: 0.5, jp: true }
   if (FREQUENT_KANA.has(cp)) return { w: cp === 0x306e ? 1.05 : 1.02, jp: true }
@@ -70,7 +95,10 @@ function charWeight (cp: number, ch: string): { w: number, jp: boolean } {
   }
   if (cp === 0xff01 || cp === 0xff08 || cp === 0xff09 || cp === 0xff0c || cp === 0xff0e || cp === 0xff1a || cp === 0xff1f) return { w: 0.9, jp: true }
   if (cp >= 0xff01 && cp <= 0xff5e) return { w: 0.6, jp: true }
-  if (cp >= 0xff61 && cp <= 0xff9f) return { w: -0.6, jp: false }
+  // half-width katakana: real in old mobile and system mail (ﾒｰﾙｻｰﾊﾞｰ); a run of them reads well (see plausibility),
+  // the half-width punctuation ｡｢｣､･ alone is what EUC-JP read as Shift_JIS is full of
+  if (cp >= 0xff66 && cp <= 0xff9f) return { w: 0.3, jp: true }
+  if (cp >= 0xff61 && cp <= 0xff65) return { w: -0.6, jp: false }
   if (cp === FFFD) return { w: -3, jp: false }
   if (cp === 0x1b) return { w: -1, jp: false }
   if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)) return { w: -2, jp: false }
@@ -81,6 +109,7 @@ function charWeight (cp: number, ch: string): { w: number, jp: boolean } {
   if (cp >= 0x100 && cp <= 0x24f) return { w: -0.5, jp: false }
   if (cp >= 0x370 && cp <= 0x4ff) return { w: -0.5, jp: false }
   if (cp >= 0x2500 && cp <= 0x257f) return { w: -0.5, jp: false }
+  if (COMMON_SYMBOLS.has(cp)) return { w: 0.7, jp: true }
   if (cp >= 0x2000 && cp <= 0x2bff) return { w: -0.2, jp: false }
   if ((cp >= 0xac00 && cp <= 0xd7af) || (cp >= 0x1100 && cp <= 0x11ff) || (cp >= 0x3130 && cp <= 0x318f)) return { w: -0.8, jp: false }
   if (cp >= 0xe000 && cp <= 0xf8ff) return { w: -2, jp: false }
@@ -98,29 +127,54 @@ export function plausibility (text: string): { score: number, japaneseShare: num
   let n = 0
   let jp = 0
   let lost = 0
+  let prev = 0
+  let run = 0
+  const endRun = (): void => {
+    // a run of three or more half-width katakana spells a word (ﾒｰﾙ); one or two among kanji is debris
+    if (run) sum += run >= 3 ? 0.4 * run : -0.5 * run
+    run = 0
+  }
   for (const ch of text) {
     const cp = ch.codePointAt(0)!
-    if (cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d || cp === 0x3000) continue
+    if (isHalfKana(cp)) run++
+    else endRun()
+    if (cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d || cp === 0x3000) { prev = 0; continue }
     n++
     const { w, jp: j } = charWeight(cp, ch)
-    sum += w
+    sum += w + Math.min(0, halfKanaPair(prev, cp))
+    prev = cp
     if (j) jp++
     if (cp === FFFD) lost++
   }
+  endRun()
+  // Coherence: written Japanese is made of familiar neighbours (して, ます, 設定); a mis-decoding
+  // lands on strings of real but unrelated kanji (実疾疾写痔斜) whose neighbours are strangers.
+  let pairs = 0
+  let known = 0
+  let last = ''
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!
+    const jpChar = (cp >= 0x3041 && cp <= 0x30ff) || (cp >= 0x4e00 && cp <= 0x9fff)
+    if (jpChar && last) { pairs++; if (PAIR_WEIGHT.has(last + ch)) known++ }
+    last = jpChar ? ch : ''
+  }
+  if (pairs >= 3 && n) sum += n * (0.6 * (known / pairs) - 0.2)
   let residue = 0
   for (const m of text.matchAll(RESIDUE)) residue += m[0].length
   sum -= 1.5 * residue
   return { score: n ? sum / n : 0, japaneseShare: n ? (jp - residue > 0 ? (jp - residue) / n : 0) : 0, lost }
 }
 
-/** Mean character weight of a short window, for choosing between guesses. */
+/** Mean character weight of a short window, with how well neighbours pair, for choosing between guesses. */
 function quickScore (text: string): number {
   let sum = 0
   let n = 0
+  let prev = ''
   for (const ch of text) {
     const cp = ch.codePointAt(0)!
-    if (cp === 0x20 || cp === 0x0a || cp === 0x0d || cp === 0x09) continue
-    sum += charWeight(cp, ch).w
+    if (cp === 0x20 || cp === 0x0a || cp === 0x0d || cp === 0x09) { prev = ''; continue }
+    sum += charWeight(cp, ch).w + (prev ? pairWeight(prev, ch) : 0)
+    prev = ch
     n++
   }
   return n ? sum / n : 0
@@ -179,18 +233,26 @@ function asCp1252 (text: string): Bytes | null {
 /** Re-encode with a multi-byte charset; U+FFFD becomes a hole. Null when a character has no encoding. */
 function asMultiByte (text: string, charset: 'shift_jis' | 'euc-jp' | 'utf-8'): Bytes | null {
   if (!hasHigh(text)) return null
-  const codec = charset === 'shift_jis' ? 'cp932' : charset
+  if (charset !== 'utf-8') {
+    // what a Shift_JIS or EUC-JP decoder wrote has kana, kanji or full-width forms in it;
+    // text of Latin letters alone (Grüße aus München) was not made by one
+    if (!/[\u3000-\u9fff\uff00-\uffef\ue000-\uf8ff]/.test(text)) return null
+    const b = encodeJapanese(text, charset === 'shift_jis' ? 'cp932' : 'euc-jp')
+    if (!b) return null
+    let holes = 0
+    for (const x of b) if (x < 0) holes++
+    return { bytes: b, holes, label: `${charset}→bytes`, holeChoices: null }
+  }
   const out: number[] = []
   let holes = 0
   const parts = text.split('\ufffd')
   for (let p = 0; p < parts.length; p++) {
     if (p > 0) { out.push(-1); holes++ }
     if (!parts[p]) continue
-    const enc = iconv.encode(parts[p], codec)
-    if (charset !== 'utf-8' && iconv.decode(enc, codec) !== parts[p]) return null
+    const enc = Buffer.from(parts[p], 'utf8')
     for (let k = 0; k < enc.length; k++) out.push(enc[k])
   }
-  if (charset === 'utf-8' && !holes) return null
+  if (!holes) return null
   return { bytes: out, holes, label: `${charset}→bytes`, holeChoices: null }
 }
 
@@ -224,8 +286,8 @@ function asBase64 (text: string): Bytes | null {
 // ---------------------------------------------------------------------------
 // Bytes → text
 
-/** Best fill per hole pattern (a pure function of the pattern), shared across calls, bounded. */
-const FILL_MEMO = new Map<string, string>()
+/** The candidate characters per hole pattern (a pure function of the pattern), shared across calls, bounded. */
+const FILL_MEMO = new Map<string, Option[]>()
 
 /** Holes per decoding whose fill is chosen by scoring its neighbourhood. */
 const HOLE_SCORING_BUDGET = 1000
@@ -233,27 +295,195 @@ const HOLE_SCORING_BUDGET = 1000
 /** Character fills tried per decoding, at most (a few hundred milliseconds of work). */
 const GUESS_BUDGET = 500_000
 
+/** Candidate characters kept per hole for the context choice. */
+const OPTIONS_PER_HOLE = 24
+
+interface Option { ch: string, w: number }
+
+/** Which bytes a wrong decoder destroys: b, followed by next (-1: unknown), came out as U+FFFD. */
+interface LostBy { id: string, lost: (b: number, next: number) => boolean }
+
+function lostTable (codec: string, whatwgLabel: string): LostBy {
+  const table = new Map<number, boolean>()
+  const td = new TextDecoder(whatwgLabel)
+  return {
+    id: codec,
+    lost: (b, next) => {
+      const key = b * 512 + (next < 0 ? 511 : next)
+      let v = table.get(key)
+      if (v === undefined) {
+        // with the next byte unknown, any byte may have been destroyed with it
+        const buf = Buffer.from([b, next])
+        v = next < 0 || iconv.decode(buf, codec).startsWith('\ufffd') || td.decode(buf).startsWith('\ufffd')
+        table.set(key, v)
+      }
+      return v
+    }
+  }
+}
+
+/** Shift_JIS and EUC-JP decoders (iconv-lite and WHATWG): what they destroy. */
+const LOST_BY: Record<string, LostBy> = {
+  'shift_jis→bytes': lostTable('cp932', 'shift_jis'),
+  'euc-jp→bytes': lostTable('euc-jp', 'euc-jp')
+}
+/** A decoded piece: known text, or a choice among characters for destroyed bytes. */
+type Piece = string | { options: Option[], unknown: number }
+
+const PAIR_WEIGHT = new Map<string, number>()
+{
+  const tierWeight = [0.9, 0.7, 0.5, 0.35, 0.25]
+  JA_PAIR_TIERS.forEach((tier, t) => {
+    const chars = [...tier]
+    for (let k = 0; k + 1 < chars.length; k += 2) PAIR_WEIGHT.set(chars[k] + chars[k + 1], tierWeight[t])
+  })
+}
+
+/** How much two neighbouring characters read like written Japanese (0 when the pair is unknown). */
+export function pairWeight (a: string, b: string): number {
+  return (PAIR_WEIGHT.get(a + b) ?? 0) + (a && b ? halfKanaPair(a.codePointAt(0)!, b.codePointAt(0)!) : 0)
+}
+
+/**
+ * Chooses one option per hole so the whole reads best: each character's own
+ * weight plus how well it pairs with its neighbours (Viterbi over the
+ * pieces; known text has one option). Returns the text, how many bytes
+ * were guessed, and where the guessed characters are (UTF-16 offsets).
+ */
+function choose (pieces: Piece[]): { text: string, guessed: number, marks: Array<[number, number]> } {
+  // flatten to a sequence of slots: known characters (one option) and holes
+  interface Slot { opts: Option[], hole: boolean, unknown: number }
+  const slots: Slot[] = []
+  for (const p of pieces) {
+    if (typeof p === 'string') {
+      // only the characters next to a hole matter for the choice; long known runs are kept whole
+      if (p.length > 2) {
+        const cps = [...p]
+        slots.push({ opts: [{ ch: cps[0], w: 0 }], hole: false, unknown: 0 })
+        if (cps.length > 2) slots.push({ opts: [{ ch: cps.slice(1, -1).join(''), w: 0 }], hole: false, unknown: 0 })
+        slots.push({ opts: [{ ch: cps[cps.length - 1], w: 0 }], hole: false, unknown: 0 })
+      } else {
+        for (const c of p) slots.push({ opts: [{ ch: c, w: 0 }], hole: false, unknown: 0 })
+      }
+    } else {
+      slots.push({ opts: p.options.length ? p.options : [{ ch: '\ufffd', w: -3 }], hole: true, unknown: p.unknown })
+    }
+  }
+  // a text (or a line) ends with punctuation more often than with anything else
+  const end = slots[slots.length - 1]
+  if (end?.hole) end.opts = end.opts.map((o) => ('。！？」）'.includes(o.ch) ? { ch: o.ch, w: o.w + 0.4 } : o))
+  const n = slots.length
+  const score: number[][] = []
+  const back: number[][] = []
+  const last = (s: string): string => { const a = [...s]; return a[a.length - 1] ?? '' }
+  const first = (s: string): string => [...s][0] ?? ''
+  for (let i = 0; i < n; i++) {
+    const opts = slots[i].opts
+    score.push(new Array(opts.length).fill(-Infinity))
+    back.push(new Array(opts.length).fill(0))
+    for (let o = 0; o < opts.length; o++) {
+      if (i === 0) { score[i][o] = opts[o].w; continue }
+      const prev = slots[i - 1].opts
+      for (let q = 0; q < prev.length; q++) {
+        const v = score[i - 1][q] + opts[o].w + pairWeight(last(prev[q].ch), first(opts[o].ch))
+        if (v > score[i][o]) { score[i][o] = v; back[i][o] = q }
+      }
+    }
+  }
+  const pick = new Array(n).fill(0)
+  if (n) {
+    let best = 0
+    for (let o = 1; o < score[n - 1].length; o++) if (score[n - 1][o] > score[n - 1][best]) best = o
+    pick[n - 1] = best
+    for (let i = n - 1; i > 0; i--) pick[i - 1] = back[i][pick[i]]
+  }
+  let text = ''
+  let guessed = 0
+  const marks: Array<[number, number]> = []
+  for (let i = 0; i < n; i++) {
+    const ch = slots[i].opts[pick[i]].ch
+    if (slots[i].hole && ch !== '\ufffd') {
+      guessed += slots[i].unknown
+      marks.push([text.length, text.length + ch.length])
+    }
+    text += ch
+  }
+  return { text, guessed, marks }
+}
+
 /**
  * UTF-8 with holes. A hole is a byte (or, after a decoder that swallows two
  * bytes per error, two bytes) the wrong decoding destroyed. The structure of
  * UTF-8 says where it sat — a lead byte, a continuation byte — so every value
- * it can have had is tried and the character that reads best is kept.
+ * it can have had is tried; the characters that read best are kept as
+ * options and the context decides among them.
  * `choices` narrows what a hole can be (windows-1252's five undefined bytes).
  */
-function decodeUtf8Holes (bytes: number[], choices: number[] | null): { text: string, guessed: number } {
+function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: LostBy | null = null): { text: string, guessed: number, marks: Array<[number, number]> } {
+  const pieces: Piece[] = []
   let out = ''
-  let guessed = 0
-  let i = 0
+  const flush = (): void => { if (out) { pieces.push(out); out = '' } }
   const cont = (b: number | undefined): boolean => b !== undefined && b >= 0x80 && b <= 0xbf
+  const seqLen = (b: number): number => (b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0)
+  // A decoder that swallows two bytes per error (WHATWG) can take the last byte of one
+  // character and the lead of the next: a hole between an unfinished sequence and
+  // continuation bytes without a lead stands for two bytes.
+  let bytes = input
+  /** second bytes of a two-byte hole: what follows them says nothing about what the decoder destroyed */
+  const second = new Set<number>()
+  if (!choices) {
+    bytes = []
+    for (let p = 0; p < input.length; p++) {
+      if (input[p] === -1 && cont(input[p + 1])) {
+        let c = 0
+        while (c < 3 && cont(bytes[bytes.length - 1 - c])) c++
+        const lead = bytes[bytes.length - 1 - c]
+        if (lead !== undefined && lead >= 0 && seqLen(lead) - 1 - c === 1) { bytes.push(-1, -1); second.add(bytes.length - 1); continue }
+      }
+      bytes.push(input[p])
+    }
+  }
+  let i = 0
   // guessing work is bounded: a huge garbled paste gets U+FFFD instead of minutes of search
   let budget = GUESS_BUDGET
   const contChoices = choices ? choices.filter((c) => c >= 0x80 && c <= 0xbf) : Array.from({ length: 64 }, (_, k) => 0x80 + k)
+  const leadsFor = (len: number): number[] => {
+    const [lo, hi] = len === 2 ? [0xc2, 0xdf] : len === 3 ? [0xe0, 0xef] : [0xf0, 0xf4]
+    const all = Array.from({ length: hi - lo + 1 }, (_, x) => lo + x)
+    return choices ? all.filter((c) => choices.includes(c)) : all
+  }
+  /** every character the sequence can have been, with its weight; holeAt: per element, the hole's index in bytes, -2 for a hole's second byte, -1 when known */
+  const enumerate = (seq: Array<number | null>, holeAt: number[], leadChoices: number[] | null, found: Option[]): boolean => {
+    const after = holeAt.map((h) => (h >= 0 ? bytes[h + 1] ?? -1 : -1))
+    const options = seq.map((x, k) => (x !== null ? [x] : k === 0 ? leadChoices ?? [] : contChoices))
+    const total = options.reduce((n, o) => n * o.length, 1)
+    if (!(total > 0 && total <= 8192 && budget >= total)) return false
+    budget -= total
+    const len = seq.length
+    const minCp = len === 2 ? 0x80 : len === 3 ? 0x800 : 0x10000
+    for (let f = 0; f < total; f++) {
+      let x = f
+      const vals = options.map((o) => { const v = o[x % o.length]; x = Math.floor(x / o.length); return v })
+      const lead = vals[0]
+      if (seqLen(lead) !== len) continue
+      let cp = len === 2 ? lead & 0x1f : len === 3 ? lead & 0x0f : lead & 0x07
+      for (let k = 1; k < len; k++) cp = (cp << 6) | (vals[k] & 0x3f)
+      // overlong forms, surrogates and beyond-Unicode values are not characters
+      if (cp < minCp || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) continue
+      // the wrong decoder must have destroyed these bytes: a byte it would have read is not a possible fill
+      if (lostBy && !holeAt.every((h, k) => h < 0 || second.has(h) || lostBy.lost(vals[k], holeAt[k + 1] === -2 ? vals[k + 1] : after[k]))) continue
+      const ch = String.fromCodePoint(cp)
+      found.push({ ch, w: charWeight(cp, ch).w })
+    }
+    return true
+  }
   while (i < bytes.length) {
     const b = bytes[i]
     if (b >= 0 && b < 0x80) { out += String.fromCharCode(b); i++; continue }
     // the sequence: [lead, ...continuations], null where unknown
     let seq: Array<number | null>
-    let leadChoices: number[] | null = null
+    let holeAt: number[] = []
+    let alt: { seq: Array<number | null>, holeAt: number[] } | null = null
     let j: number
     if (b === -1) {
       // a following hole is a continuation only when no continuation byte follows it
@@ -261,15 +491,17 @@ function decodeUtf8Holes (bytes: number[], choices: number[] | null): { text: st
       let k = 0
       while (k < 3 && (cont(bytes[i + 1 + k]) || (bytes[i + 1 + k] === -1 && !cont(bytes[i + 2 + k])))) k++
       if (k === 0) { out += '\ufffd'; i++; continue }
-      const [lo, hi] = k === 1 ? [0xc2, 0xdf] : k === 2 ? [0xe0, 0xef] : [0xf0, 0xf4]
-      leadChoices = Array.from({ length: hi - lo + 1 }, (_, x) => lo + x)
-      if (choices) leadChoices = leadChoices.filter((c) => choices.includes(c))
-      seq = [null, ...bytes.slice(i + 1, i + 1 + k).map((x) => (x === -1 ? null : x))]
+      const rest = bytes.slice(i + 1, i + 1 + k)
+      seq = [null, ...rest.map((x) => (x === -1 ? null : x))]
+      holeAt = [i, ...rest.map((x, q) => (x === -1 ? i + 1 + q : -1))]
+      // the hole may also have held the lead and the first continuation (two bytes swallowed)
+      if (!choices && k <= 2) alt = { seq: [null, null, ...seq.slice(1)], holeAt: [i, -2, ...holeAt.slice(1)] }
       j = i + 1 + k
     } else {
-      const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1
+      const need = seqLen(b) - 1
       if (need < 0) { out += '\ufffd'; i++; continue }
       seq = [b]
+      holeAt = [-1]
       j = i + 1
       while (seq.length - 1 < need && j < bytes.length && (cont(bytes[j]) || (bytes[j] === -1 && !cont(bytes[j + 1])) || (bytes[j] === -1 && seq.length - 1 + 1 < need))) {
         if (bytes[j] === -1) {
@@ -277,9 +509,10 @@ function decodeUtf8Holes (bytes: number[], choices: number[] | null): { text: st
           let after = 0
           while (after < need && (cont(bytes[j + 1 + after]) || (bytes[j + 1 + after] === -1 && !cont(bytes[j + 2 + after])))) after++
           const missing = choices ? 1 : Math.max(1, need - (seq.length - 1) - after)
-          for (let k = 0; k < missing && seq.length - 1 < need; k++) seq.push(null)
+          for (let k = 0; k < missing && seq.length - 1 < need; k++) { seq.push(null); holeAt.push(k === 0 ? j : -2) }
         } else {
           seq.push(bytes[j])
+          holeAt.push(-1)
         }
         j++
       }
@@ -291,48 +524,27 @@ function decodeUtf8Holes (bytes: number[], choices: number[] | null): { text: st
       i = j
       continue
     }
-    // the same hole pattern recurs all along a garbled text: decide it once
-    const memoKey = `${choices ? 'c' : 'a'}${seq.map((x) => (x === null ? '_' : x)).join(',')}`
-    const known = FILL_MEMO.get(memoKey)
-    if (known !== undefined) {
-      if (known !== '\ufffd') guessed += unknown
-      out += known
-      i = j
-      continue
-    }
-    // enumerate the fills (at most a few thousand) and keep the best-weighted valid character
-    const options = seq.map((x, k) => (x !== null ? [x] : k === 0 ? leadChoices ?? [] : contChoices))
-    const total = options.reduce((n, o) => n * o.length, 1)
-    let best = '\ufffd'
-    let bestW = -Infinity
-    if (total > 0 && total <= 8192 && budget >= total) {
-      budget -= total
-      const len = seq.length
-      const minCp = len === 2 ? 0x80 : len === 3 ? 0x800 : 0x10000
-      for (let f = 0; f < total; f++) {
-        let x = f
-        const vals = options.map((o) => { const v = o[x % o.length]; x = Math.floor(x / o.length); return v })
-        const lead = vals[0]
-        const expectLen = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0
-        if (expectLen !== len) continue
-        let cp = len === 2 ? lead & 0x1f : len === 3 ? lead & 0x0f : lead & 0x07
-        for (let k = 1; k < len; k++) cp = (cp << 6) | (vals[k] & 0x3f)
-        // overlong forms, surrogates and beyond-Unicode values are not characters
-        if (cp < minCp || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) continue
-        const ch = String.fromCodePoint(cp)
-        const w = charWeight(cp, ch).w
-        if (w > bestW) { bestW = w; best = ch }
+    // the same hole pattern recurs all along a garbled text: its options are worked out once;
+    // what the wrong decoder did with the byte after each hole is part of the pattern
+    const memoKey = `${choices ? 'c' : 'a'}${lostBy ? lostBy.id : ''}${seq.map((x, k) => (x === null ? `_${holeAt[k] >= 0 ? (second.has(holeAt[k]) ? 's' : bytes[holeAt[k] + 1] ?? -1) : ''}` : x)).join(',')}${alt ? '+' : ''}`
+    let opts = FILL_MEMO.get(memoKey)
+    if (opts === undefined) {
+      const found: Option[] = []
+      let complete = enumerate(seq, holeAt, seq[0] === null ? leadsFor(seq.length) : null, found)
+      if (alt && alt.seq.length <= 4) complete = enumerate(alt.seq, alt.holeAt, leadsFor(alt.seq.length), found) && complete
+      found.sort((a, b) => b.w - a.w)
+      opts = found.slice(0, OPTIONS_PER_HOLE)
+      if (complete) {
+        if (FILL_MEMO.size >= 50_000) FILL_MEMO.clear()
+        FILL_MEMO.set(memoKey, opts)
       }
     }
-    if (best !== '\ufffd') guessed += unknown
-    if (total <= 8192) {
-      if (FILL_MEMO.size >= 50_000) FILL_MEMO.clear()
-      FILL_MEMO.set(memoKey, best)
-    }
-    out += best
+    flush()
+    pieces.push({ options: opts, unknown })
     i = j
   }
-  return { text: out, guessed }
+  flush()
+  return choose(pieces)
 }
 
 type Decoder = 'utf-8' | 'shift_jis' | 'euc-jp' | 'iso-2022-jp'
@@ -346,16 +558,73 @@ function decodeWith (buf: Buffer, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>
  * choice whose few surrounding characters read best. Without known choices a
  * hole becomes 0xFF, which no Japanese codec decodes (U+FFFD: lost).
  */
-function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>): { buf: Buffer, guessed: number } {
+/**
+ * EUC-JP read as Shift_JIS: the Shift_JIS decoder destroyed a byte (iconv-lite)
+ * or a byte pair (WHATWG) wherever EUC-JP bytes made no Shift_JIS character.
+ * EUC-JP bytes come in pairs: a run of high bytes of odd length had a
+ * two-byte hole. Each hole takes the EUC-JP byte(s) the decoder would have
+ * destroyed that read best with their neighbours.
+ */
+function fillEucHoles (src: Bytes, lostBy: LostBy): { buf: Buffer, guessed: number, at: number[] } {
+  const input = src.bytes
+  // expand a hole to two bytes where the run of high bytes around it has odd length
+  const bytes: number[] = []
+  for (let i = 0; i < input.length;) {
+    if (input[i] >= 0 && input[i] < 0x80) { bytes.push(input[i]); i++; continue }
+    let j = i
+    let holes = 0
+    while (j < input.length && !(input[j] >= 0 && input[j] < 0x80)) { if (input[j] < 0) holes++; j++ }
+    let odd = (j - i) % 2 === 1 && holes > 0
+    for (let k = i; k < j; k++) {
+      if (input[k] < 0 && odd) { bytes.push(-1, -1); odd = false } else bytes.push(input[k])
+    }
+    i = j
+  }
+  const at: number[] = []
+  let scored = 0
+  const high = Array.from({ length: 0xfe - 0xa1 + 1 }, (_, k) => 0xa1 + k)
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== -1) continue
+    const pair = bytes[i + 1] === -1
+    const next = pair ? bytes[i + 2] : bytes[i + 1]
+    if (++scored > HOLE_SCORING_BUDGET) { bytes[i] = 0xff; if (pair) bytes[i + 1] = 0xff; continue }
+    const firsts = high.filter((b) => lostBy.lost(b, pair ? 0xa1 : next ?? -1) || (pair && lostBy.lost(b, 0xfe)))
+    let best: number[] = [0xff]
+    let bestScore = -Infinity
+    // the window starts on a character boundary: EUC-JP pairs count from the start of the run of high bytes
+    let runStart = i
+    while (runStart > 0 && !(bytes[runStart - 1] >= 0 && bytes[runStart - 1] < 0x80)) runStart--
+    let from = Math.max(runStart, i - 4)
+    if ((from - runStart) % 2) from--
+    const to = Math.min(bytes.length, i + (pair ? 6 : 5))
+    for (const b1 of firsts) {
+      for (const b2 of pair ? high : [-2]) {
+        if (pair && !lostBy.lost(b1, b2)) continue
+        const win = bytes.slice(from, to).map((b, k) => (from + k === i ? b1 : pair && from + k === i + 1 ? b2 : b < 0 ? 0xa1 : b))
+        const sc = quickScore(decodeWith(Buffer.from(win), 'euc-jp'))
+        if (sc > bestScore) { bestScore = sc; best = pair ? [b1, b2] : [b1] }
+      }
+    }
+    bytes[i] = best[0]
+    if (pair) bytes[i + 1] = best[1] ?? 0xff
+    if (best[0] !== 0xff) { at.push(i); if (pair) at.push(i + 1) }
+    if (pair) i++
+  }
+  return { buf: Buffer.from(bytes), guessed: at.length, at }
+}
+
+function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>): { buf: Buffer, guessed: number, at: number[] } {
+  if (!src.holeChoices && dec === 'euc-jp' && src.label === 'shift_jis→bytes') return fillEucHoles(src, LOST_BY['shift_jis→bytes'])
   const bytes = src.bytes.slice()
   const choices = src.holeChoices
+  const at: number[] = []
   let guessed = 0
   let scored = 0
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i] !== -1) continue
     if (!choices) { bytes[i] = 0xff; continue }
     // context scoring is bounded; past the budget the likeliest choice is taken as is
-    if (++scored > HOLE_SCORING_BUDGET) { bytes[i] = choices[0]; guessed++; continue }
+    if (++scored > HOLE_SCORING_BUDGET) { bytes[i] = choices[0]; guessed++; at.push(i); continue }
     let best = choices[0]
     let bestScore = -Infinity
     const from = Math.max(0, i - 3)
@@ -363,28 +632,62 @@ function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>):
     for (const c of choices) {
       const win = bytes.slice(from, to).map((b, k) => (from + k === i ? c : b < 0 ? choices[0] : b))
       // the first choice is the likeliest (0x81 leads Shift_JIS punctuation, ー and 「」): a head start
-      const sc = quickScore(decodeWith(Buffer.from(win), dec)) + (c === choices[0] ? 0.15 : 0)
+      const sc = quickScore(decodeWith(Buffer.from(win), dec)) + (c === choices[0] ? 0.05 : 0)
       if (sc > bestScore) { bestScore = sc; best = c }
     }
     bytes[i] = best
     guessed++
+    at.push(i)
   }
-  return { buf: Buffer.from(bytes), guessed }
+  return { buf: Buffer.from(bytes), guessed, at }
 }
 
-function decodeBytes (src: Bytes, dec: Decoder): { text: string, guessed: number } | null {
+/**
+ * Decodes Shift_JIS or EUC-JP and marks the characters that hold a guessed
+ * byte: the text between them is decoded in one piece, each marked
+ * character alone (character boundaries by the charset's lead bytes).
+ */
+function decodeMarked (buf: Buffer, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>, at: number[]): { text: string, marks: Array<[number, number]> } {
+  if (!at.length) return { text: decodeWith(buf, dec), marks: [] }
+  const len = dec === 'shift_jis'
+    ? (b: number): number => ((b >= 0x81 && b <= 0x9f) || (b >= 0xe0 && b <= 0xfc) ? 2 : 1)
+    : (b: number): number => (b === 0x8f ? 3 : b >= 0x8e && b !== 0xa0 && b !== 0xff ? 2 : 1)
+  const guessed = new Set(at)
+  let text = ''
+  const marks: Array<[number, number]> = []
+  let from = 0
+  let p = 0
+  while (p < buf.length) {
+    const l = Math.min(len(buf[p]), buf.length - p)
+    let hit = false
+    for (let k = 0; k < l; k++) if (guessed.has(p + k)) hit = true
+    if (hit) {
+      text += decodeWith(buf.subarray(from, p), dec)
+      const ch = decodeWith(buf.subarray(p, p + l), dec)
+      marks.push([text.length, text.length + ch.length])
+      text += ch
+      from = p + l
+    }
+    p += l
+  }
+  text += decodeWith(buf.subarray(from), dec)
+  return { text, marks }
+}
+
+function decodeBytes (src: Bytes, dec: Decoder): { text: string, guessed: number, marks: Array<[number, number]> } | null {
   if (dec === 'utf-8') {
-    if (src.holes) return decodeUtf8Holes(src.bytes, src.holeChoices)
-    return { text: Buffer.from(src.bytes).toString('utf8'), guessed: 0 }
+    if (src.holes) return decodeUtf8Holes(src.bytes, src.holeChoices, LOST_BY[src.label] ?? null)
+    return { text: Buffer.from(src.bytes).toString('utf8'), guessed: 0, marks: [] }
   }
   if (dec === 'iso-2022-jp') {
     if (!src.bytes.includes(0x1b)) return null
     const r = decodeIso2022Jp(Buffer.from(src.bytes.map((b) => (b < 0 ? 0x3f : b))).toString('latin1'))
-    return r ? { text: r.text, guessed: 0 } : null
+    return r ? { text: r.text, guessed: 0, marks: [] } : null
   }
-  if (!src.holes) return { text: decodeWith(Buffer.from(src.bytes), dec), guessed: 0 }
-  const { buf, guessed } = fillHoles(src, dec)
-  return { text: decodeWith(buf, dec), guessed }
+  if (!src.holes) return { text: decodeWith(Buffer.from(src.bytes), dec), guessed: 0, marks: [] }
+  const { buf, guessed, at } = fillHoles(src, dec)
+  const m = decodeMarked(buf, dec, at)
+  return { text: m.text, guessed, marks: m.marks }
 }
 
 // ---------------------------------------------------------------------------
@@ -392,11 +695,28 @@ function decodeBytes (src: Bytes, dec: Decoder): { text: string, guessed: number
 
 const ENCODED_WORD = /=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=/
 
+const ISO2022_WORDS = /=\?ISO-2022-JP(?:-[123])?(?:\*[^?]*)?\?([BbQq])\?([^?\s]*)\?=(?:\s+(?==\?ISO-2022-JP))?/gi
+
+/**
+ * ISO-2022-JP encoded-words decoded by mxprobe's own decoder (half-width
+ * katakana ESC ( I and JIS X 0212 ESC $ ( D included, which libmime's
+ * decoder drops); white space between two such words goes, as RFC 2047 says.
+ */
+function decodeIso2022JpWords (t: string): string {
+  return t.replace(ISO2022_WORDS, (word, enc: string, data: string) => {
+    const bytes = enc.toUpperCase() === 'B'
+      ? Buffer.from(data, 'base64')
+      : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1')
+    const r = decodeIso2022Jp(bytes.toString('latin1'))
+    return r ? r.text : bytes.toString('latin1')
+  })
+}
+
 /** Text → text steps, by the label that appears in a candidate's path. */
 const TEXT_STEPS: Record<string, (t: string) => string | null> = {
   'RFC 2047 encoded-words decoded': (t) => {
     if (!ENCODED_WORD.test(t)) return null
-    try { return libmime.decodeWords(t) } catch { return null } // a malformed word: other paths still apply
+    try { return libmime.decodeWords(decodeIso2022JpWords(t)) } catch { return null } // a malformed word: other paths still apply
   },
   'ISO-2022-JP escape sequences decoded': (t) => decodeIso2022Jp(t)?.text ?? null,
   'ISO-2022-JP with lost ESC bytes decoded': (t) => decodeIso2022JpEscLost(t)
@@ -430,7 +750,7 @@ function textMoves (n: Node, guessing: boolean): Node[] {
       if (r.label === `${dec}→bytes`) continue
       const d = decodeBytes(r, dec)
       if (!d || d.text === t) continue
-      out.push({ text: d.text, path: [...n.path, r.label, `bytes as ${dec}`], guessed: n.guessed + d.guessed })
+      out.push({ text: d.text, path: [...n.path, r.label, `bytes as ${dec}`], guessed: n.guessed + d.guessed, marks: d.marks })
     }
   }
   return out
@@ -444,17 +764,21 @@ function textMoves (n: Node, guessing: boolean): Node[] {
 function replay (input: string, path: string[], cache: Map<string, Node | null>): Node | null {
   let text = input
   let guessed = 0
+  let marks: Array<[number, number]> = []
   let start = 0
   for (let k = path.length - 1; k > 0; k--) {
     const hit = cache.get(path.slice(0, k).join('\u0000'))
     if (hit === null) return null
-    if (hit) { text = hit.text; guessed = hit.guessed; start = k; break }
+    if (hit) { text = hit.text; guessed = hit.guessed; marks = hit.marks ?? []; start = k; break }
   }
   for (let i = start; i < path.length; i++) {
     const step = TEXT_STEPS[path[i]] as ((t: string) => string | null) | undefined
     let next: Node | null = null
     let end = i + 1
-    if (step) {
+    if (path[i] === JIS_MAPPING_STEP) {
+      const d = toJisMapping(text)
+      next = d === null ? null : { text: d, path: path.slice(0, end), guessed, marks }
+    } else if (step) {
       const d = step(text)
       next = d === null ? null : { text: d, path: path.slice(0, end), guessed }
     } else {
@@ -463,23 +787,110 @@ function replay (input: string, path: string[], cache: Map<string, Node | null>)
       end = i + 2
       const r = read && dec && DECODERS.includes(dec) ? read(text) : null
       const d = r ? decodeBytes(r, dec!) : null
-      next = d ? { text: d.text, path: path.slice(0, end), guessed: guessed + d.guessed } : null
+      next = d ? { text: d.text, path: path.slice(0, end), guessed: guessed + d.guessed, marks: d.marks } : null
     }
     cache.set(path.slice(0, end).join('\u0000'), next)
     if (!next) return null
     text = next.text
     guessed = next.guessed
+    marks = next.marks ?? []
     i = end - 1
   }
-  return { text, path, guessed }
+  return { text, path, guessed, marks }
+}
+
+const CHARSET_NAME: Record<string, string> = { shift_jis: 'Shift_JIS', 'euc-jp': 'EUC-JP', 'utf-8': 'UTF-8', 'iso-2022-jp': 'JIS (ISO-2022-JP)' }
+
+/** The last step of a path that turns Windows' ～ － ― into the 〜 − — Mac and Unix software decode. */
+export const JIS_MAPPING_STEP = 'Mac/Unix mapping (〜 −)'
+
+/**
+ * A candidate's conversion path the way a person would say what happened to
+ * the mail: "Shift_JIS のメールを欧文 (Latin-1) として表示したもの".
+ */
+export function describePath (path: string[]): { ja: string, en: string } {
+  if (!path.length) return { ja: '貼り付けたまま (変換なし)', en: 'as pasted (no change)' }
+  const ja: string[] = []
+  const en: string[] = []
+  for (let i = 0; i < path.length; i++) {
+    const step = path[i]
+    const next = path[i + 1]?.startsWith('bytes as ') ? CHARSET_NAME[path[i + 1].slice(9)] ?? path[i + 1].slice(9) : null
+    if (step === 'RFC 2047 encoded-words decoded') {
+      ja.push('デコードされずに残った =?…?= (件名や差出人の符号化)'); en.push('undecoded =?…?= encoded-words (subject or sender)')
+    } else if (step === 'ISO-2022-JP escape sequences decoded') {
+      ja.push('JIS (ISO-2022-JP) の文字コードのまま表示されたもの'); en.push('a JIS (ISO-2022-JP) mail shown raw')
+    } else if (step === 'ISO-2022-JP with lost ESC bytes decoded') {
+      ja.push('ESC 文字が抜け落ちた JIS (ISO-2022-JP)'); en.push('a JIS (ISO-2022-JP) mail that lost its ESC characters')
+    } else if (step === JIS_MAPPING_STEP) {
+      ja.push('〜 − を Mac/Unix の文字表で読んだもの'); en.push('with 〜 and − as Mac and Unix software read them')
+    } else if (next) {
+      const shown: Record<string, [string, string]> = {
+        'latin1→bytes': ['欧文 (Latin-1)', 'Western (Latin-1)'],
+        'windows-1252→bytes': ['欧文 (Windows-1252、一部の文字が消えたもの)', 'Western (Windows-1252, some bytes dropped)'],
+        'shift_jis→bytes': ['Shift_JIS', 'Shift_JIS'],
+        'euc-jp→bytes': ['EUC-JP', 'EUC-JP'],
+        'utf-8→bytes': ['UTF-8', 'UTF-8']
+      }
+      if (shown[step]) {
+        const as = /^[A-Za-z]/.test(shown[step][0]) ? ` ${shown[step][0]}` : shown[step][0]
+        ja.push(`${next} のメールを${as} として表示したもの`)
+        en.push(`a ${next} mail shown as ${shown[step][1]}`)
+      } else if (step === 'quoted-printable→bytes') {
+        ja.push(`quoted-printable (=E3=81… の形) のまま残った ${next} の本文`); en.push(`${next} text left in quoted-printable (=E3=81…)`)
+      } else if (step === 'base64→bytes') {
+        ja.push(`base64 のまま残った ${next} の本文`); en.push(`${next} text left in base64`)
+      } else {
+        ja.push(`${step} → ${next}`); en.push(`${step} → ${next}`)
+      }
+      i++
+    } else {
+      ja.push(step); en.push(step)
+    }
+  }
+  return { ja: ja.join('、それをさらに '), en: en.join(', then ') }
 }
 
 function rank (n: Node): Candidate {
   const p = plausibility(n.text)
   const len = Math.max(1, [...n.text].length)
   // Each conversion costs a little (the simplest explanation wins a tie); guessed bytes cost more.
-  const score = p.score - 0.03 * n.path.length - n.guessed / len
-  return { text: n.text, path: n.path, score: Math.round(score * 1000) / 1000, japaneseShare: Math.round(p.japaneseShare * 1000) / 1000, lost: p.lost, guessed: n.guessed }
+  const score = p.score - 0.03 * n.path.filter((x) => x !== JIS_MAPPING_STEP).length - n.guessed / len
+  const marks = (n.marks ?? []).map(([start, end]) => ({ start, end }))
+  return {
+    text: n.text,
+    path: n.path,
+    score: Math.round(score * 1000) / 1000,
+    japaneseShare: Math.round(p.japaneseShare * 1000) / 1000,
+    lost: p.lost,
+    guessed: n.guessed,
+    label: describePath(n.path),
+    implausible: score < 0.25 || p.lost > len / 10,
+    marks,
+    mapping: n.path.includes(JIS_MAPPING_STEP) ? 'mac-unix' : /bytes as (?:shift_jis|euc-jp|iso-2022-jp)$|ISO-2022-JP/.test(n.path.join(' ')) ? 'windows' : null
+  }
+}
+
+/** Characters only Windows (cp932) has: a text with them came from Windows, so ～ and － there are Windows' own. */
+const WINDOWS_ONLY = /[\u2460-\u2473\u2160-\u2169\u2170-\u2179\u3231\u3232\u3239\u2116\u2121\u3000-\u3000]/
+
+/**
+ * For a Shift_JIS or EUC-JP reading with ～ － ― in it, the same bytes as a
+ * Mac or Unix decoder reads them (〜 − —), ranked by context: right after the
+ * Windows reading for Shift_JIS, right before it for EUC-JP and JIS (Unix
+ * mail), always after it when the text has Windows-only characters (①, ㈱).
+ */
+function jisVariants (cands: Candidate[]): Candidate[] {
+  const out: Candidate[] = []
+  for (const c of cands.slice(0, 4)) {
+    if (c.mapping !== 'windows' || c.implausible) continue
+    const v = toJisMapping(c.text)
+    if (!v) continue
+    const unix = /bytes as (?:euc-jp|iso-2022-jp)$|ISO-2022-JP/.test(c.path.join(' ')) && !WINDOWS_ONLY.test(v.replace(/\u3000/g, ''))
+    const r = rank({ text: v, path: [...c.path, JIS_MAPPING_STEP], guessed: c.guessed, marks: c.marks.map((m) => [m.start, m.end]) })
+    r.score = Math.round((c.score + (unix ? 0.001 : -0.001)) * 1000) / 1000
+    out.push(r)
+  }
+  return out
 }
 
 export interface RepairOptions {
@@ -520,6 +931,8 @@ function search (input: string, limit: number): Candidate[] {
     const external = c.path.length === 1 && c.path[0] === 'RFC 2047 encoded-words decoded'
     for (const m of textMoves({ text: c.text, path: c.path, guessed: c.guessed }, external)) add(m)
   }
+  const sorted = [...seen.values()].sort((a, b) => b.score - a.score || a.path.length - b.path.length)
+  for (const v of jisVariants(sorted)) if (!seen.has(v.text)) seen.set(v.text, v)
   return [...seen.values()].sort((a, b) => b.score - a.score || a.path.length - b.path.length).slice(0, limit)
 }
 

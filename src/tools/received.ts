@@ -14,7 +14,7 @@
 import { parseIp } from '../net/ip.js'
 import { specialRangeOf, isLanLike, type RangeKind } from '../net/special.js'
 
-export type HopFormat = 'postfix' | 'exim' | 'sendmail' | 'qmail' | 'microsoft' | 'gmail' | 'dovecot' | 'generic' | 'unknown'
+export type HopFormat = 'postfix' | 'exim' | 'sendmail' | 'qmail' | 'microsoft' | 'gmail' | 'dovecot' | 'fetchmail' | 'nnfmp' | 'generic' | 'unknown'
 
 export interface Hop {
   /** 1 = the oldest hop (the bottom-most Received header) */
@@ -59,6 +59,19 @@ export interface Hop {
   flags: string[]
   /** e.g. "qmail: invoked from network", "local submission by userid 1000" */
   note: string | null
+  /**
+   * Every address the from clause names, in order: the verified TCP peer the
+   * receiver recorded, and any the sender put into its own HELO.
+   */
+  fromIpCandidates: string[]
+  /** the from clause names several addresses and the format does not say which one the receiver saw: fromIp is null */
+  peerAmbiguous: boolean
+  /** an address the sender wrote into its HELO that is not the peer (a forged or NATed HELO) */
+  heloIp: string | null
+  /** true: the receiver confirmed fromRdns (forward-confirmed); false: marked unverified ("may be forged", qmail); null: unknown */
+  rdnsVerified: boolean | null
+  /** a retrieval of the recipient's own mailbox (fetchmail, getmail, a webmail's POP3/IMAP fetcher), not a delivery */
+  retrieval: boolean
 }
 
 /** A Received value longer than this is kept but not parsed (RFC 5322 lines are at most 998 characters). */
@@ -231,6 +244,130 @@ function detectTls (all: string, protocol: string | null): { tls: boolean | null
   return { tls, version, cipher }
 }
 
+interface PeerCandidate {
+  ip: string
+  /** the name written before the address ("rdns [ip]"), null for "unknown" or none */
+  name: string | null
+  /** where it was found: a comment (its position), the first from word (the HELO itself), or a later from word ("from host [ip] by") */
+  where: 'comment' | 'helo-word' | 'word'
+  /** the comment carries Exim's "helo=" (the receiver writes the peer first) */
+  exim: boolean
+  /** a bare address in a comment, without brackets: qmail and Microsoft */
+  bare: boolean
+  /** Sendmail's "(may be forged)" after the name */
+  forged: boolean
+}
+
+interface FromPeer { candidates: PeerCandidate[], helo: string | null }
+
+const NAME_BRACKET = /^(?:([^\s[\]()]+)\s+)?\[(?:IPv6:)?([0-9A-Fa-f:.]+)(?:%\w+)?\](?::\d+)?(.*)$/s
+
+/** Every address the from clause names, in the order written, with the HELO name when a comment tells it. */
+function readFromClause (from: Clause): FromPeer {
+  const out: PeerCandidate[] = []
+  let helo: string | null = null
+  const first = from.words[0]
+  if (first) {
+    const ip = ipFromText(first)
+    if (ip && /^\[/.test(first)) out.push({ ip, name: null, where: 'helo-word', exim: false, bare: false, forged: false })
+  }
+  // "from host [ip] by …" (fetchmail), "from [ip] by … with NNFMP": the address outside parentheses
+  for (const w of from.words.slice(1)) {
+    const ip = /^\[.*\]$/.test(w) ? ipFromText(w) : null
+    if (ip) out.push({ ip, name: null, where: 'word', exim: false, bare: false, forged: false })
+  }
+  for (const c of from.comments) {
+    const heloQ = c.match(/^E?HELO\s+(\S+)$/i) // qmail, Yahoo
+    if (heloQ) { helo = heloQ[1]; continue }
+    const heloE = c.match(/\bhelo=([^\s)]+)/i) // Exim
+    if (heloE) helo = heloE[1]
+    const forged = /\(may be forged\)/i.test(c)
+    const clean = c.replace(/\s*\(may be forged\)/ig, '').trim()
+    const m = clean.match(NAME_BRACKET)
+    if (m && parseIp(m[2])) {
+      let name: string | null = m[1] ?? null
+      if (name && /@/.test(name)) name = name.replace(/^[^@]*@/, '') || null // sendmail ident "user@host"
+      if (name && (/^unknown$/i.test(name) || ipFromText(name))) name = null
+      out.push({ ip: parseIp(m[2])!.text, name: stripDot(name), where: 'comment', exim: Boolean(heloE) || /\b(?:port|ident)=/.test(m[3] ?? ''), bare: false, forged })
+      continue
+    }
+    // qmail "(203.0.113.5)" or "(user@203.0.113.5)", Microsoft "(2603:1096::5)"
+    if (/^[^\s()]+$/.test(clean)) {
+      const ip = ipFromText(clean)
+      if (ip) out.push({ ip, name: null, where: 'comment', exim: false, bare: true, forged })
+    }
+  }
+  return { candidates: out, helo }
+}
+
+/**
+ * Which of the addresses is the TCP peer the receiver saw, by the receiver's
+ * format: Postfix, Sendmail, Gmail and their kin append "(rdns [ip])" after
+ * the client's HELO, so the last bracket is theirs and anything before it is
+ * the client's own text; Exim writes "([ip] helo=…)" with the address first;
+ * qmail and Microsoft write the bare address in the last comment; fetchmail
+ * and Yahoo! JAPAN put it outside the parentheses. A format that does not
+ * say, with several different addresses: the hop is marked ambiguous.
+ */
+function choosePeer (hop: Hop, p: FromPeer): void {
+  const cands = p.candidates
+  hop.fromIpCandidates = [...new Set(cands.map((c) => c.ip))]
+  const comments = cands.filter((c) => c.where === 'comment')
+  const words = cands.filter((c) => c.where === 'word')
+  const heloWord = cands.find((c) => c.where === 'helo-word') ?? null
+  let chosen: PeerCandidate | null = null
+  const exim = comments.find((c) => c.exim)
+  const brackets = comments.filter((c) => !c.bare)
+  const bares = comments.filter((c) => c.bare)
+  const distinct = (list: PeerCandidate[]): number => new Set(list.map((c) => c.ip)).size
+  const known = ['postfix', 'sendmail', 'gmail', 'exim', 'qmail', 'microsoft', 'fetchmail', 'nnfmp', 'dovecot'].includes(hop.format)
+  if (hop.format === 'exim' || exim) {
+    chosen = exim ?? brackets[0] ?? (heloWord && !brackets.length ? heloWord : null)
+  } else if (words.length) {
+    chosen = words[words.length - 1]
+  } else if (hop.format === 'qmail' || hop.format === 'microsoft') {
+    chosen = bares[bares.length - 1] ?? brackets[brackets.length - 1] ?? heloWord
+  } else if (brackets.length) {
+    chosen = brackets[brackets.length - 1]
+    // several different addresses in the from comments of a receiver whose format is not known: say so
+    if (!known && distinct(brackets) > 1) chosen = null
+  } else if (bares.length) {
+    chosen = bares[bares.length - 1]
+    if (!known && distinct(bares) > 1) chosen = null
+  } else if (heloWord) {
+    // "from [ip]" alone: an address literal the receiver wrote itself (Exim without rDNS, Yahoo! JAPAN)
+    chosen = heloWord
+  }
+  if (!chosen && cands.length) {
+    hop.peerAmbiguous = true
+    hop.flags.push('ambiguous-peer')
+  }
+  hop.fromIp = chosen?.ip ?? null
+  if (chosen) {
+    const other = cands.find((c) => c.ip !== chosen!.ip && (c.where === 'helo-word' || c.where === 'comment'))
+    if (other) { hop.heloIp = other.ip; hop.flags.push('helo-ip') }
+  }
+  // the names: Exim and qmail write the reverse DNS in the from word, the others the HELO
+  const first = hop.fromHost && !ipFromText(hop.fromHost) && !/^unknown$/i.test(hop.fromHost) ? stripDot(hop.fromHost) : null
+  if (hop.format === 'exim' || (exim && chosen === exim)) {
+    hop.fromRdns = first
+    hop.fromHelo = hop.fromHelo ?? first
+    hop.rdnsVerified = first ? true : null
+  } else if (hop.format === 'qmail') {
+    hop.fromRdns = first
+    hop.rdnsVerified = first ? false : null
+  } else if (chosen?.where === 'word') {
+    // fetchmail: "from host [ip]": the name is the server's (from DNS or the configuration)
+    hop.fromRdns = first
+    hop.fromHelo = hop.fromHelo ?? null
+    hop.rdnsVerified = first ? true : null
+  } else {
+    hop.fromHelo = hop.fromHelo ?? (hop.fromHost ? stripDot(hop.fromHost) : null)
+    hop.fromRdns = chosen?.name ?? null
+    hop.rdnsVerified = chosen?.name ? !chosen.forged : null
+  }
+}
+
 /**
  * Parses one Received value. `index` is filled in by the caller once the
  * chain is ordered.
@@ -262,7 +399,12 @@ export function parseReceived (raw: string): Hop {
     date: null,
     delaySeconds: null,
     flags: [],
-    note: null
+    note: null,
+    fromIpCandidates: [],
+    peerAmbiguous: false,
+    heloIp: null,
+    rdnsVerified: null,
+    retrieval: false
   }
   if (raw.length > MAX_RECEIVED_PARSE) {
     hop.flags.push('too-long')
@@ -297,30 +439,11 @@ export function parseReceived (raw: string): Hop {
   const forC = get('for')
   const via = get('via')
 
+  let peer: FromPeer | null = null
   if (from) {
-    const first = hostOrNull(from.words[0])
-    hop.fromHost = first
-    let ip: string | null = null
-    let rdns: string | null = null
-    let helo: string | null = null
-    for (const c of from.comments) {
-      const heloQ = c.match(/^HELO\s+(\S+)$/i) // qmail
-      if (heloQ) { helo = heloQ[1]; continue }
-      const heloE = c.match(/\bhelo=([^\s)]+)/i) // Exim
-      if (heloE) helo = heloE[1]
-      const cip = ipFromText(c.replace(/\s*helo=\S+/i, '').replace(/\s*\(may be forged\)/i, ''))
-      if (cip && !ip) {
-        ip = cip
-        // "rdns [ip]" (Postfix, Sendmail, Gmail with a trailing dot)
-        const named = c.match(/^([^\s[\]()]+)\s+\[/)
-        if (named && named[1].toLowerCase() !== 'unknown' && !/@/.test(named[1])) rdns = stripDot(named[1])
-      }
-    }
-    // the address may sit in the from words themselves: "from [203.0.113.5]" or "from [1.2.3.4]:1234"
-    if (!ip && first) ip = ipFromText(first)
-    hop.fromIp = ip
-    hop.fromHelo = helo
-    hop.fromRdns = rdns
+    peer = readFromClause(from)
+    hop.fromHost = hostOrNull(from.words[0])
+    hop.fromHelo = peer.helo
   }
   if (by) {
     hop.byHost = stripDot(hostOrNull(by.words[0]))
@@ -375,17 +498,11 @@ export function parseReceived (raw: string): Hop {
     hop.format = 'qmail'
     hop.software = hop.software ?? 'qmail'
   }
-  // Exim names the reverse DNS first ("from rdns ([ip] helo=x)"), so does qmail
-  // ("from rdns (HELO x) (ip)"); the others write the HELO name first.
-  if (from) {
-    if (hop.format === 'exim' || hop.format === 'qmail') {
-      const first = hop.fromHost && !ipFromText(hop.fromHost) && hop.fromHost.toLowerCase() !== 'unknown' ? stripDot(hop.fromHost) : null
-      hop.fromRdns = hop.fromRdns ?? first
-      hop.fromHelo = hop.fromHelo ?? (hop.format === 'exim' ? first : null)
-    } else {
-      hop.fromHelo = hop.fromHelo ?? stripDot(hop.fromHost)
-    }
-  }
+  if (withC && /^(?:POP3?|IMAP4?|ETRN|fetchmail)$/i.test(withC.words[0] ?? '')) hop.retrieval = true
+  if (/\b(?:fetchmail|getmail)[-\s]?[\d.]*/i.test(commentText) || /\bwith\s+(?:POP3|IMAP)\b/i.test(body)) hop.retrieval = true
+  if (hop.retrieval && hop.format === 'unknown') { hop.format = 'fetchmail'; hop.software = (commentText.match(/\b(fetchmail-[\d.]+|getmail\S*)/i)?.[1]) ?? null }
+  if (hop.protocol === 'NNFMP' && hop.format === 'unknown') { hop.format = 'nnfmp'; hop.software = 'Yahoo! JAPAN' }
+  if (from && peer) choosePeer(hop, peer)
 
   const tls = detectTls(`${commentText} ; ${withC ? withC.words.join(' ') : ''}`, hop.protocol)
   hop.tls = tls.tls

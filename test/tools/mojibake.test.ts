@@ -108,7 +108,15 @@ t.test('a subject line mixing ASCII and garbled parts, and two-step repairs', as
   t.same(r2.candidates[0].path, ['RFC 2047 encoded-words decoded', 'windows-1252→bytes', 'bytes as shift_jis'])
   const lyingUtf8 = `=?ISO-8859-1?Q?${[...Buffer.from(TEXTS[0], 'utf8')].map((b) => '=' + b.toString(16).toUpperCase()).join('')}?=`
   const r3 = repairMojibake(lyingUtf8)
-  t.equal(r3.candidates[0].text, TEXTS[0])
+  // windows-1252 dropped bytes on the way: every character that differs is one marked as guessed
+  const best3 = r3.candidates[0]
+  const want = [...TEXTS[0]]
+  t.equal([...best3.text].length, want.length)
+  let offset = 0
+  for (const [k, ch] of [...best3.text].entries()) {
+    if (ch !== want[k]) t.ok(best3.marks.some((m) => m.start <= offset && offset < m.end), `${ch} (for ${want[k]}) is marked as guessed`)
+    offset += ch.length
+  }
   t.same(r3.candidates[0].path.slice(0, 1), ['RFC 2047 encoded-words decoded'])
 })
 

@@ -43,6 +43,18 @@ export const TOOLS_ADVICE: AdviceCatalogue = {
     en: () => 'Every hop is inside the recipient\'s own servers (or on private addresses): the mail was sent from inside, or the header block is incomplete.',
     ja: () => 'すべての経路が受信側のサーバー内 (またはプライベートアドレス) です。内部から送信されたメールか、ヘッダーが一部しか貼り付けられていません。'
   },
+  'tools.headers.nul_bytes': {
+    en: (p) => `The paste contains ${p.count} NUL byte(s)${p.inHeader ? `, ${p.inHeader} of them in the header block (shown as �)` : ', all after the header block'}. The header block was analysed anyway; the text was damaged on the way (a clipboard, a converter or a mailbox file). Paste the source again from the mail program if something looks wrong.`,
+    ja: (p) => `貼り付けたテキストに NUL バイトが ${p.count} 個あります${p.inHeader ? ` (うち ${p.inHeader} 個はヘッダー部分、� で表示)` : ' (すべてヘッダーより後)'}。ヘッダーはそのまま解析しましたが、テキストが途中で壊れています (クリップボード、変換ツール、メールボックスファイルなど)。おかしな点があれば、メールソフトからソースを貼り付け直してください。`
+  },
+  'tools.headers.ambiguous_peer': {
+    en: (p) => `Hop ${p.hop} names several addresses (${p.ips}) and its format does not tell which one the receiving server actually saw. mxprobe does not guess: check that server's logs, or the headers above it.`,
+    ja: (p) => `経路 ${p.hop} には複数のアドレス (${p.ips}) が書かれていて、受信サーバーが実際に接続を受けたのがどれか、書式からは判断できません。推測はしません。そのサーバーのログか、上の経路を確認してください。`
+  },
+  'tools.headers.helo_ip': {
+    en: (p) => `At hop ${p.hop} the sender announced ${p.heloIp} in its HELO, but the receiving server saw the connection from ${p.ip}. The address the receiver recorded counts; the HELO is the sender's own claim (a NAT, or a forgery).`,
+    ja: (p) => `経路 ${p.hop} で送信側は HELO に ${p.heloIp} と名乗りましたが、受信サーバーが見た接続元は ${p.ip} です。信じてよいのは受信側が記録したアドレスで、HELO は送信側の自己申告です (NAT 環境か偽装)。`
+  },
   'tools.headers.from_return_path_mismatch': {
     en: (p) => `The From: domain (${p.from}) differs from the envelope sender (Return-Path: ${p.returnPath}). Mailing lists and newsletter services do this legitimately; in unexpected mail it is a sign of spoofing.`,
     ja: (p) => `From: のドメイン (${p.from}) とエンベロープの送信者 (Return-Path: ${p.returnPath}) が異なります。メーリングリストや配信サービスでは普通ですが、心当たりのないメールではなりすましの兆候です。`
