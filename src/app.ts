@@ -15,8 +15,8 @@ import { MemoryStore } from './store/memory.js'
 import { RedisStore } from './store/redis.js'
 import { DnsClient } from './dns/resolver.js'
 import { GuardedConnector, type AuditRecord } from './net/connect.js'
-import { CheckRunner, TooBusyError } from './checks/runner.js'
-import { RefusalError, StoreDownError } from './errors.js'
+import { CheckRunner } from './checks/runner.js'
+import { RateLimitedError, httpAnswer } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
 import { checkAuditRecord } from './plugins/audit.js'
 import apiRoutes from '../routes/api.js'
@@ -117,39 +117,15 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     ...(store instanceof RedisStore ? { redis: store.client, nameSpace: `${config.redisPrefix}rl:` } : {}),
     errorResponseBuilder: (_req, ctx) => {
       metrics.rateLimited()
-      const e = new Error(`rate limit exceeded: at most ${ctx.max} such checks per window; try again in ${ctx.after}`) as Error & { statusCode: number, code: string, retryAfter: number }
-      e.statusCode = 429
-      e.code = 'rate_limited'
-      e.retryAfter = Math.max(1, Math.ceil(ctx.ttl / 1000))
-      return e
+      return new RateLimitedError(`rate limit exceeded: at most ${ctx.max} such checks per window; try again in ${ctx.after}`, Math.ceil(ctx.ttl / 1000))
     }
   })
 
-  app.setErrorHandler((err: FastifyError & { retryAfter?: number, callerIp?: string, dns?: unknown }, req, reply) => {
-    if (err instanceof RefusalError) {
-      return reply.code(403).send({ error: err.code, message: err.message, callerIp: err.callerIp, dns: err.dns })
-    }
-    if (err instanceof TooBusyError) {
-      return reply.code(429).header('retry-after', String(err.retryAfterSeconds)).send({ error: err.code, message: err.message })
-    }
-    if (err.statusCode === 429) {
-      return reply.code(429).header('retry-after', String(err.retryAfter ?? 60)).send({ error: 'rate_limited', message: err.message })
-    }
-    if (err instanceof StoreDownError || isRedisError(err)) {
-      return reply.code(503).header('retry-after', '5').send({ error: 'store_unavailable', message: 'the shared store (Redis) is unavailable; no probe was started' })
-    }
-    if (err.validation) {
-      return reply.code(400).send({ error: 'bad_input', message: `${err.validationContext ?? 'input'}${err.message.replace(/^(body|querystring|params)/, '')}` })
-    }
-    const status = err.statusCode ?? 500
-    if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: 'too_large', message: 'the request body is larger than mxprobe accepts' })
-    }
-    if (status >= 400 && status < 500) {
-      return reply.code(status).send({ error: typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : 'bad_request', message: err.message })
-    }
-    req.log.error({ err }, 'request failed')
-    return reply.code(500).send({ error: 'internal', message: 'internal error' })
+  // One error handler: the typed errors of src/errors.ts decide what a client sees (httpAnswer).
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const a = httpAnswer(err)
+    if (a.status >= 500 && a.body.error === 'internal') req.log.error({ err }, 'request failed')
+    return reply.code(a.status).headers(a.headers).send(a.body)
   })
 
   app.setNotFoundHandler((req, reply) => {
@@ -174,10 +150,4 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     if (ownsStore) await store.close()
   })
   return app as unknown as FastifyInstance
-}
-
-function isRedisError (err: Error): boolean {
-  const n = err.name ?? ''
-  return n === 'MaxRetriesPerRequestError' || (n === 'ReplyError' && /redis/i.test(err.message)) ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED 127.*6379|Stream isn't writeable/i.test(err.message ?? '')
 }
