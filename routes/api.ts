@@ -1,6 +1,6 @@
 // The JSON API: who am I, the checks, stored reports and their live events.
 import type { FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import { domainKeyOf } from '../src/checks/target-input.js'
 import { callerIp, registerCheckRoute, DomainField, ErrorBody, ReportSchema } from './helpers.js'
 import { dnsCheck } from '../src/checks/dns.js'
@@ -38,10 +38,10 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
   // other characters (paths, dots, spaces) are bad input (400).
   const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) })
 
-  app.get('/api/v1/checks/:id', {
+  app.get<{ Params: Static<typeof IdParams> }>('/api/v1/checks/:id', {
     schema: { summary: 'A stored report', tags: ['reports'], params: IdParams, response: { 200: ReportSchema, 404: ErrorBody } }
   }, async (req) => {
-    const { id } = req.params as { id: string }
+    const { id } = req.params
     const r = REPORT_ID.test(id) ? await app.mx.store.getReport(id) : null
     if (!r) throw new NotFoundError(`no report ${id} (reports are kept for ${Math.round(app.mx.config.reportTtlSeconds / 86400)} days)`)
     return r

@@ -3,8 +3,10 @@
 // (per IP and per domain, by the child's own check type), then the `all`
 // check (src/checks/all.ts) through the runner; sync or ?async=1.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { Type } from '@sinclair/typebox'
-import { callerIp, langOf, refuseCrossSite, requireStore, convertFormBody, wantsText, reportLinks, AsyncQuery, ReportSchema, ErrorBody } from './helpers.js'
+import { Type, type Static } from '@sinclair/typebox'
+import { callerIp, langOf, refuseCrossSite, requireStore, wantsText, reportLinks, registerSubmitter, AsyncQuery, ReportSchema, ErrorBody, type CheckSubmitter } from './helpers.js'
+import { coerceFormBody } from '../src/plugins/form-body.js'
+import { RateLimitedError, StoreDownError } from '../src/errors.js'
 import { makeAllCheck, childTypesFor, type AllInput } from '../src/checks/all.js'
 import { domainKeyOf } from '../src/checks/target-input.js'
 import { reportText } from '../src/checks/report-text.js'
@@ -12,7 +14,7 @@ import { parseIp, rateLimitKey } from '../src/net/ip.js'
 import { bi } from '../src/i18n/index.js'
 import type { LimitedType } from '../src/config.js'
 
-const AllBody = Type.Object({
+export const AllBody = Type.Object({
   target: Type.String({ minLength: 1, maxLength: 1024, description: 'a domain (example.jp), a mail address (taro@example.jp: the receive test writes to it) or a URL (https://www.example.jp/)' }),
   username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'POP3 login (tried over TLS only); with it, the diagnosis also runs the POP3 test' })),
   password: Type.Optional(Type.String({ minLength: 1, maxLength: 512, writeOnly: true }))
@@ -35,34 +37,15 @@ export default async function allCheckRoutes (app: FastifyInstance): Promise<voi
     const dRule = cfg.domainRateLimits[type]
     limiters.set(type, {
       ip: app.createRateLimit({ max: ipRule.max, timeWindow: ipRule.windowSeconds * 1000, keyGenerator: (req: FastifyRequest) => `all:ip:${type}:${ipKey(req)}` }) as unknown as Limiter,
-      domain: app.createRateLimit({ max: dRule.max, timeWindow: dRule.windowSeconds * 1000, keyGenerator: (req: FastifyRequest) => `all:domain:${type}:${(req as FastifyRequest & { mxDomain?: string }).mxDomain ?? ''}` }) as unknown as Limiter
+      domain: app.createRateLimit({ max: dRule.max, timeWindow: dRule.windowSeconds * 1000, keyGenerator: (req: FastifyRequest) => `all:domain:${type}:${req.mxDomain}` }) as unknown as Limiter
     })
   }
 
-  app.post('/api/v1/checks/all', {
-    schema: {
-      summary: 'The whole diagnosis: dns, ports, smtp, receive, roles, relay (and pop3 with credentials), each a report of its own, and what to fix first',
-      description: 'Report of type `all` with `children: [ { type, id, status, title, stage?, deadline?, summary? } ]` and `fixFirst: [ { check, code, message, id } ]`. ' +
-        'Its event stream adds `child` events (`{ phase: queued|started|stage|finished, type, id, status, title, stage?, deadline?, summary? }`). Rate limits count each child.',
-      tags: ['checks'],
-      body: AllBody,
-      querystring: AsyncQuery,
-      consumes: ['application/json', 'application/x-www-form-urlencoded'],
-      produces: ['application/json', 'text/plain'],
-      response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
-    },
-    onRequest: [refuseCrossSite, requireStore],
-    preValidation: async (req) => {
-      if (req.body === undefined || req.body === null) req.body = {}
-      if (String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded') && typeof req.body === 'object') {
-        req.body = convertFormBody(req.body as Record<string, unknown>, AllBody)
-      }
-    }
-  }, async (req, reply) => {
-    const input = req.body as AllInput
-    const lang = langOf(req)
+  // Shared by this route and the no-JavaScript form (routes/web.ts): one code path.
+  const submit: CheckSubmitter<AllInput> = async (req, input, { async, lang }) => {
+    if (!app.mx.store.isReady()) throw new StoreDownError()
     const domain = domainKeyOf(input.target)
-    ;(req as FastifyRequest & { mxDomain?: string }).mxDomain = domain ?? ''
+    req.mxDomain = domain ?? ''
     // Count every child first without spending anything; refuse if one is over its limit, else spend one of each.
     const types = childTypesFor(input)
     let retry = 0
@@ -77,27 +60,44 @@ export default async function allCheckRoutes (app: FastifyInstance): Promise<voi
     if (over.length) {
       app.mx.metrics.rateLimited()
       const after = Math.max(1, retry)
-      return reply.code(429).header('retry-after', String(after)).send({
-        error: 'rate_limited',
-        message: bi(lang, `テストの回数が上限に達しました (${over.join(', ')})。${after} 秒後にもう一度お試しください。`, `rate limit reached for ${over.join(', ')}; try again in ${after} s`),
-        retryAfter: after
-      })
+      throw new RateLimitedError(bi(lang, `テストの回数が上限に達しました (${over.join(', ')})。${after} 秒後にもう一度お試しください。`, `rate limit reached for ${over.join(', ')}; try again in ${after} s`), after)
     }
     for (const type of types) {
       const l = limiters.get(type)!
       await l.ip(req)
       if (domain) await l.domain(req)
     }
-
-    const q = req.query as { async?: string }
-    const isAsync = q.async === '1' || q.async === 'true'
     const started = await app.mx.runner.start(def, input, callerIp(req), lang)
-    if (isAsync) {
+    if (async) {
       started.done.catch(() => {})
-      return reply.code(202).header('location', `/api/v1/checks/${started.id}`).send({ id: started.id, links: reportLinks(started.id) })
+      return { kind: 'started', id: started.id, cached: false }
     }
-    const report = await started.done
-    if (wantsText(req)) return reply.code(200).type('text/plain; charset=utf-8').send(reportText(report, { lang }))
-    return reply.code(200).send(report)
+    return { kind: 'report', report: await started.done }
+  }
+  registerSubmitter(app, 'all', { submit, body: AllBody })
+
+  app.post<{ Querystring: Static<typeof AsyncQuery> }>('/api/v1/checks/all', {
+    schema: {
+      summary: 'The whole diagnosis: dns, ports, smtp, receive, roles, relay (and pop3 with credentials), each a report of its own, and what to fix first',
+      description: 'Report of type `all` with `children: [ { type, id, status, title, stage?, deadline?, summary? } ]` and `fixFirst: [ { check, code, message, id } ]`. ' +
+        'Its event stream adds `child` events (`{ phase: queued|started|stage|finished, type, id, status, title, stage?, deadline?, summary? }`). Rate limits count each child.',
+      tags: ['checks'],
+      body: AllBody,
+      querystring: AsyncQuery,
+      consumes: ['application/json', 'application/x-www-form-urlencoded'],
+      produces: ['application/json', 'text/plain'],
+      response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
+    },
+    onRequest: [refuseCrossSite, requireStore],
+    preValidation: coerceFormBody
+  }, async (req, reply) => {
+    const lang = langOf(req)
+    const isAsync = req.query.async === '1' || req.query.async === 'true'
+    const out = await submit(req, req.body as AllInput, { async: isAsync, lang })
+    if (out.kind === 'started') {
+      return reply.code(202).header('location', `/api/v1/checks/${out.id}`).send({ id: out.id, links: reportLinks(out.id) })
+    }
+    if (wantsText(req)) return reply.code(200).type('text/plain; charset=utf-8').send(reportText(out.report, { lang }))
+    return reply.code(200).send(out.report)
   })
 }

@@ -2,15 +2,17 @@
 // and the thin wrapper that turns a check definition into an endpoint with
 // its schema, rate limits and sync/async answer.
 import { isIPv4 } from 'node:net'
-import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest, FastifyReply } from 'fastify'
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { parseIp, rateLimitKey } from '../src/net/ip.js'
 import { pickLang, bi, type Lang } from '../src/i18n/index.js'
 import type { CheckDefinition } from '../src/checks/context.js'
 import type { LimitedType } from '../src/config.js'
-import type { Report } from '../src/checks/report.js'
-import { StoreDownError } from '../src/errors.js'
+import { ReportSchema, type Report } from '../src/core/report.js'
+import { StoreDownError, RateLimitedError } from '../src/errors.js'
+import { refuseCrossSite } from '../src/plugins/cross-site.js'
+import { startCheck, type StartResult } from '../src/checks/start.js'
+import { coerceFormBody } from '../src/plugins/form-body.js'
 import { reportText } from '../src/checks/report-text.js'
 import { validateDomain } from '../src/dns/names.js'
 
@@ -31,19 +33,8 @@ export function langOf (req: FastifyRequest, fallback: Lang = 'en'): Lang {
 
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() }, { additionalProperties: true })
 
-export const ReportSchema = Type.Object({
-  id: Type.String(),
-  type: Type.String(),
-  status: Type.Union([Type.Literal('pass'), Type.Literal('warn'), Type.Literal('fail'), Type.Literal('error'), Type.Literal('running')]),
-  callerIp: Type.String(),
-  target: Type.Object({ domain: Type.Union([Type.String(), Type.Null()]), host: Type.Union([Type.String(), Type.Null()]), ip: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: true }),
-  startedAt: Type.String(),
-  finishedAt: Type.Union([Type.String(), Type.Null()]),
-  summary: Type.String(),
-  steps: Type.Array(Type.Object({ name: Type.String(), status: Type.String(), detail: Type.String() }, { additionalProperties: true })),
-  transcript: Type.Array(Type.Object({ at: Type.Number(), dir: Type.String(), text: Type.String() })),
-  advice: Type.Array(Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: true }))
-}, { additionalProperties: true })
+/** The API's report schema is the model's own TypeBox definition (src/core/report.ts). */
+export { ReportSchema }
 
 export const AsyncQuery = Type.Object({
   async: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('0'), Type.Literal('true'), Type.Literal('false')])),
@@ -54,34 +45,7 @@ export function reportLinks (id: string) {
   return { self: `/api/v1/checks/${id}`, events: `/api/v1/checks/${id}/events`, page: `/r/${id}` }
 }
 
-/**
- * A request a page on another site made the visitor's browser send. Such a
- * page must not be able to start a check (or a POP3 login attempt) in a
- * visitor's browser: not through the /check/:type form, and not through the
- * API either, where an HTML form post (x-www-form-urlencoded, parsed by
- * @fastify/formbody) needs no CORS preflight. mxprobe's own pages and the
- * embed frame are mxprobe's origin; programs send no Origin at all.
- */
-export function crossSite (req: FastifyRequest): boolean {
-  // Fetch metadata is the browser's own statement; older browsers send only Origin.
-  const site = req.headers['sec-fetch-site']
-  if (typeof site === 'string' && site) return site === 'cross-site' || site === 'same-site'
-  const origin = req.headers.origin
-  if (!origin) return false
-  if (origin === 'null') return true
-  try {
-    return new URL(origin).host !== req.headers.host
-  } catch {
-    return true
-  }
-}
-
-/** onRequest guard of every check endpoint: 403 before the body is even read. */
-export async function refuseCrossSite (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  if (crossSite(req)) {
-    return reply.code(403).send({ error: 'cross_site', message: bi(langOf(req), 'テストは mxprobe 自身のページかプログラムからだけ始められます。他のサイトのページからは始められません。', 'a check can only be started from mxprobe\'s own pages or by a program, not by a page on another site') })
-  }
-}
+export { crossSite, refuseCrossSite } from '../src/plugins/cross-site.js'
 
 /** Fail closed: a probe endpoint must not run when the shared store is down. */
 export async function requireStore (this: FastifyInstance, _req: FastifyRequest, _reply: FastifyReply): Promise<void> {
@@ -117,71 +81,40 @@ export function wantsText (req: FastifyRequest): boolean {
   return j < 0 || t < j
 }
 
-/**
- * HTML forms and `curl -d` send every value as a string, and the schemas do not
- * coerce types (a JSON client sending "25" for a port is a bug we report). So a
- * form body is converted here, by the route's own schema: numbers and booleans
- * from their text, arrays from repeated fields (`ports=25&ports=110`) or a comma
- * list (`ports=25,110`); an empty optional field counts as absent.
- */
-export function convertFormBody (body: Record<string, unknown>, schema: TSchema): Record<string, unknown> {
-  const props = (schema as { properties?: Record<string, TSchema> }).properties ?? {}
-  const required = new Set<string>((schema as { required?: string[] }).required ?? [])
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(body)) {
-    const ps = props[k]
-    if (!ps) { out[k] = v; continue } // unknown field: left for validation to reject
-    if (v === '' && !required.has(k)) continue
-    out[k] = convertValue(v, ps)
-  }
-  return out
-}
+export { convertFormBody } from '../src/plugins/form-body.js'
 
-function convertValue (v: unknown, s: TSchema): unknown {
-  const type = (s as { type?: string }).type
-  if (type === 'array') {
-    const items = (s as { items?: TSchema }).items
-    const list = Array.isArray(v) ? v.flatMap((x) => typeof x === 'string' ? x.split(',') : [x]) : typeof v === 'string' ? v.split(',') : [v]
-    return list.map((x) => typeof x === 'string' ? x.trim() : x).filter((x) => x !== '').map((x) => items ? convertValue(x, items) : x)
-  }
-  if (typeof v !== 'string') return v
-  if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(v.trim())) return Number(v.trim())
-  if (type === 'boolean') {
-    if (/^(true|1|on|yes)$/i.test(v)) return true
-    if (/^(false|0|off|no)$/i.test(v)) return false
-  }
-  return v
-}
-
-function isForm (req: FastifyRequest): boolean {
-  return String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')
-}
-
-/** Key of "the same check again": type, the caller's exact IP and the canonical input. */
-function recentKey (type: string, ip: string, input: unknown): string {
-  const canon = JSON.stringify(input, (_k, v) => v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v)
-  return `${type}:${ip}:${createHash('sha256').update(canon).digest('base64url').slice(0, 22)}`
-}
-
-async function sleep (ms: number): Promise<void> { await new Promise((resolve) => setTimeout(resolve, ms)) }
+/** A started check as a route answers it: the report (sync) or its id (async). */
+export type Submitted = StartResult
 
 /**
- * The recent report for this key, waiting (by polling the shared store, so it
- * works whichever instance runs it) while that check is still running.
+ * Everything between a validated input and a running check, for the API route
+ * and the no-JavaScript form alike: the store must be up (fail closed), the
+ * per-IP and per-domain limits (one counter whichever way a check is started),
+ * then startCheck(). Throws the typed errors of src/errors.ts.
  */
-async function recentReport (app: FastifyInstance, key: string, wait: boolean): Promise<Report | null> {
-  const id = await app.mx.store.getRecent(key)
-  if (!id) return null
-  const until = Date.now() + app.mx.config.check.checkDeadlineMs + 5000
-  for (;;) {
-    const r = await app.mx.store.getReport(id)
-    if (!r) return null
-    if (r.status !== 'running' || !wait || Date.now() > until) return r
-    await sleep(200)
+export type CheckSubmitter<I = unknown> = (req: FastifyRequest, input: I, o: { async: boolean, lang: Lang }) => Promise<Submitted>
+
+const submitters = new WeakMap<object, Map<string, { submit: CheckSubmitter<any>, body: TSchema }>>()
+
+/** The submitter of a registered check route, for the form route (or undefined). */
+/** A route with its own submitter (the diagnosis) makes it known to the form route too. */
+export function registerSubmitter (app: FastifyInstance, type: string, entry: { submit: CheckSubmitter<any>, body: TSchema }): void {
+  const known = submitters.get(app.mx) ?? new Map()
+  submitters.set(app.mx, known)
+  if (!known.has(type)) known.set(type, entry)
+}
+
+export function checkSubmitter (app: FastifyInstance, type: string): { submit: CheckSubmitter<any>, body: TSchema } | undefined {
+  return submitters.get(app.mx)?.get(type)
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the domain a check request targets, for the per-domain limit (set before the limiter runs) */
+    mxDomain: string
   }
 }
 
-type MxRequest = FastifyRequest & { mxDomain?: string }
 
 /** The domain a request targets, validated and in A-label form; undefined when the input names none. */
 function limitDomain<I> (domainOf: (input: I) => string | undefined, body: unknown): string | undefined {
@@ -194,12 +127,51 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
   const cfg = app.mx.config
   const rule = cfg.rateLimits[o.limit]
   const domainRule = cfg.domainRateLimits[o.limit]
+  if (!app.hasRequestDecorator('mxDomain')) app.decorateRequest('mxDomain', '')
+  const ipLimiter = app.createRateLimit({
+    max: rule.max,
+    timeWindow: rule.windowSeconds * 1000,
+    keyGenerator: (req: FastifyRequest) => {
+      const ip = parseIp(callerIp(req))
+      return `ip:${o.limit}:${ip ? rateLimitKey(ip) : req.ip}`
+    }
+  })
   const domainLimiter = app.createRateLimit({
     max: domainRule.max,
     timeWindow: domainRule.windowSeconds * 1000,
-    keyGenerator: (req: FastifyRequest) => `domain:${o.limit}:${(req as MxRequest).mxDomain ?? ''}`
+    keyGenerator: (req: FastifyRequest) => `domain:${o.limit}:${req.mxDomain}`
   })
-  app.post(o.path, {
+  const deps = { runner: app.mx.runner, store: app.mx.store, repeatWindowSeconds: cfg.repeatWindowSeconds, checkDeadlineMs: cfg.check.checkDeadlineMs }
+
+  const submit: CheckSubmitter<I> = async (req, input, { async, lang }) => {
+    if (o.def.probes && !app.mx.store.isReady()) throw new StoreDownError()
+    // The per-domain limit counts the validated A-label name (" home.test", "ｈｏｍｅ.test" and
+    // "home。test" are one domain), and a bad name is refused here, before any limiter runs:
+    // nothing unvalidated ever becomes part of a Redis key.
+    const domain = o.domainOf ? limitDomain(o.domainOf, input) : undefined
+    const byIp = await ipLimiter(req)
+    if (!byIp.isAllowed && byIp.isExceeded) {
+      app.mx.metrics.rateLimited()
+      throw new RateLimitedError(bi(lang, `テストの回数が上限に達しました (同じテストは ${rule.windowSeconds} 秒に ${byIp.max} 回まで)。${Math.max(1, byIp.ttlInSeconds)} 秒後にもう一度お試しください。`, `rate limit exceeded: at most ${byIp.max} such checks per ${rule.windowSeconds} s; try again in ${Math.max(1, byIp.ttlInSeconds)} s`), byIp.ttlInSeconds)
+    }
+    if (domain) {
+      req.mxDomain = domain
+      const byDomain = await domainLimiter(req)
+      if (!byDomain.isAllowed && byDomain.isExceeded) {
+        app.mx.metrics.rateLimited()
+        throw new RateLimitedError(bi(lang, `このドメインへのテストが多すぎます。${Math.max(1, byDomain.ttlInSeconds)} 秒後にもう一度お試しください。`, `too many checks of this domain; try again in ${Math.max(1, byDomain.ttlInSeconds)} s`), byDomain.ttlInSeconds)
+      }
+    }
+    const out = await startCheck(deps, { def: o.def, input, callerIp: callerIp(req), lang, async, reuseRecent: o.reuseRecent })
+    const cachedFrom = out.kind === 'started' ? (out.cached ? out.id : null) : (out.report.cachedFrom ?? null)
+    if (cachedFrom) req.log.info({ cachedFrom, type: o.def.type }, 'repeated check answered from the recent report')
+    return out
+  }
+  const known = submitters.get(app.mx) ?? new Map()
+  submitters.set(app.mx, known)
+  if (!known.has(o.def.type)) known.set(o.def.type, { submit, body: o.body })
+
+  app.post<{ Querystring: Static<typeof AsyncQuery> }>(o.path, {
     schema: {
       summary: o.summary,
       description: o.description,
@@ -211,16 +183,7 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
       response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }), cached: Type.Optional(Type.Boolean()) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
     },
     onRequest: o.def.probes ? [refuseCrossSite, requireStore] : [refuseCrossSite],
-    preValidation: async (req) => {
-      // A POST without any body is an empty object: `{ ports? }` may be left out altogether
-      // (checks with required fields still answer 400, naming the missing field).
-      if (req.body === undefined || req.body === null) req.body = {}
-      if (isForm(req) && req.body && typeof req.body === 'object') req.body = convertFormBody(req.body as Record<string, unknown>, o.body)
-      // The per-domain limit counts the validated A-label name (" home.test", "ｈｏｍｅ.test" and
-      // "home。test" are one domain), and a bad name is refused here, before any limiter runs:
-      // nothing unvalidated ever becomes part of a Redis key.
-      if (o.domainOf) (req as MxRequest).mxDomain = limitDomain(o.domainOf, req.body)
-    },
+    preValidation: coerceFormBody,
     // curl users asked for text: errors (400/403/429/503) come as "error: message" lines too.
     onSend: async (req, reply, payload) => {
       if (!wantsText(req) || reply.statusCode < 400 || typeof payload !== 'string') return payload
@@ -229,52 +192,20 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
         reply.header('content-type', 'text/plain; charset=utf-8')
         return `${e.error ?? 'error'}: ${e.message ?? ''}\n`
       } catch { return payload }
-    },
-    config: {
-      rateLimit: {
-        max: rule.max,
-        timeWindow: rule.windowSeconds * 1000,
-        keyGenerator: (req: FastifyRequest) => {
-          const ip = parseIp(callerIp(req))
-          return `ip:${o.limit}:${ip ? rateLimitKey(ip) : req.ip}`
-        }
-      }
     }
   }, async (req, reply) => {
     const input = req.body as I
-    if ((req as MxRequest).mxDomain) {
-      const r = await domainLimiter(req)
-      if (!r.isAllowed && r.isExceeded) {
-        app.mx.metrics.rateLimited()
-        return reply.code(429).header('retry-after', String(Math.max(1, r.ttlInSeconds))).send({ error: 'rate_limited', message: bi(langOf(req), `このドメインへのテストが多すぎます。${Math.max(1, r.ttlInSeconds)} 秒後にもう一度お試しください。`, `too many checks of this domain; try again in ${Math.max(1, r.ttlInSeconds)} s`) })
-      }
-    }
     const lang = langOf(req)
-    const q = req.query as { async?: string }
-    const isAsync = q.async === '1' || q.async === 'true'
-    const answer = (report: Report) => {
-      if (o.render) return o.render(req, reply, report)
-      if (wantsText(req)) return reply.code(200).type('text/plain; charset=utf-8').send(reportText(report, { lang }))
-      return reply.code(200).send(report)
+    const isAsync = req.query.async === '1' || req.query.async === 'true'
+    const out = await submit(req, input, { async: isAsync, lang })
+    if (out.kind === 'started') {
+      const location = `/api/v1/checks/${out.id}`
+      if (!out.cached && wantsText(req)) return reply.code(202).header('location', location).type('text/plain; charset=utf-8').send(`started ${out.id}\nreport: ${location}\nevents: ${location}/events\n`)
+      return reply.code(202).header('location', location).send(out.cached ? { id: out.id, links: reportLinks(out.id), cached: true } : { id: out.id, links: reportLinks(out.id) })
     }
-    const reuseKey = o.reuseRecent && cfg.repeatWindowSeconds > 0 ? recentKey(o.def.type, callerIp(req), input) : null
-    if (reuseKey) {
-      const recent = await recentReport(app, reuseKey, !isAsync)
-      if (recent) {
-        req.log.info({ cachedFrom: recent.id, type: o.def.type }, 'repeated check answered from the recent report')
-        if (isAsync) return reply.code(202).header('location', `/api/v1/checks/${recent.id}`).send({ id: recent.id, links: reportLinks(recent.id), cached: true })
-        return answer({ ...recent, cached: true, cachedFrom: recent.id })
-      }
-    }
-    const started = await app.mx.runner.start(o.def, input, callerIp(req), lang)
-    // Remembered from the start, so a repeat while it still runs waits for it instead of probing again.
-    if (reuseKey) await app.mx.store.setRecent(reuseKey, started.id, cfg.repeatWindowSeconds).catch(() => {})
-    if (isAsync) {
-      started.done.catch(() => {})
-      if (wantsText(req)) return reply.code(202).header('location', `/api/v1/checks/${started.id}`).type('text/plain; charset=utf-8').send(`started ${started.id}\nreport: /api/v1/checks/${started.id}\nevents: /api/v1/checks/${started.id}/events\n`)
-      return reply.code(202).header('location', `/api/v1/checks/${started.id}`).send({ id: started.id, links: reportLinks(started.id) })
-    }
-    return answer(await started.done)
+    if (o.render) return o.render(req, reply, out.report)
+    if (wantsText(req)) return reply.code(200).type('text/plain; charset=utf-8').send(reportText(out.report, { lang }))
+    return reply.code(200).send(out.report)
   })
 }
 

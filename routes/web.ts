@@ -1,10 +1,13 @@
 // The pages people open in a browser: the test page, the form posts that
 // work without JavaScript, stored results, the static assets. The form
-// route runs a check through the very same API endpoint a program calls
-// (app.inject), so rate limits, validation and the target rule are one code
-// path; a refusal becomes a readable page instead of JSON.
+// route runs a check through the very same submitter as the API endpoint a
+// program calls (checkSubmitter: store, limits, startCheck), so rate limits,
+// validation and the target rule are one code path; a refusal becomes a
+// readable page instead of JSON.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { callerIp, crossSite } from './helpers.js'
+import { Value } from '@sinclair/typebox/value'
+import { callerIp, crossSite, checkSubmitter } from './helpers.js'
+import { BadInputError, httpAnswer } from '../src/errors.js'
 import { parseIp } from '../src/net/ip.js'
 import { pickLang, type Lang } from '../src/i18n/index.js'
 import { webText } from '../src/i18n/web.js'
@@ -84,37 +87,39 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
       return sendPage(reply, 403, refusalPage({ status: 403, error: 'cross_site', message: t.crossSiteText }, lang, '/'))
     }
     const check = type as CheckKey | 'all'
-    const res = await app.inject({
-      method: 'POST',
-      url: `/api/v1/checks/${check}?async=1&lang=${lang}`,
-      payload: formToBody(check, form),
-      remoteAddress: callerIp(req),
-      headers: { 'content-type': 'application/json', 'accept-language': lang, 'user-agent': String(req.headers['user-agent'] ?? '') }
-    })
-    if (res.statusCode === 202 || res.statusCode === 200) {
-      const { id } = res.json() as { id: string }
+    // The same submitter as POST /api/v1/checks/:type (store, limits, startCheck): one code path.
+    const entry = checkSubmitter(app, check)
+    if (!entry) return sendPage(reply, 404, refusalPage({ status: 404, error: 'not_available', message: '' }, lang, '/'))
+    try {
+      const body = formToBody(check, form)
+      const bad = Value.Errors(entry.body, body).First()
+      if (bad) throw new BadInputError(`body${bad.path.replace(/\//g, '/')} ${bad.message}`)
+      const out = await entry.submit(req, body, { async: true, lang })
+      const id = out.kind === 'started' ? out.id : out.report.id
       return reply.code(303).header('location', `/r/${id}?lang=${lang}`).send()
+    } catch (err) {
+      const a = httpAnswer(err as Error, lang)
+      if (a.status >= 500 && a.body.error === 'internal') req.log.error({ err }, 'form check failed')
+      const b = a.body
+      const refusal: Refusal = {
+        diagnosis: Array.isArray(b.diagnosis) ? b.diagnosis as Refusal['diagnosis'] : undefined,
+        retryHint: b.retry && typeof b.retry === 'object' ? b.retry as Refusal['retryHint'] : undefined,
+        status: a.status,
+        error: b.error,
+        message: b.message,
+        callerIp: b.callerIp,
+        dns: b.dns,
+        retryAfter: a.headers['retry-after']
+      }
+      if (refusal.retryAfter) reply.header('retry-after', refusal.retryAfter)
+      // The same form once more (a fixed DNS record, a port opened); never a password.
+      const fields: Record<string, string> = { lang }
+      for (const [k, v] of Object.entries(formToBody(check, form))) {
+        if (k !== 'password' && k !== 'username' && (typeof v === 'string' || typeof v === 'number')) fields[k] = String(v)
+      }
+      const retry: Retry | undefined = check === 'ports' || check === 'pop3' ? undefined : { action: `/check/${check}`, fields }
+      return sendPage(reply, a.status, refusalPage(refusal, lang, '/', retry))
     }
-    let body: Record<string, unknown> = {}
-    try { body = res.json() } catch { body = {} }
-    const refusal: Refusal = {
-      diagnosis: Array.isArray(body.diagnosis) ? body.diagnosis as Refusal['diagnosis'] : undefined,
-      retryHint: body.retry && typeof body.retry === 'object' ? body.retry as Refusal['retryHint'] : undefined,
-      status: res.statusCode,
-      error: res.statusCode === 404 ? 'not_available' : String(body.error ?? 'other'),
-      message: String(body.message ?? ''),
-      callerIp: typeof body.callerIp === 'string' ? body.callerIp : undefined,
-      dns: body.dns,
-      retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : undefined
-    }
-    if (refusal.retryAfter) reply.header('retry-after', refusal.retryAfter)
-    // The same form once more (a fixed DNS record, a port opened); never a password.
-    const fields: Record<string, string> = { lang }
-    for (const [k, v] of Object.entries(formToBody(check, form))) {
-      if (k !== 'password' && k !== 'username' && (typeof v === 'string' || typeof v === 'number')) fields[k] = String(v)
-    }
-    const retry: Retry | undefined = res.statusCode === 404 || check === 'ports' || check === 'pop3' ? undefined : { action: `/check/${check}`, fields }
-    return sendPage(reply, res.statusCode, refusalPage(refusal, lang, '/', retry))
   })
 
   // /r/:id is the page; /r/:id.txt the same report as the plain text of its copy block.

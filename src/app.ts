@@ -10,8 +10,8 @@ import { MemoryStore } from './store/memory.js'
 import { RedisStore } from './store/redis.js'
 import { DnsClient } from './dns/resolver.js'
 import { GuardedConnector, type AuditRecord } from './net/connect.js'
-import { CheckRunner, TooBusyError } from './checks/runner.js'
-import { RefusalError, StoreDownError } from './errors.js'
+import { CheckRunner } from './checks/runner.js'
+import { RateLimitedError, httpAnswer } from './errors.js'
 import { Metrics } from './plugins/metrics.js'
 import { bi, pickLang, type Lang } from './i18n/index.js'
 import { errorText } from './i18n/errors.js'
@@ -152,35 +152,11 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     metrics
   })
 
-  app.setErrorHandler((err: FastifyError & { retryAfter?: number, callerIp?: string, dns?: unknown }, req, reply) => {
-    if (err instanceof RefusalError) {
-      return reply.code(403).send({ ...err.extra, error: err.code, message: err.message, callerIp: err.callerIp, dns: err.dns })
-    }
-    if (err instanceof TooBusyError) {
-      return reply.code(429).header('retry-after', String(err.retryAfterSeconds)).send({ error: err.code, message: err.message })
-    }
-    if (err.statusCode === 429) {
-      return reply.code(429).header('retry-after', String(err.retryAfter ?? 60)).send({ error: 'rate_limited', message: err.message })
-    }
-    const lang = reqLang(req)
-    if (err instanceof ToolsBusyError) {
-      return reply.code(503).header('retry-after', String(err.retryAfterSeconds)).send({ error: err.code, message: err.message })
-    }
-    if (err instanceof StoreDownError) {
-      return reply.code(503).header('retry-after', '5').send({ error: 'store_unavailable', message: bi(lang, 'mxprobe の共有ストア (Redis) が使えないため、テストを始めませんでした。しばらくしてからもう一度お試しください。', 'the shared store (Redis) is unavailable; no probe was started') })
-    }
-    if (err.validation) {
-      return reply.code(400).send({ error: 'bad_input', message: errorText(lang, `${err.validationContext ?? 'input'}${err.message.replace(/^(body|querystring|params)/, '')}`) })
-    }
-    const status = err.statusCode ?? 500
-    if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: 'too_large', message: bi(lang, '送られたデータが大きすぎます。', 'the request body is larger than mxprobe accepts') })
-    }
-    if (status >= 400 && status < 500) {
-      return reply.code(status).send({ error: typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : 'bad_request', message: status === 400 ? errorText(lang, err.message) : err.message })
-    }
-    req.log.error({ err }, 'request failed')
-    return reply.code(500).send({ error: 'internal', message: bi(lang, 'mxprobe 内部のエラーです。', 'internal error') })
+  // One error handler: the typed errors of src/errors.ts decide what a client sees (httpAnswer).
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const a = httpAnswer(err, reqLang(req))
+    if (a.status >= 500 && a.body.error === 'internal') req.log.error({ err }, 'request failed')
+    return reply.code(a.status).headers(a.headers).send(a.body)
   })
 
   app.setNotFoundHandler((req, reply) => {

@@ -1,5 +1,7 @@
 // Errors that carry their HTTP meaning, so routes stay thin and the central
 // error handler decides what a client may see.
+import { bi, type Lang } from './i18n/index.js'
+import { errorText } from './i18n/errors.js'
 
 export class BadInputError extends Error {
   statusCode = 400
@@ -44,4 +46,54 @@ export type ProbeFailureKind =
 export class ProbeError extends Error {
   override name = 'ProbeError'
   constructor (public kind: ProbeFailureKind, message: string, public port?: number) { super(message) }
+}
+
+/** 429: over a rate limit or a concurrency cap. Built once, here; answered with Retry-After. */
+export class RateLimitedError extends Error {
+  statusCode = 429
+  code: string = 'rate_limited'
+  constructor (message: string, public retryAfterSeconds: number) { super(message) }
+}
+
+export interface HttpAnswer {
+  status: number
+  headers: Record<string, string>
+  /** { error, message } and, for a refusal by the target rule, { callerIp, dns, diagnosis, retry … } */
+  body: { error: string, message: string, callerIp?: string, dns?: unknown, [extra: string]: unknown }
+}
+
+/**
+ * What a client may see of an error, in the caller's language: the one
+ * mapping from the typed errors above (and fastify's own) to a status,
+ * headers and `{ error, message }`. The API's error handler sends it as
+ * JSON; the form route renders it as a page. A store failure arrives here
+ * already as StoreDownError (the stores wrap every Redis error), whatever
+ * host and port Redis is on.
+ */
+export function httpAnswer (err: Error & { statusCode?: number, code?: unknown, validation?: unknown, validationContext?: string, retryAfterSeconds?: number }, lang: Lang = 'en'): HttpAnswer {
+  if (err instanceof RefusalError) return { status: 403, headers: {}, body: { ...err.extra, error: err.code, message: err.message, callerIp: err.callerIp, dns: err.dns } }
+  if (err instanceof RateLimitedError) return { status: 429, headers: { 'retry-after': String(Math.max(1, err.retryAfterSeconds)) }, body: { error: err.code, message: err.message } }
+  // (a 429 built by hand, { statusCode: 429, retryAfter }: routes/tools.ts until it throws RateLimitedError)
+  if (err.statusCode === 429) {
+    const after = (err as { retryAfter?: number }).retryAfter
+    return { status: 429, headers: { 'retry-after': String(Math.max(1, after ?? 60)) }, body: { error: 'rate_limited', message: err.message } }
+  }
+  if (err instanceof StoreDownError) {
+    return { status: 503, headers: { 'retry-after': '5' }, body: { error: 'store_unavailable', message: bi(lang, 'mxprobe の共有ストア (Redis) が使えないため、テストを始めませんでした。しばらくしてからもう一度お試しください。', 'the shared store (Redis) is unavailable; no probe was started') } }
+  }
+  // A busy worker pool (the text tools) says when to come back.
+  if (err.statusCode === 503 && typeof err.retryAfterSeconds === 'number') {
+    return { status: 503, headers: { 'retry-after': String(Math.max(1, err.retryAfterSeconds)) }, body: { error: typeof err.code === 'string' ? err.code : 'busy', message: err.message } }
+  }
+  if (err.validation) {
+    return { status: 400, headers: {}, body: { error: 'bad_input', message: errorText(lang, `${err.validationContext ?? 'input'}${err.message.replace(/^(body|querystring|params)/, '')}`) } }
+  }
+  const status = err.statusCode ?? 500
+  if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, headers: {}, body: { error: 'too_large', message: bi(lang, '送られたデータが大きすぎます。', 'the request body is larger than mxprobe accepts') } }
+  }
+  if (status >= 400 && status < 500) {
+    return { status, headers: {}, body: { error: typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : 'bad_request', message: status === 400 ? errorText(lang, err.message) : err.message } }
+  }
+  return { status: 500, headers: {}, body: { error: 'internal', message: bi(lang, 'mxprobe 内部のエラーです。', 'internal error') } }
 }

@@ -8,7 +8,7 @@ import type { CheckContext, CheckDefinition, CheckSettings } from './context.js'
 import type { Store } from '../store/types.js'
 import type { DnsClient } from '../dns/resolver.js'
 import type { GuardedConnector } from '../net/connect.js'
-import { ProbeError, RefusalError, BadInputError, StoreDownError } from '../errors.js'
+import { ProbeError, RefusalError, BadInputError, StoreDownError, RateLimitedError } from '../errors.js'
 import { DnsLookupError } from '../dns/resolver.js'
 import { rateLimitKey, parseIp } from '../net/ip.js'
 import { bi, type Lang } from '../i18n/index.js'
@@ -26,10 +26,9 @@ export interface RunnerDeps {
   onFinish?: (r: Report) => void
 }
 
-export class TooBusyError extends Error {
-  statusCode = 429
-  code = 'too_many_concurrent'
-  constructor (message: string, public retryAfterSeconds: number) { super(message) }
+/** 429 of the concurrency caps (a RateLimitedError: one 429 for every limit). */
+export class TooBusyError extends RateLimitedError {
+  override code = 'too_many_concurrent'
 }
 
 export interface Started {

@@ -92,7 +92,8 @@ t.test('a real three-node cluster', async (t) => {
     const smtp = await startScriptedServer(home, 25, { delayMs: 800 })
     t.teardown(() => smtp.close())
     const prefix = uniquePrefix()
-    const env = { REDIS_URL: url, REDIS_PREFIX: prefix, RATE_LIMITS: 'ports=3/60' }
+    // a generous banner wait: this asserts the streaming, and a loaded machine starves the event loop
+    const env = { REDIS_URL: url, REDIS_PREFIX: prefix, RATE_LIMITS: 'ports=3/60', BANNER_TIMEOUT_MS: '10000' }
     const a = await testApp(env)
     const b = await testApp(env)
     t.teardown(async () => { await a.close(); await b.close() })
