@@ -115,7 +115,6 @@ declare module 'fastify' {
   }
 }
 
-
 /** The domain a request targets, validated and in A-label form; undefined when the input names none. */
 function limitDomain<I> (domainOf: (input: I) => string | undefined, body: unknown): string | undefined {
   let raw: unknown
