@@ -71,7 +71,7 @@ export interface DeliveryOutcome {
   accepted: boolean
   /** the final reply to the message */
   response: string | null
-  /** queue id from "queued as …" (Postfix, Exim's "id=", smtp-server fixtures) */
+  /** queue id from the final reply (Postfix's and smtp-server's "queued as …", Exim's "id=…", OpenSMTPD's "… Message accepted") */
   queueId: string | null
   /** size of the message as composed */
   messageBytes: number
@@ -83,7 +83,10 @@ export interface DeliveryOutcome {
 export function queueIdOf (r: Reply | null): string | null {
   if (!r) return null
   const text = r.lines.join(' ')
-  return /queued as ([A-Za-z0-9._-]+)/i.exec(text)?.[1] ?? /\bid=([A-Za-z0-9-]+)/.exec(text)?.[1] ?? null
+  return /queued as ([A-Za-z0-9._-]+)/i.exec(text)?.[1] ?? // Postfix, smtp-server
+    /\bid=([A-Za-z0-9-]+)/.exec(text)?.[1] ?? // Exim: "250 OK id=1xYSnK-0000M2-0U"
+    /\b([0-9a-f]{8,16}) Message accepted for delivery/i.exec(text)?.[1] ?? // OpenSMTPD
+    null
 }
 
 function has8bit (b: Buffer): boolean {

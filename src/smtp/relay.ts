@@ -33,8 +33,9 @@
 // - a vector whose own sender was refused: a sender-spoof vector is
 //   decided there (refused at MAIL); a recipient trick is retried with a
 //   sender the server accepted (`retriedWith`), or reported untested;
-// - learning: a server that answers 500/501/503 (or says it is Exim) is
-//   "strict": its connections take at most `synBudget` such risks; a
+// - learning: a server that says it is Exim, or that dropped a connection
+//   after syntax/protocol errors (500/501/503), is "strict": its
+//   connections take at most `synBudget` such risks and 9 RSETs; any
 //   connection that is dropped teaches a smaller budget, its unanswered
 //   vectors go back to the queue for the next connection;
 // - without PIPELINING: the same, one command at a time, vectors that
@@ -163,6 +164,8 @@ export interface BatteryOutcome {
   ms: number
   /** round trips on the longest chain of waits (connections run side by side) */
   roundTrips: number
+  /** round trips each connection waited for (connect + greeting, EHLO, each flight; QUIT is not awaited) */
+  connectionTrips: number[]
   /** connections open at the same time at most */
   parallel: number
   /** connections the server closed on us */
@@ -257,6 +260,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   let firstFailure: Error | null = null
   let sessionError: Error | null = null
   let longest = 0
+  const connectionTrips: number[] = []
   const maxConnections = envelopes.length + 8
 
   const path = (s: string): ProbePath | null => s === '' ? null : probePath(s)
@@ -295,7 +299,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   }
   const count = (s: Session, r: Reply): void => {
     if (isErr(r)) s.errors++
-    if (isSyn(r)) { s.synprot++; strict = true }
+    if (isSyn(r)) s.synprot++
   }
   const decide = (env: Envelope, used: string, mail: Reply, rcpt: Reply | null, conn: number): void => {
     const own = senders.get(env.mailFrom)
@@ -320,7 +324,8 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     return true
   }
   // Exim (strict) counts RSETs against smtp_accept_max_nonmail; Postfix allows 100 (smtpd_junk_command_limit).
-  const rsetBudget = (): number => strict ? RSET_BUDGET : 90
+  let rsetCap = 90
+  const rsetBudget = (): number => Math.min(rsetCap, strict ? RSET_BUDGET : 90)
   const roomFor = (s: Session, risky: boolean): boolean =>
     s.errors + 1 <= errorBudget && (!strict || !risky || s.synprot + 1 <= synBudget) && Date.now() < stopAt
   // Pace: ms per reply, from EHLO and every flight. A slow server gets smaller flights, so that
@@ -433,7 +438,10 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
           }
           if (!batch.length) break
           s.rsets += batch.length
-          const last = batch.length === pending.length
+          // The last flight of this connection carries QUIT: everything is in it, or nothing left would fit
+          // another flight even if every attempt in this one drew an error (what is left goes to the next connection).
+          const rest = ready.filter((x) => !batch.includes(x))
+          const last = batch.length === pending.length || (still.length === 0 && rest.length > 0 && (s.rsets >= rsetBudget() || (!strict && errs + 1 > errorBudget)))
           const cmds: FlightCommand[] = batch.flatMap((x) => [{ kind: 'mail', from: path(x.from) }, { kind: 'rcpt', to: path(x.env.rcptTo)! }, { kind: 'rset' }] as FlightCommand[])
           const tf = Date.now()
           const { replies, error } = await c.flight(cmds, { quit: last })
@@ -499,7 +507,8 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             progress = true
             pending = pending.filter((p) => p !== env)
           }
-          if (ended() || s.rsets >= rsetBudget()) break
+          // Nothing left for this connection: QUIT ends the transaction, no RSET needed.
+          if (ended() || s.rsets >= rsetBudget() || !pending.length) break
           s.rsets++
           const { replies: [rset], error: e3 } = await c.flight([{ kind: 'rset' }])
           s.trips++
@@ -529,11 +538,14 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         // Learn: the server hung up after s.errors errors (s.synprot of them syntax/protocol ones).
         if (s.errors >= 1) errorBudget = Math.min(errorBudget, Math.max(1, s.errors - 1))
         if (s.synprot >= 1) { strict = true; synBudget = Math.min(synBudget, Math.max(1, s.synprot - 1)) }
+        // Dropped with few errors but many RSETs: a limit on non-mail commands (Exim's smtp_accept_max_nonmail).
+        if (s.errors <= 1 && s.rsets >= 2) rsetCap = Math.min(rsetCap, s.rsets - 1)
         s.lines.push({ dir: 'I', text: `the server closed connection ${n} after ${s.errors} error repl${s.errors === 1 ? 'y' : 'ies'}; later connections take at most ${errorBudget} errors${strict ? ` and ${synBudget} syntax/protocol errors` : ''}`, at: ctx.report.elapsed() })
       }
       if (opened) fruitless = progress ? 0 : fruitless + 1
       for (const l of s.lines) ctx.report.line(l.dir, l.text, l.at)
     }
+    connectionTrips[n - 1] = s.trips
     return { leftover: pending.filter((e) => !results.has(e.id)), trips: s.trips, openFailed: s.openFailed }
   }
 
@@ -585,7 +597,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   const ordered: EnvelopeResult[] = envelopes.map((env) => results.get(env.id) ?? {
     id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${why}`, code: null, stage: 'not_run', connection: 0, tested: false
   })
-  return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0, roundTrips: longest, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
+  return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0, roundTrips: longest, connectionTrips, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
 }
 
 /**
