@@ -22,6 +22,9 @@ import { mailTargetFor } from './mailhosts.js'
 import { relayVectors, runEnvelopes, type Envelope, type EnvelopeResult } from '../smtp/relay.js'
 import { worst, type Status } from './report.js'
 import { bi } from '../i18n/index.js'
+import { ProbeError } from '../errors.js'
+import type { CheckContext } from './context.js'
+import { adviseUnreachable } from './smtp.js'
 
 export interface RelayInput { domain: string }
 
@@ -58,14 +61,22 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
     r.info(bi(L,
       `第三者中継テスト: ${envelopes.length} 通りの宛先・差出人の組み合わせを外部ドメイン ${plan.outside} 宛てに試します (MAIL + RCPT + RSET のみ。DATA は送らないので、メールは 1 通も送られません)`,
       `relay battery: ${envelopes.length} attempts (MAIL + RCPT + RSET, never DATA) to the outside domain ${plan.outside}`))
-    const out = await runEnvelopes(ctx, plan.ip, envelopes, {
-      servername: plan.host,
-      onResult: (x) => {
-        const e = byId.get(x.id)!
-        const st = !x.tested ? 'skip' : x.accepted ? 'fail' : x.code !== null && x.code >= 400 && x.code < 500 ? 'warn' : 'pass'
-        r.step(`relay ${x.id}`, st, vectorDetail(L, x, e))
-      }
-    })
+    let out: Awaited<ReturnType<typeof runEnvelopes>>
+    try {
+      out = await runEnvelopes(ctx, plan.ip, envelopes, {
+        servername: plan.host,
+        onResult: (x) => {
+          const e = byId.get(x.id)!
+          const st = !x.tested ? 'skip' : x.accepted ? 'fail' : x.code !== null && x.code >= 400 && x.code < 500 ? 'warn' : 'pass'
+          r.step(`relay ${x.id}`, st, vectorDetail(L, x, e))
+        }
+      })
+    } catch (err) {
+      if (!(err instanceof ProbeError)) throw err
+      // The server under test could not be talked to: that is its failure (fail), not mxprobe's (error).
+      failUnreachable(ctx, err, plan.ip)
+      return
+    }
     const vectors: RelayVector[] = out.results.map((x) => ({ ...x, nmap: !!byId.get(x.id)?.nmap, note: byId.get(x.id)?.note ?? '' }))
     const tried = vectors.filter((v) => v.tested)
     const untested = vectors.filter((v) => !v.tested && v.stage !== 'not_run')
@@ -174,4 +185,28 @@ function vectorDetail (L: 'ja' | 'en', x: EnvelopeResult, e: Envelope): string {
   if (!x.tested) return bi(L, `${env} → 試せませんでした (受け付けられる差出人がありません): ${x.senderReply ?? x.reply ?? ''} (${e.note})`, `${env} → untested (no sender was accepted): ${x.senderReply ?? x.reply ?? ''} (${e.note})`)
   const verdict = x.accepted ? bi(L, '受付', 'ACCEPTED') : bi(L, '拒否', 'refused')
   return bi(L, `${env} → ${x.stage.toUpperCase()} で${verdict}: ${x.reply ?? ''}${retried} (${e.note})`, `${env} → ${verdict} at ${x.stage.toUpperCase()}: ${x.reply ?? ''}${retried} (${e.note})`)
+}
+
+function failUnreachable (ctx: CheckContext, err: ProbeError, ip: string): void {
+  const r = ctx.report
+  const L = r.lang
+  r.info(bi(L, `中止: ${err.message}`, `stopped: ${err.message}`))
+  const port = err.port ?? 25
+  const code: Record<string, [string, Record<string, unknown>]> = {
+    refused: ['net.refused', { ip, port }],
+    timeout: ['net.timeout', { ip, port }],
+    unreachable: ['net.unreachable', { ip, reason: err.message }],
+    closed: ['net.closed', { ip, port, when: '' }],
+    silent: ['net.silent', { ip, port, ms: ctx.settings.bannerTimeoutMs }],
+    deadline: ['net.deadline', { ms: ctx.settings.checkDeadlineMs }],
+    byte_cap: ['net.byte_cap', { bytes: ctx.settings.maxBytesPerConnection }],
+    tls: ['net.tls', { ip, port, reason: err.message }],
+    protocol: ['net.protocol', { reason: err.message }],
+    line_too_long: ['net.protocol', { reason: err.message }]
+  }
+  const [c, p] = code[err.kind] ?? ['net.error', { reason: err.message }]
+  r.advise(c, p)
+  adviseUnreachable(ctx, err, ip)
+  r.step('relay-connect', 'fail', bi(L, `メールサーバーとやり取りできませんでした: ${err.message}`, `could not talk to the mail server: ${err.message}`))
+  r.finish('fail', bi(L, `中継テストができませんでした。サーバーとの SMTP のやり取りが成り立ちません: ${err.message}`, `the relay battery could not run: the SMTP dialogue with the server failed: ${err.message}`))
 }

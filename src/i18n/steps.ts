@@ -13,7 +13,8 @@ const TITLES: Record<string, Title> = {
   'relay-senders': { ja: '差出人の試し直し', en: 'senders retried' },
   'relay-drops': { ja: '切られた接続', en: 'dropped connections' },
   'relay-battery': { ja: 'テストの打ち切り', en: 'battery incomplete' },
-  'relay-summary': { ja: '中継テストのまとめ', en: 'relay battery' }
+  'relay-summary': { ja: '中継テストのまとめ', en: 'relay battery' },
+  'relay-connect': { ja: 'メールサーバーへの接続', en: 'connection to the mail server' }
 }
 
 export function stepTitle (name: string, lang: Lang): string {

@@ -236,7 +236,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   const parallel = Math.max(1, Math.min(PARALLEL, o.parallel ?? PARALLEL))
   const stopAt = t0 + (o.budgetMs ?? Math.max(1000, (ctx.deadline - t0) * 0.6))
   const results = new Map<string, EnvelopeResult>()
-  const queue: Envelope[] = [...envelopes]
+  const queue: Envelope[] = dealBySender(envelopes, parallel)
   const senders = new Map<string, SenderState>()
   // Senders a recipient trick may borrow when its own is refused, most natural first.
   const fallbacks = fallbackSenders(envelopes)
@@ -255,6 +255,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   let fruitless = 0
   let anySession = false
   let firstFailure: Error | null = null
+  let sessionError: Error | null = null
   let longest = 0
   const maxConnections = envelopes.length + 8
 
@@ -472,10 +473,11 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             from = ready[0].from
             group = ready.filter((x) => x.from === from).map((x) => x.env)
           } else if (still.length) {
+            // Not known yet: this MAIL is the probe, and its vectors follow in the same transaction if it is accepted.
             const st = senders.get(still[0].mailFrom)
             from = st ? nextFallbackToProbe() : still[0].mailFrom
-            group = []
             if (from === null) break
+            group = st ? still.filter((e) => senders.get(e.mailFrom) !== undefined) : still.filter((e) => e.mailFrom === from)
           } else break
           if (!roomFor(s, !senders.has(from)) || s.rsets >= rsetBudget()) break
           const { replies: [mail], error } = await c.flight([{ kind: 'mail', from: path(from) }])
@@ -516,6 +518,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         s.dropped = true
       } else {
         // The session broke in a way a drop does not explain (timeout, injected bytes …): stop the battery honestly.
+        sessionError ??= err as Error
         stoppedEarly ??= `connection ${n} failed: ${(err as Error).message}`
       }
     } finally {
@@ -575,12 +578,40 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     if (queue.length >= before) break
   }
   if (!anySession && firstFailure) throw firstFailure
+  // Talked to, but not one attempt could be judged: the server failed, not the battery.
+  if (results.size === 0 && sessionError) throw sessionError
   if (stoppedEarly) ctx.report.line('I', `stopped: ${stoppedEarly}`)
   const why = authRequired ?? stoppedEarly ?? 'not reached'
   const ordered: EnvelopeResult[] = envelopes.map((env) => results.get(env.id) ?? {
     id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${why}`, code: null, stage: 'not_run', connection: 0, tested: false
   })
   return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0, roundTrips: longest, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
+}
+
+/**
+ * The battery's order: vectors dealt into `bins` equal shares (the first
+ * wave's claims), each share holding as few sender forms as it can, so a
+ * connection probes few senders and, without PIPELINING, shares one
+ * transaction among the vectors of one sender. Cost of a share: 1 per
+ * vector, 2 more per sender form in it (MAIL and RSET).
+ */
+export function dealBySender (envelopes: Envelope[], bins: number): Envelope[] {
+  const cap = Math.ceil(envelopes.length / bins)
+  const groups = new Map<string, Envelope[]>()
+  for (const e of envelopes) groups.set(e.mailFrom, [...(groups.get(e.mailFrom) ?? []), e])
+  // Small groups first, so the single sender-spoof vectors spread over the shares and the big groups fill them up.
+  const order = [...groups.values()].sort((a, b) => a.length - b.length)
+  const share: Envelope[][] = Array.from({ length: bins }, () => [])
+  const cost = (b: Envelope[]): number => b.length + 2 * new Set(b.map((e) => e.mailFrom)).size
+  for (const g of order) {
+    for (const e of g) {
+      const open = share.filter((b) => b.length < cap)
+      const same = open.filter((b) => b.some((x) => x.mailFrom === e.mailFrom))
+      const pick = (same.length ? same : open).sort((a, b) => (cost(a) - cost(b)) || (a.length - b.length))[0]
+      pick.push(e)
+    }
+  }
+  return share.flat()
 }
 
 /** Senders a recipient trick may use instead of its own: those of the sender-spoof vectors, most ordinary first. */
