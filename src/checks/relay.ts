@@ -93,6 +93,7 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
       connections: out.connections,
       parallel: out.parallel,
       roundTrips: out.roundTrips,
+      connectionTrips: out.connectionTrips,
       drops: out.drops,
       errorBudget: out.errorBudget,
       synprotBudget: out.synprotBudget,

@@ -163,6 +163,8 @@ export interface BatteryOutcome {
   ms: number
   /** round trips on the longest chain of waits (connections run side by side) */
   roundTrips: number
+  /** round trips each connection waited for (connect + greeting, EHLO, each flight; QUIT is not awaited) */
+  connectionTrips: number[]
   /** connections open at the same time at most */
   parallel: number
   /** connections the server closed on us */
@@ -257,6 +259,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   let firstFailure: Error | null = null
   let sessionError: Error | null = null
   let longest = 0
+  const connectionTrips: number[] = []
   const maxConnections = envelopes.length + 8
 
   const path = (s: string): ProbePath | null => s === '' ? null : probePath(s)
@@ -433,7 +436,10 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
           }
           if (!batch.length) break
           s.rsets += batch.length
-          const last = batch.length === pending.length
+          // The last flight of this connection carries QUIT: everything is in it, or nothing left would fit
+          // another flight even if every attempt in this one drew an error (what is left goes to the next connection).
+          const rest = ready.filter((x) => !batch.includes(x))
+          const last = batch.length === pending.length || (still.length === 0 && rest.length > 0 && (s.rsets >= rsetBudget() || (!strict && errs + 1 > errorBudget)))
           const cmds: FlightCommand[] = batch.flatMap((x) => [{ kind: 'mail', from: path(x.from) }, { kind: 'rcpt', to: path(x.env.rcptTo)! }, { kind: 'rset' }] as FlightCommand[])
           const tf = Date.now()
           const { replies, error } = await c.flight(cmds, { quit: last })
@@ -534,6 +540,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
       if (opened) fruitless = progress ? 0 : fruitless + 1
       for (const l of s.lines) ctx.report.line(l.dir, l.text, l.at)
     }
+    connectionTrips[n - 1] = s.trips
     return { leftover: pending.filter((e) => !results.has(e.id)), trips: s.trips, openFailed: s.openFailed }
   }
 
@@ -585,7 +592,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   const ordered: EnvelopeResult[] = envelopes.map((env) => results.get(env.id) ?? {
     id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${why}`, code: null, stage: 'not_run', connection: 0, tested: false
   })
-  return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0, roundTrips: longest, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
+  return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0, roundTrips: longest, connectionTrips, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
 }
 
 /**

@@ -1,0 +1,63 @@
+// Round trips over a long link: a TCP relay that delays each direction by
+// 25 ms (test/fixtures/delay-proxy.ts) stands in front of a real server;
+// it counts the connections and the client flights the server answered.
+// The counts, not the wall clock, are asserted: stock Postfix gets the
+// whole battery in at most 6 round trips on the longest chain, and every
+// round trip the relay saw is one mxprobe accounted for.
+import t from 'tap'
+import { startDns } from '../fixtures/dns.js'
+import { startPostfix, postfixAvailable } from '../fixtures/postfix.js'
+import { startExim, eximAvailable } from '../fixtures/exim.js'
+import { startDelayProxy } from '../fixtures/delay-proxy.js'
+import { testApp, randomLoopback } from '../helpers.js'
+
+const OUT = 'relay-out.test'
+const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0)
+
+async function setup (t: any, domain: string, front: string): Promise<(lang?: string) => Promise<any>> {
+  const dns = await startDns({
+    [domain]: { MX: [{ exchange: `mx.${domain}`, priority: 10 }] },
+    [`mx.${domain}`]: { A: [front] }
+  })
+  t.teardown(() => dns.close())
+  const app = await testApp({ DNS_SERVERS: dns.server, RELAY_PROBE_DOMAIN: OUT, CHECK_DEADLINE_MS: '60000', RATE_LIMITS: 'relay=1000/600', DOMAIN_RATE_LIMITS: 'relay=1000/600' })
+  t.teardown(() => app.close())
+  return async (lang = 'en') => (await app.inject({ method: 'POST', url: `/api/v1/checks/relay?lang=${lang}`, payload: { domain }, remoteAddress: front })).json()
+}
+
+t.test('stock Postfix behind a 50 ms link', { skip: postfixAvailable() ? false : 'needs root and /usr/sbin/postfix' }, async (t) => {
+  const front = randomLoopback()
+  const pf = await startPostfix({ domain: 'far.example', users: ['postmaster'] })
+  t.teardown(() => pf.stop())
+  const proxy = await startDelayProxy({ listenHost: front, listenPort: 25, targetHost: pf.ip, targetPort: 25, oneWayMs: 25 })
+  t.teardown(() => proxy.close())
+  const post = await setup(t, 'far.example', front)
+  const r = await post()
+  t.equal(r.status, 'pass', r.summary)
+  t.equal(r.relay.tested, r.vectors.length, 'every vector really tried')
+  t.equal(proxy.stats.connections, r.relay.connections, 'connections seen by the relay')
+  t.equal(proxy.roundTrips(), sum(r.relay.connectionTrips), `round trips seen by the relay (${proxy.roundTrips()}) are the ones mxprobe counted (${r.relay.connectionTrips.join('+')})`)
+  t.ok(r.relay.roundTrips <= 6, `${r.relay.roundTrips} round trips on the longest chain (target ≤ 6)`)
+  t.ok(r.relay.connections <= 3, `${r.relay.connections} connections`)
+  t.notOk(pf.log().includes('improper command pipelining'), 'Postfix saw no protocol violation')
+})
+
+t.test('Exim behind a 50 ms link', { skip: eximAvailable() ? false : 'needs root and scripts/install-test-mtas.sh' }, async (t) => {
+  const front = randomLoopback()
+  const ex = await startExim({ domain: 'far-exim.example' })
+  t.teardown(() => ex.stop())
+  const proxy = await startDelayProxy({ listenHost: front, listenPort: 25, targetHost: ex.ip, targetPort: 25, oneWayMs: 25 })
+  t.teardown(() => proxy.close())
+  const post = await setup(t, 'far-exim.example', front)
+  const r = await post()
+  t.equal(r.status, 'pass', r.summary)
+  t.equal(r.relay.tested, r.vectors.length)
+  t.equal(r.relay.drops, 0)
+  t.equal(proxy.stats.connections, r.relay.connections, `${proxy.stats.connections} connections through the relay, ${r.relay.connections} reported`)
+  // A connection whose last flight could not carry QUIT sends it alone: Exim answers it, nobody waits.
+  t.ok(proxy.roundTrips() >= sum(r.relay.connectionTrips) && proxy.roundTrips() <= sum(r.relay.connectionTrips) + r.relay.connections,
+    `relay ${proxy.roundTrips()} = mxprobe ${r.relay.connectionTrips.join('+')} (+ at most one unawaited QUIT each)`)
+  // nmap's smtp-open-relay needs ≥ 2 round trips per test over one connection (48 for its 16 tests).
+  t.ok(r.relay.roundTrips < 20, `${r.relay.roundTrips} round trips on the longest chain`)
+  t.same(ex.protocolErrors(), [])
+})
