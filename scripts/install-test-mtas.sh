@@ -26,12 +26,17 @@ ok () {
 }
 
 # The users the packages' postinst scripts would create: Exim looks its compiled-in user up at
-# start, OpenSMTPD drops privileges to _smtpd/_smtpq.
+# start, OpenSMTPD drops privileges to opensmtpd/opensmtpq.
 getent group Debian-exim >/dev/null || groupadd --system Debian-exim
 getent passwd Debian-exim >/dev/null || useradd --system -g Debian-exim -d /nonexistent -s /usr/sbin/nologin Debian-exim
-getent group _smtpd >/dev/null || groupadd --system _smtpd
-getent passwd _smtpd >/dev/null || useradd --system -g _smtpd -d /nonexistent -s /usr/sbin/nologin _smtpd
-getent passwd _smtpq >/dev/null || useradd --system -g _smtpd -d /nonexistent -s /usr/sbin/nologin _smtpq
+for u in opensmtpd opensmtpq; do
+  getent group "$u" >/dev/null || groupadd --system "$u"
+  getent passwd "$u" >/dev/null || useradd --system -g "$u" -d /var/lib/opensmtpd/empty -s /usr/sbin/nologin "$u"
+done
+
+# OpenSMTPD's compiled-in paths: its spool and control socket are made private per instance by
+# test/fixtures/opensmtpd.ts (a mount namespace); the mount points and the empty chroot must exist.
+mkdir -p /var/spool/smtpd /var/lib/opensmtpd/empty
 
 if ok; then echo "test MTAs already in $PREFIX"; exit 0; fi
 
