@@ -33,8 +33,9 @@
 // - a vector whose own sender was refused: a sender-spoof vector is
 //   decided there (refused at MAIL); a recipient trick is retried with a
 //   sender the server accepted (`retriedWith`), or reported untested;
-// - learning: a server that answers 500/501/503 (or says it is Exim) is
-//   "strict": its connections take at most `synBudget` such risks; a
+// - learning: a server that says it is Exim, or that dropped a connection
+//   after syntax/protocol errors (500/501/503), is "strict": its
+//   connections take at most `synBudget` such risks and 9 RSETs; any
 //   connection that is dropped teaches a smaller budget, its unanswered
 //   vectors go back to the queue for the next connection;
 // - without PIPELINING: the same, one command at a time, vectors that
@@ -298,7 +299,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   }
   const count = (s: Session, r: Reply): void => {
     if (isErr(r)) s.errors++
-    if (isSyn(r)) { s.synprot++; strict = true }
+    if (isSyn(r)) s.synprot++
   }
   const decide = (env: Envelope, used: string, mail: Reply, rcpt: Reply | null, conn: number): void => {
     const own = senders.get(env.mailFrom)
@@ -323,7 +324,8 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     return true
   }
   // Exim (strict) counts RSETs against smtp_accept_max_nonmail; Postfix allows 100 (smtpd_junk_command_limit).
-  const rsetBudget = (): number => strict ? RSET_BUDGET : 90
+  let rsetCap = 90
+  const rsetBudget = (): number => Math.min(rsetCap, strict ? RSET_BUDGET : 90)
   const roomFor = (s: Session, risky: boolean): boolean =>
     s.errors + 1 <= errorBudget && (!strict || !risky || s.synprot + 1 <= synBudget) && Date.now() < stopAt
   // Pace: ms per reply, from EHLO and every flight. A slow server gets smaller flights, so that
@@ -505,7 +507,8 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             progress = true
             pending = pending.filter((p) => p !== env)
           }
-          if (ended() || s.rsets >= rsetBudget()) break
+          // Nothing left for this connection: QUIT ends the transaction, no RSET needed.
+          if (ended() || s.rsets >= rsetBudget() || !pending.length) break
           s.rsets++
           const { replies: [rset], error: e3 } = await c.flight([{ kind: 'rset' }])
           s.trips++
@@ -535,6 +538,8 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         // Learn: the server hung up after s.errors errors (s.synprot of them syntax/protocol ones).
         if (s.errors >= 1) errorBudget = Math.min(errorBudget, Math.max(1, s.errors - 1))
         if (s.synprot >= 1) { strict = true; synBudget = Math.min(synBudget, Math.max(1, s.synprot - 1)) }
+        // Dropped with few errors but many RSETs: a limit on non-mail commands (Exim's smtp_accept_max_nonmail).
+        if (s.errors <= 1 && s.rsets >= 2) rsetCap = Math.min(rsetCap, s.rsets - 1)
         s.lines.push({ dir: 'I', text: `the server closed connection ${n} after ${s.errors} error repl${s.errors === 1 ? 'y' : 'ies'}; later connections take at most ${errorBudget} errors${strict ? ` and ${synBudget} syntax/protocol errors` : ''}`, at: ctx.report.elapsed() })
       }
       if (opened) fruitless = progress ? 0 : fruitless + 1

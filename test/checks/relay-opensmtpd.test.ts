@@ -37,5 +37,5 @@ t.test('relay battery against OpenSMTPD', { skip: openSmtpdAvailable() ? false :
   t.equal(o.vectors.find((v: any) => v.id === 'external-sender').accepted, true)
   t.equal(o.advice.filter((a: any) => a.code === 'relay.open').length, 1)
   t.same(open.protocolErrors(), [])
-  if (process.env.DEBUG_RELAY) console.error(closed.log())
+  if (process.env.DEBUG_RELAY) console.error(c.transcript.map((l: any) => `${l.at} ${l.dir} ${l.text}`).join('\n'))
 })
