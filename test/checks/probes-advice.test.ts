@@ -17,7 +17,7 @@ t.test('codes used by the probe checks are catalogued', async (t) => {
 })
 
 t.test('every probe advice renders in ja and en with typical parameters', async (t) => {
-  const p = { port: 25, ip: '192.0.2.1', reason: 'x', state: 'refused', line: '220 x', subject: 'CN=x', validTo: '2030-01-01', host: 'mx.example', names: 'DNS:x', user: 'u', messages: 1, octets: 2, reply: '554 no', mailFrom: 'a@b', rcptTo: 'c@d', id: 'v', outside: 'out.example', count: 3, address: 'abuse@x', rfc: 'RFC 2142', local: 'abuse', addresses: 'noc@x', many: false }
+  const p = { port: 25, ip: '192.0.2.1', reason: 'x', state: 'refused', line: '220 x', subject: 'CN=x', validTo: '2030-01-01', host: 'mx.example', names: 'DNS:x', user: 'u', messages: 1, octets: 2, reply: '554 no', mailFrom: 'a@b', rcptTo: 'c@d', id: 'v', outside: 'out.example', count: 3, address: 'abuse@x', rfc: 'RFC 2142', local: 'abuse', addresses: 'noc@x', many: false, examples: 'a@b → c@d', forms: 'c%d@e', total: 27 }
   for (const code of Object.keys(PROBES_ADVICE)) {
     for (const lang of ['ja', 'en'] as const) {
       const text = adviceText(code, lang, p)
