@@ -146,11 +146,12 @@ async function main (): Promise<void> {
     const until = Date.now() + 60_000
     let finished = 0
     let reportBytes = 0
+    const statuses: Record<string, number> = {}
     for (const a of addresses) {
       for (;;) {
         const body = (await request(`${url}/api/v1/checks/${a.id}`)).body
         const r = JSON.parse(body)
-        if (r.status !== 'running') { finished++; reportBytes = Math.max(reportBytes, body.length); break }
+        if (r.status !== 'running') { finished++; statuses[r.status] = (statuses[r.status] ?? 0) + 1; reportBytes = Math.max(reportBytes, body.length); break }
         if (Date.now() > until) break
         await new Promise((resolve) => setTimeout(resolve, 250))
       }
@@ -198,7 +199,7 @@ async function main (): Promise<void> {
     console.log('| figure | value | target |')
     console.log('| --- | ---: | --- |')
     console.log(`| sessions at once, each in DATA | ${sessions.length} (opened in ${opened} ms) | ${SESSIONS} |`)
-    console.log(`| messages accepted / reports finished | ${accepted} / ${finished} | ${SESSIONS} / ${SESSIONS} |`)
+    console.log(`| messages accepted / reports finished (by status) | ${accepted} / ${finished} (${Object.entries(statuses).map(([k, v]) => `${k} ${v}`).join(', ')}) | ${SESSIONS} / ${SESSIONS}, no error |`)
     console.log(`| all ${SESSIONS} from connect to finished reports | ${allDone} ms (largest report ${Math.round(reportBytes / 1024)} KiB) | |`)
     console.log(`| peak RSS of the server (VmHWM), idle before | **${fmt(peak, 0)} MB** (${fmt(idle, 0)}) | < 300 MB |`)
     console.log(`| /healthz p50 / p99 / max meanwhile (${lat.length} requests) | ${fmt(percentile(lat, 0.5))} / **${fmt(p99)}** / ${fmt(lat.at(-1) ?? NaN)} ms | p99 < 50 ms |`)
@@ -207,6 +208,7 @@ async function main (): Promise<void> {
     if (peak >= 300) failures.push(`peak RSS ${fmt(peak, 0)} MB ≥ 300 MB`)
     if (!(p99 < 50)) failures.push(`/healthz p99 ${fmt(p99)} ms ≥ 50 ms`)
     if (accepted !== SESSIONS || finished !== SESSIONS) failures.push(`accepted ${accepted}, finished ${finished} of ${SESSIONS}`)
+    if (statuses.error) failures.push(`${statuses.error} reports ended in error (mxprobe's own trouble, see the server warnings)`)
     if (!times.length || (times.at(-1) ?? Infinity) > 1000) failures.push(`250 → report max ${fmt(times.at(-1) ?? NaN, 0)} ms > 1000 ms`)
   } finally {
     const errors = server.logs.filter((l) => l.level >= 40).slice(0, 10)

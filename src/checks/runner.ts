@@ -163,7 +163,8 @@ export class CheckRunner {
     if (def.detached) {
       // Whoever ends it (the instance that receives the mail, or the expiry sweep) stores the final report.
       await this.release(slots)
-      return { id, done: chain.then(() => report.report), deadline: ctx.deadline }
+      // Its first events are stored before the answer: the instance that finishes it numbers its events on after them.
+      return { id, done: drained().then(() => report.report), deadline: ctx.deadline }
     }
 
     const done = (async () => {

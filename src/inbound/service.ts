@@ -67,6 +67,10 @@ export class SendService {
   readonly running = new Set<Promise<unknown>>()
   private sweeper: NodeJS.Timeout | null = null
   private sweeping = false
+  /** analyses running now, and those waiting for a turn (a burst of mails must not starve the event loop) */
+  private active = 0
+  private readonly queue: Array<() => void> = []
+  static maxConcurrentAnalyses = 8
 
   constructor (readonly deps: SendServiceDeps) {
     this.enabled = deps.inbound.listen !== null
@@ -176,7 +180,7 @@ export class SendService {
 
   /** The listener answered 250 to the message: analyse it and finish the report (in the background). */
   accepted (rec: InboundAddress, mail: ReceivedMail): Promise<Report | null> {
-    const p = this.complete(rec, mail).catch(async (err) => {
+    const p = this.turn(() => this.complete(rec, mail)).catch(async (err) => {
       this.deps.log.error({ err, token: rec.token }, 'send test completion failed')
       await this.finishWithError(rec.reportId, (err as Error).message)
       return null
@@ -184,6 +188,17 @@ export class SendService {
     this.running.add(p)
     p.finally(() => this.running.delete(p)).catch(() => {})
     return p
+  }
+
+  private async turn<T> (fn: () => Promise<T>): Promise<T> {
+    if (this.active >= SendService.maxConcurrentAnalyses) await new Promise<void>((resolve) => this.queue.push(resolve))
+    this.active++
+    try {
+      return await fn()
+    } finally {
+      this.active--
+      this.queue.shift()?.()
+    }
   }
 
   /** mxprobe's own trouble (the store timing out under load …): the report must not stay `running`. */
