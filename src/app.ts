@@ -72,7 +72,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   const ownsStore = !opts.store
   // A first connection within a second, so the first requests after start-up are not 503s (ops).
   if (store instanceof RedisStore) await store.waitReady(3000)
-  const loop = new LoopMonitor(500)
+  const loop = new LoopMonitor(200)
   const metrics = new Metrics(loop)
   const tools = new ToolsPool(config.tools)
   const audit = log.child({ audit: 'probe' })

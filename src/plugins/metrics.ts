@@ -33,8 +33,24 @@ export class Metrics {
     for (const m of DEFAULT_METRICS) m(this.registry, { prefix: 'mxprobe_' })
     if (loop) {
       const registers = [this.registry]
-      this.loopGauges.push(new Gauge({ name: 'mxprobe_nodejs_eventloop_lag_seconds', help: 'Event-loop delay: lateness of the last sample', registers, collect () { this.set(loop.delayMs / 1000) } }))
-      this.loopGauges.push(new Gauge({ name: 'mxprobe_nodejs_eventloop_lag_max_seconds', help: 'Event-loop delay: the largest since the previous scrape', registers, collect () { this.set(loop.takeMax() / 1000) } }))
+      const gauges: Gauge[] = []
+      // Registered first, its collect sets the other three before they are read.
+      gauges.push(new Gauge({
+        name: 'mxprobe_nodejs_eventloop_lag_seconds',
+        help: 'Event-loop delay: lateness of the last sample of the one loop monitor',
+        registers,
+        collect () {
+          this.set(loop.delayMs / 1000)
+          const s = loop.takeSamples()
+          gauges[1].set(s.p50 / 1000)
+          gauges[2].set(s.p99 / 1000)
+          gauges[3].set(s.max / 1000)
+        }
+      }))
+      gauges.push(new Gauge({ name: 'mxprobe_nodejs_eventloop_lag_p50_seconds', help: 'Event-loop delay since the previous scrape: median of the samples', registers }))
+      gauges.push(new Gauge({ name: 'mxprobe_nodejs_eventloop_lag_p99_seconds', help: 'Event-loop delay since the previous scrape: 99th percentile of the samples', registers }))
+      gauges.push(new Gauge({ name: 'mxprobe_nodejs_eventloop_lag_max_seconds', help: 'Event-loop delay since the previous scrape: the largest sample', registers }))
+      this.loopGauges.push(...gauges)
     }
     this.checks = new Counter({ name: 'mxprobe_checks_total', help: 'Checks finished, by type and status', labelNames: ['type', 'status'], registers: [this.registry] })
     this.durations = new Histogram({ name: 'mxprobe_check_duration_seconds', help: 'Check duration', labelNames: ['type'], buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 45, 60], registers: [this.registry] })

@@ -40,7 +40,8 @@ export class ToolsPool {
   constructor (readonly o: ToolsPoolOptions) {
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
-      minThreads: 1,
+      // No thread until the first job: start-up stays quick, an idle instance holds no worker.
+      minThreads: 0,
       maxThreads: o.threads,
       // Counted here (below) so a refusal never reaches piscina's queue.
       maxQueue: Math.max(1, o.queue),

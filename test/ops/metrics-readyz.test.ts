@@ -38,7 +38,8 @@ t.test('metrics move', async (t) => {
   const started = await app.inject({ method: 'POST', url: '/api/v1/checks/ports?async=1', remoteAddress: home, payload: { ports: [25, 587] } })
   const id = started.json().id
   const sse = sseClient(`${base}/api/v1/checks/${id}/events`)
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // The stream is counted once its headers are out (the check waits 700 ms for the banner).
+  for (let i = 0; i < 100 && sse.status === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
   const during = await metrics()
   t.equal(metric(during, 'mxprobe_sse_streams'), 1, 'one open SSE stream')
   await sse.done
