@@ -176,7 +176,7 @@ export function failReport (ctx: CheckContext, err: unknown): void {
   if (err instanceof ProbeError) {
     const ip = r.report.target.ip ?? ctx.callerIp
     const port = err.port ?? 25
-    r.info(bi(lang, `接続できませんでした: ${err.message}`, `error: ${err.message}`))
+    r.info(bi(lang, unreachableSummary('ja', err, ip, port), `error: ${err.message}`))
     let ours = false
     switch (err.kind) {
       case 'refused': r.advise('net.refused', { ip, port }); break
