@@ -76,7 +76,7 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
   })
 
   app.get('/api/v1/checks/:id/events', {
-    schema: { summary: 'The report as it grows, as Server-Sent Events (transcript, step, advice, target, done)', tags: ['reports'], params: IdParams }
+    schema: { summary: 'The report as it grows, as Server-Sent Events (transcript, step, advice, target, child (a diagnosis), done)', tags: ['reports'], params: IdParams }
   }, async (req, reply) => {
     const { id } = req.params as { id: string }
     const store = app.mx.store
