@@ -226,3 +226,22 @@ t.test('nothing listens on port 25: every mail test fails (not error), one parag
   t.match(r.summary, /ポート開放/)
   for (const s of r.steps) t.match(s.title, /[\u3040-\u30ff\u4e00-\u9fff]|^POP3$/, `step title in Japanese: ${s.title}`)
 })
+
+t.test('with POP3 credentials: pop3 joins the children; the password is stored nowhere', async (t) => {
+  const srv = await startSmtp({ name: 'mx.pop.test', users: USERS })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'pop.test', srv.ip)
+  const a = await app()
+  const secret = 'S3cret-pass-word'
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'pop.test', username: 'taro', password: secret }, remoteAddress: srv.ip })).json()
+  t.same(r.children.map((c: any) => c.type), ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'pop3'])
+  const pop = r.children.find((c: any) => c.type === 'pop3')
+  t.equal(pop.status, 'fail', `nothing listens on POP3: fail, not error (${pop.summary})`)
+  const stored = [JSON.stringify(r)]
+  for (const c of r.children) stored.push((await a.inject({ method: 'GET', url: `/api/v1/checks/${c.id}` })).body)
+  stored.push(JSON.stringify(await a.mx.store.getEvents(r.id, 0)))
+  t.notOk(stored.some((s) => s.includes(secret)), 'the password is in no report and no event')
+  const half = await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'pop.test', password: secret }, remoteAddress: srv.ip })
+  t.equal(half.statusCode, 400)
+  t.notMatch(half.body, new RegExp(secret))
+})
