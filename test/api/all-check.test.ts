@@ -208,6 +208,9 @@ t.test('bad input: 400 in the caller\'s language', async (t) => {
   t.match(jaMissing.json().message, /必須の項目 target/)
   const ip = await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=ja', payload: { target: '192.0.2.1' }, remoteAddress: randomLoopback() })
   t.match(ip.json().message, /IP アドレスではなくドメイン名/)
+  const txt = await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=ja', headers: { accept: 'text/plain' }, payload: { target: '192.0.2.1' }, remoteAddress: randomLoopback() })
+  t.match(txt.headers['content-type'], /^text\/plain/)
+  t.match(txt.body, /^bad_input: .*IP アドレスではなくドメイン名/)
 })
 
 t.test('nothing listens on port 25: every mail test fails (not error), one paragraph says why, first', async (t) => {
