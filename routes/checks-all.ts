@@ -89,6 +89,15 @@ export default async function allCheckRoutes (app: FastifyInstance): Promise<voi
       response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
     },
     onRequest: [refuseCrossSite, requireStore],
+    // curl users asked for text: refusals come as "error: message" lines too (as for the single checks).
+    onSend: async (req, reply, payload) => {
+      if (!wantsText(req) || reply.statusCode < 400 || typeof payload !== 'string') return payload
+      try {
+        const e = JSON.parse(payload) as { error?: string, message?: string }
+        reply.header('content-type', 'text/plain; charset=utf-8')
+        return `${e.error ?? 'error'}: ${e.message ?? ''}\n`
+      } catch { return payload }
+    },
     preValidation: coerceFormBody
   }, async (req, reply) => {
     const lang = langOf(req)

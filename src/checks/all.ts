@@ -243,7 +243,7 @@ export function verdict (lang: Lang, domain: string, status: Status, fix: FixIte
   if (status === 'pass') {
     return bi(lang, `${domain}: 問題は見つかりませんでした。${children.length} 項目のテストがすべて正常です。`, `${domain}: no problems found; all ${children.length} tests passed.`)
   }
-  const first = fix[0] ? bi(lang, ` まず「${childTitle(fix[0].check, lang)}」の指摘から直してください。`, ` Fix first what "${childTitle(fix[0].check, 'en')}" found.`) : ''
+  const first = fix[0] ? bi(lang, `まず「${childTitle(fix[0].check, lang)}」の指摘から直してください。`, ` Fix first what "${childTitle(fix[0].check, 'en')}" found.`) : ''
   if (status === 'warn') {
     return bi(lang, `${domain}: メールは受信できますが、注意点が ${fix.length} 件あります。`, `${domain}: mail gets through, with ${fix.length} point${fix.length === 1 ? '' : 's'} to improve.`) + first
   }

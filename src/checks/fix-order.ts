@@ -60,7 +60,8 @@ export function classify (a: Pick<Advice, 'code' | 'params'>): { rank: number, c
   // 2. Reachability, port 25 before the others
   const reach = new Set(['ports.filtered_25', 'ports.refused', 'ports.silent', 'ports.none_open', 'net.refused', 'net.timeout', 'net.unreachable', 'net.closed', 'net.silent', 'smtp.unreachable_checklist'])
   if (reach.has(c)) {
-    if (c === 'ports.none_open' || c === 'net.unreachable') return { rank: 200, cause: 'reach:all' }
+    // Nothing open at all is port 25 not open, seen from further away: one cause.
+    if (c === 'ports.none_open' || c === 'net.unreachable') return { rank: 210, cause: 'reach:25' }
     if (c === 'smtp.unreachable_checklist') return { rank: 210, cause: 'reach:25' }
     if (port === 25) return { rank: c === 'ports.silent' || c === 'net.silent' || c === 'net.closed' ? 212 : 210, cause: 'reach:25' }
     return { rank: 250 + port / 1000, cause: `reach:${port}` }

@@ -83,22 +83,22 @@ async function probePort (ctx: CheckContext, port: number): Promise<PortResult> 
     switch (err.kind) {
       case 'refused':
       case 'closed':
-        r.line('I', `port ${port}: ${err.message}`)
-        return { port, state: 'refused', ms, detail: err.message }
+        r.line('I', bi(ctx.lang, `ポート ${port}: 接続を拒否されました`, `port ${port}: ${err.message}`))
+        return { port, state: 'refused', ms, detail: bi(ctx.lang, '', err.message) }
       case 'tls':
         // TCP was accepted, the TLS handshake failed: something listens, but not a TLS service.
-        r.line('I', `port ${port}: ${err.message}`)
+        r.line('I', bi(ctx.lang, `ポート ${port}: TLS ハンドシェイクに失敗しました (${err.message})`, `port ${port}: ${err.message}`))
         return { port, state: 'open', ms, tls: false, detail: err.message }
       default:
         // timeout, unreachable (ICMP prohibited), deadline: packets are dropped or blocked on the way.
-        r.line('I', `port ${port}: ${err.message}`)
-        return { port, state: 'filtered', ms, detail: err.message }
+        r.line('I', bi(ctx.lang, `ポート ${port}: 応答がありません`, `port ${port}: ${err.message}`))
+        return { port, state: 'filtered', ms, detail: bi(ctx.lang, '', err.message) }
     }
   }
   const ms = Date.now() - t0
   const res: PortResult = { port, state: 'open', ms }
   if (tlsPort) res.tls = true
-  r.line('I', `port ${port}: connected${tlsPort ? ' (TLS)' : ''} in ${ms} ms`)
+  r.line('I', bi(ctx.lang, `ポート ${port}: 接続しました${tlsPort ? ' (TLS)' : ''} (${ms} ミリ秒)`, `port ${port}: connected${tlsPort ? ' (TLS)' : ''} in ${ms} ms`))
   const reader = new LineReader(g.socket, { maxLine: 4096 })
   try {
     const first = await reader.next(bannerWaitMs(ctx), 'greeting')
@@ -150,7 +150,7 @@ async function probePort (ctx: CheckContext, port: number): Promise<PortResult> 
     } else {
       res.detail = err.message
     }
-    r.line('I', `port ${port}: ${res.detail}`)
+    r.line('I', bi(ctx.lang, `ポート ${port}: ${res.detail}`, `port ${port}: ${res.detail}`))
   } finally {
     reader.detach()
     // Give the goodbye a moment to leave; the socket dies at its deadline anyway.

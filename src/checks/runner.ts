@@ -210,7 +210,7 @@ export function failReport (ctx: CheckContext, err: unknown): void {
   if (err instanceof ProbeError) {
     const ip = r.report.target.ip ?? ctx.callerIp
     const port = err.port ?? 25
-    r.info(bi(lang, `接続できませんでした: ${err.message}`, `error: ${err.message}`))
+    r.info(bi(lang, unreachableSummary('ja', err, ip, port), `error: ${err.message}`))
     const serversFault = adviseProbeError(ctx, err)
     r.finish(serversFault ? 'fail' : 'error', unreachableSummary(lang, err, ip, port))
     return

@@ -13,6 +13,7 @@ import { configuredMailbox } from '../smtp/address.js'
 import { explainReply, explainedDetail, looksGreylisted } from '../smtp/codes.js'
 import { replyHeadline, type Reply } from '../smtp/reply.js'
 import { ProbeError } from '../errors.js'
+import { unreachableSummary } from './runner.js'
 import { understandDomain, noteUnderstood } from './target-input.js'
 import { bi } from '../i18n/index.js'
 
@@ -132,7 +133,7 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
     try {
       c = await SmtpClient.open(ctx, plan.ip, { servername: plan.host })
     } catch (err) {
-      r.step('connect', 'fail', (err as Error).message)
+      r.step('connect', 'fail', err instanceof ProbeError ? unreachableSummary(lang, err, plan.ip, 25) : (err as Error).message)
       adviseUnreachable(ctx, err, plan.ip)
       throw err
     }

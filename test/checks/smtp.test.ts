@@ -74,6 +74,13 @@ t.test('no STARTTLS, no PTR, greylisted postmaster', async (t) => {
   t.equal(step(r, 'postmaster').status, 'warn')
   t.match(step(r, 'postmaster').detail, /450/)
   t.ok(r.advice.some((x: any) => x.code === 'smtp.greylisted'))
+  // One paragraph for greylisting, and none that calls the temporary answer permanent.
+  t.notOk(r.advice.some((x: any) => x.code === 'smtp.reply' && /450/.test(x.en)), 'no second paragraph for the same 450')
+  t.notOk(r.advice.some((x: any) => /5xx|恒久/.test(x.en + x.ja)), 'a 4xx is never explained as permanent')
+  t.notOk(r.advice.some((x: any) => x.code === 'smtp.short_deadlines'), 'the RFC timing note is a detail, not advice')
+  t.match(r.summary, /注意点があります/, 'summary in the report language')
+  t.match(step(r, 'starttls').title, /暗号化/)
+  t.equal(r.pipelinedProbe, undefined)
   t.equal(r.smtp.pipelinedProbe, false, 'no PIPELINING advertised: one command at a time')
 })
 

@@ -84,11 +84,11 @@ t.test('in-memory store: checks, receive, async + SSE', async (t) => {
   t.ok(roles.json.mailboxes.every((m: any) => m.accepted === true))
   const pop3 = await post('/api/v1/checks/pop3', { domain: 'home.test' })
   assertReport(t, pop3.json, 'pop3', home)
-  t.equal(pop3.json.status, 'error', 'no POP3 server: the check could not be completed')
+  t.equal(pop3.json.status, 'fail', 'no POP3 server: nothing listening is the server failing (CONTRACT: fail, not error)')
   t.ok(pop3.json.advice.length > 0, 'advice says why')
 })
 
-t.test('no MX: the domain itself; a server that is down: a verdict with advice', async (t) => {
+t.test('no MX: the domain itself; a server that is down: fail with advice', async (t) => {
   const bare = await post('/api/v1/checks/smtp', { domain: 'bare.test' })
   t.equal(bare.status, 200, bare.text.slice(0, 300))
   assertReport(t, bare.json, 'smtp', home)
@@ -99,9 +99,7 @@ t.test('no MX: the domain itself; a server that is down: a verdict with advice',
     const a = await post(path, body, down)
     t.equal(a.status, 200, `${path}: a report, not a refusal`)
     assertReport(t, a.json, path.split('/').pop()!, down)
-    // CONTRACT.md: a server that refuses the connection is the thing under test failing (the receive
-    // test follows it; the SMTP check still says "error" here)
-    t.equal(a.json.status, path.endsWith('/receive') ? 'fail' : 'error', `${path}: connection refused`)
+    t.equal(a.json.status, 'fail', `${path}: connection refused is the server failing, not mxprobe's error`)
     t.ok(a.json.advice.length > 0, `${path}: advice says why`)
   }
 

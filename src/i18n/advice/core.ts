@@ -52,11 +52,11 @@ export const CORE_ADVICE: AdviceCatalogue = {
   },
   'target.ip_mismatch': {
     en: (p) => `mxprobe only tests the server at the address you are visiting from (${p.callerIp}), and for mail tests only when that address is one of the domain's MX addresses (${list(p.addresses)}). This keeps the service from being used against other people's servers. Open this page from the network where your mail server runs, and make sure your DNS points to your current IP.`,
-    ja: (p) => `mxprobe は、アクセス元のアドレス (${p.callerIp}) のサーバーだけを試験します。メールの試験は、そのアドレスがドメインの MX のアドレス (${list(p.addresses)}) の一つである場合に限ります。他人のサーバーへの悪用を防ぐためです。メールサーバーのあるネットワークからこのページを開き、DNS が現在の IP を指しているか確認してください。`
+    ja: (p) => `mxprobe は、アクセス元のアドレス (${p.callerIp}) のサーバーだけをテストします。メールのテストは、そのアドレスがドメインの MX のアドレス (${list(p.addresses)}) の一つである場合に限ります。他人のサーバーへの悪用を防ぐためです。メールサーバーのあるネットワークからこのページを開き、DNS が現在の IP を指しているか確認してください。`
   },
   'target.forbidden': {
     en: (p) => `The address ${p.ip} cannot be tested: ${p.reason}. mxprobe never connects to private, loopback, reserved or opted-out networks from the internet.`,
-    ja: (p) => `アドレス ${p.ip} は試験できません: ${p.reason}。mxprobe はプライベート、ループバック、予約済み、または試験拒否が登録されたネットワークには接続しません。`
+    ja: (p) => `アドレス ${p.ip} はテストできません: ${p.reason}。mxprobe はプライベート、ループバック、予約済み、またはテスト拒否が登録されたネットワークには接続しません。`
   },
   'net.refused': {
     en: (p) => `The connection to ${p.ip} port ${p.port} was refused: something answered, but nothing accepts connections on that port. Check that the mail server is running and listening on all interfaces (not just 127.0.0.1), and that your router forwards port ${p.port} to the server's LAN address.`,
@@ -80,7 +80,7 @@ export const CORE_ADVICE: AdviceCatalogue = {
   },
   'net.deadline': {
     en: (p) => `The check stopped at its time limit (${p.ms} ms) while the server was still talking. mxprobe limits every test so that slow or hostile servers cannot hold it; a normal mail server finishes well within this limit.`,
-    ja: (p) => `サーバーとの通信中に制限時間 (${p.ms} ミリ秒) に達したため、試験を打ち切りました。遅いサーバーや悪意あるサーバー対策として時間を制限しています。通常のメールサーバーなら十分に間に合います。`
+    ja: (p) => `サーバーとの通信中に制限時間 (${p.ms} ミリ秒) に達したため、テストを打ち切りました。遅いサーバーや悪意あるサーバー対策として時間を制限しています。通常のメールサーバーなら十分に間に合います。`
   },
   'net.byte_cap': {
     en: (p) => `The server sent more data than a mail server ever needs to (${p.bytes} bytes); the check stopped reading. The program on this port may not be a mail server.`,
@@ -96,6 +96,6 @@ export const CORE_ADVICE: AdviceCatalogue = {
   },
   'net.error': {
     en: (p) => `The check could not be completed: ${p.reason}.`,
-    ja: (p) => `試験を完了できませんでした: ${p.reason}。`
+    ja: (p) => `テストを完了できませんでした: ${p.reason}。`
   }
 }

@@ -31,7 +31,7 @@ export const PROBES_ADVICE: AdviceCatalogue = {
   },
   'ports.none_open': {
     en: (p) => `None of the tested ports is reachable on ${p.ip}. Either this is not the network your server is on, the router forwards nothing to it, or the ISP blocks inbound connections (some mobile and CGNAT connections cannot host servers at all).`,
-    ja: (p) => `${p.ip} では試験したポートがどれも開いていません。サーバーのあるネットワークではないか、ルーターが何も転送していないか、プロバイダが着信接続を遮断しています (携帯回線や CGNAT の回線ではサーバーを公開できないことがあります)。`
+    ja: (p) => `${p.ip} ではテストしたポートがどれも開いていません。サーバーのあるネットワークではないか、ルーターが何も転送していないか、プロバイダが着信接続を遮断しています (携帯回線や CGNAT の回線ではサーバーを公開できないことがあります)。`
   },
 
   // ---- POP3
@@ -77,7 +77,7 @@ export const PROBES_ADVICE: AdviceCatalogue = {
   },
   'pop3.login_needs_tls': {
     en: () => 'The login test was not run: mxprobe sends a password only over TLS, and neither STLS on 110 nor port 995 worked.',
-    ja: () => 'ログイン試験は実行しませんでした。mxprobe はパスワードを TLS 上でしか送りません。110 番の STLS も 995 番も使えませんでした。'
+    ja: () => 'ログインテストは実行しませんでした。mxprobe はパスワードを TLS 上でしか送りません。110 番の STLS も 995 番も使えませんでした。'
   },
   'pop3.quit_unclean': {
     en: (p) => `The server did not end the session cleanly after QUIT (${p.reason}). Harmless for reading mail, but a sign of a proxy or a buggy server.`,
@@ -103,15 +103,15 @@ export const PROBES_ADVICE: AdviceCatalogue = {
   },
   'relay.auth_required': {
     en: (p) => `The server answered ${p.reply} (authentication required) before any relay test could run. That usually means it does not relay for strangers, but it also means it may refuse ordinary incoming mail on port 25: mail from other servers arrives without authentication. Require authentication only on the submission port 587.`,
-    ja: (p) => `リレー試験の前にサーバーが ${p.reply} (認証が必要) と応答しました。他人のメールを中継しないという意味では安全ですが、25 番ポートで通常の受信まで拒否している可能性があります。他のサーバーからのメールは認証なしで届くため、認証の要求は 587 番 (サブミッション) だけにしてください。`
+    ja: (p) => `リレーテストの前にサーバーが ${p.reply} (認証が必要) と応答しました。他人のメールを中継しないという意味では安全ですが、25 番ポートで通常の受信まで拒否している可能性があります。他のサーバーからのメールは認証なしで届くため、認証の要求は 587 番 (サブミッション) だけにしてください。`
   },
   'relay.temporary': {
     en: (p) => `${p.count} relay attempts were refused only temporarily (4xx, e.g. ${p.reply}). The server did not say "never": greylisting or a temporary error hides the real policy. Run the test again in a few minutes; a closed server answers 5xx (e.g. "554 Relay access denied").`,
-    ja: (p) => `${p.count} 件のリレー試験が一時的なエラー (4xx、例: ${p.reply}) で拒否されました。「永久に拒否」ではないため、グレイリスティングや一時エラーで本当の設定がわかりません。数分後に再試験してください。中継を許可しないサーバーは 5xx (例: "554 Relay access denied") を返します。`
+    ja: (p) => `${p.count} 件のリレーテストが一時的なエラー (4xx、例: ${p.reply}) で拒否されました。「永久に拒否」ではないため、グレイリスティングや一時エラーで本当の設定がわかりません。数分後に再テストしてください。中継を許可しないサーバーは 5xx (例: "554 Relay access denied") を返します。`
   },
   'relay.closed': {
     en: (p) => `All ${p.count} relay attempts were refused: the server is not an open relay.`,
-    ja: (p) => `${p.count} 件のリレー試験がすべて拒否されました。オープンリレーではありません。`
+    ja: (p) => `${p.count} 件のリレーテストがすべて拒否されました。オープンリレーではありません。`
   },
 
   // ---- role mailboxes
@@ -125,10 +125,10 @@ export const PROBES_ADVICE: AdviceCatalogue = {
   },
   'roles.auth_required': {
     en: (p) => `The server demanded authentication (${p.reply}) before accepting any recipient on port 25, so the role addresses could not be tested. Other mail servers never authenticate when they deliver to you: require authentication only on the submission port 587.`,
-    ja: (p) => `サーバーが 25 番ポートで宛先を受け付ける前に認証を要求したため (${p.reply})、役割アドレスを試験できませんでした。他のメールサーバーは配送時に認証しません。認証の要求はサブミッションポート 587 だけにしてください。`
+    ja: (p) => `サーバーが 25 番ポートで宛先を受け付ける前に認証を要求したため (${p.reply})、役割アドレスをテストできませんでした。他のメールサーバーは配送時に認証しません。認証の要求はサブミッションポート 587 だけにしてください。`
   },
   'roles.temporary': {
     en: (p) => `${p.address} got a temporary answer (${p.reply}); greylisting or a temporary error. Try again in a few minutes.`,
-    ja: (p) => `${p.address} に一時的なエラー (${p.reply}) が返りました。グレイリスティングか一時的なエラーです。数分後に再試験してください。`
+    ja: (p) => `${p.address} に一時的なエラー (${p.reply}) が返りました。グレイリスティングか一時的なエラーです。数分後に再テストしてください。`
   }
 }
