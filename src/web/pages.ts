@@ -303,13 +303,13 @@ ${ports.map((p) => html`<tr><td>${p.port}</td><td class="state-${String(p.state)
   const vectors = Array.isArray(r.vectors) ? r.vectors as Array<Record<string, unknown>> : null
   if (vectors?.length) {
     parts.push(html`<table><caption>${t.checkShort.relay}</caption><thead><tr><th scope="col">${t.vectorsTable.id}</th><th scope="col">${t.vectorsTable.mailFrom}</th><th scope="col">${t.vectorsTable.rcptTo}</th><th scope="col">${t.vectorsTable.accepted}</th><th scope="col">${t.vectorsTable.reply}</th></tr></thead><tbody>
-${vectors.map((v) => html`<tr class="${v.accepted === true ? 'bad' : ''}"><td>${v.id}</td><td class="mono">${v.mailFrom}</td><td class="mono">${v.rcptTo}</td><td>${yesNo(v.accepted, t)}</td><td class="mono">${typeof v.reply === 'string' ? v.reply : JSON.stringify(v.reply ?? '')}</td></tr>`)}
+${vectors.map((v) => html`<tr class="${v.accepted === true ? 'bad' : ''}"><td>${v.id}</td><td class="mono">${v.mailFrom}</td><td class="mono">${v.rcptTo}</td><td class="yn">${yesNo(v.accepted, t)}</td><td class="mono">${typeof v.reply === 'string' ? v.reply : JSON.stringify(v.reply ?? '')}</td></tr>`)}
 </tbody></table>`)
   }
   const boxes = Array.isArray(r.mailboxes) ? r.mailboxes as Array<Record<string, unknown>> : null
   if (boxes?.length) {
     parts.push(html`<table><caption>${t.checkShort.roles}</caption><thead><tr><th scope="col">${t.mailboxesTable.address}</th><th scope="col">${t.mailboxesTable.required}</th><th scope="col">${t.mailboxesTable.accepted}</th><th scope="col">${t.mailboxesTable.reply}</th></tr></thead><tbody>
-${boxes.map((b) => html`<tr class="${b.accepted === false && b.required ? 'bad' : ''}"><td class="mono">${b.address}</td><td>${yesNo(b.required, t)}</td><td>${yesNo(b.accepted, t)}</td><td class="mono">${typeof b.reply === 'string' ? b.reply : JSON.stringify(b.reply ?? '')}</td></tr>`)}
+${boxes.map((b) => html`<tr class="${b.accepted === false && b.required ? 'bad' : ''}"><td class="mono">${b.address}</td><td class="yn">${yesNo(b.required, t)}</td><td class="yn">${yesNo(b.accepted, t)}</td><td class="mono">${typeof b.reply === 'string' ? b.reply : JSON.stringify(b.reply ?? '')}</td></tr>`)}
 </tbody></table>`)
   }
   if (!parts.length) return ''

@@ -74,14 +74,19 @@ t.test('a finished diagnosis: verdict, fix this first with links, each check, re
 t.test('a running diagnosis: stage and time left per check, waiting ones, no forum text, refresh without JS', async (t) => {
   const dns = child('dns', 'pass')
   const smtp = child('smtp', null)
-  smtp.step('ehlo', 'pass', 'EHLO ok')
+  const now = Date.now()
   const b = new ReportBuilder('all', '203.0.113.7', 'ja')
   b.target({ domain: 'example.jp', host: null, ip: null })
-  b.set('children', [{ type: 'dns', id: dns.report.id, status: 'pass' }, { type: 'smtp', id: smtp.report.id, status: 'running' }])
-  const now = Date.parse(smtp.report.startedAt) + 10_000
-  const html = reportPage(b.report, 'ja', 'https://mxprobe.example/r/x', { children: new Map([[dns.report.id, dns.report], [smtp.report.id, smtp.report]]), deadlineMs: 40_000, now })
+  // The children as src/checks/all.ts lists them (ChildLink): stage and deadline while running.
+  b.set('children', [
+    { type: 'dns', id: dns.report.id, status: 'pass', title: 'DNS', summary: 'DNS は正常です' },
+    { type: 'smtp', id: smtp.report.id, status: 'running', title: 'SMTP', stage: 'EHLO <応答>', deadline: now + 30_000 },
+    ...['ports', 'receive', 'roles', 'relay'].map((type) => ({ type, id: null, status: 'queued', title: type }))
+  ])
+  const html = reportPage(b.report, 'ja', 'https://mxprobe.example/r/x', { deadlineMs: 40_000, now })
   t.match(html, /data-running="1"/)
-  t.match(html, /<li class="child c-running" data-type="smtp"[^>]*>[\s\S]*?<span class="stage from-check">ehlo<\/span>[\s\S]*?data-left-ms="30000">残り 30 秒</, 'the stage it is in and the time it has left')
+  t.match(html, /<li class="child c-running" data-type="smtp"[^>]*>[\s\S]*?<span class="stage from-check">EHLO &lt;応答&gt;<\/span>[\s\S]*?data-left-ms="30000">残り 30 秒</, 'the stage it is in (escaped) and the time it has left')
+  t.match(html, /data-type="dns"[^>]*>[\s\S]*?DNS は正常です/, 'a finished one shows its summary')
   for (const type of ['ports', 'receive', 'roles', 'relay']) t.match(html, new RegExp(`data-type="${type}" data-status="waiting"`), `${type} waits`)
   t.notMatch(html, /<pre class="copy-text"/, 'the forum text cannot be copied yet')
   t.match(html, /テストが終わると、ここに掲示板用のテキストが表示されます/)
