@@ -29,6 +29,7 @@ import { pop3Check } from './pop3.js'
 import { fixFirstAdvice, type FixItem } from './fix-order.js'
 import { BadInputError, RefusalError } from '../errors.js'
 import { bi, type Lang } from '../i18n/index.js'
+import { checkName } from '../i18n/checks.js'
 
 export interface AllInput {
   /** a domain, a mail address or a URL */
@@ -67,18 +68,8 @@ export interface AllPlan {
   credentials: { username: string, password: string } | null
 }
 
-const TITLES: Record<ChildType, { ja: string, en: string }> = {
-  dns: { ja: 'DNS (MX とアドレス)', en: 'DNS (MX and addresses)' },
-  ports: { ja: 'ポート開放', en: 'Open ports' },
-  smtp: { ja: 'SMTP サーバー', en: 'SMTP server' },
-  receive: { ja: '受信テスト', en: 'Receive test' },
-  roles: { ja: '必須アドレス (postmaster など)', en: 'Role addresses (postmaster …)' },
-  relay: { ja: '第三者中継 (オープンリレー)', en: 'Open relay' },
-  pop3: { ja: 'POP3', en: 'POP3' }
-}
-
 export function childTitle (type: string, lang: Lang): string {
-  return (TITLES as Record<string, { ja: string, en: string }>)[type]?.[lang] ?? type
+  return checkName(type, lang)
 }
 
 /** Order in which children are started: the slow relay battery early, so the whole ends sooner. */

@@ -4,6 +4,7 @@
 // the web page shows it in a copy block, the API can answer text/plain.
 import type { Report, TranscriptLine } from './report.js'
 import type { Lang } from '../i18n/index.js'
+import { checkName } from '../i18n/checks.js'
 
 export interface ReportTextOptions {
   /** language of advice texts (default: the report's own) */
@@ -55,18 +56,6 @@ const STATUS: Record<string, { ja: string, en: string }> = {
   queued: { ja: '待機中', en: 'waiting' },
   info: { ja: '情報', en: 'info' },
   skip: { ja: '省略', en: 'skipped' }
-}
-
-const CHECK_NAME: Record<string, { ja: string, en: string }> = {
-  all: { ja: 'まとめて診断', en: 'Whole diagnosis' },
-  dns: { ja: 'DNS (MX とアドレス)', en: 'DNS (MX and addresses)' },
-  ports: { ja: 'ポート開放', en: 'Open ports' },
-  smtp: { ja: 'SMTP サーバー', en: 'SMTP server' },
-  receive: { ja: '受信テスト', en: 'Receive test' },
-  roles: { ja: '必須アドレス (postmaster など)', en: 'Role addresses (postmaster …)' },
-  relay: { ja: '第三者中継 (オープンリレー)', en: 'Open relay' },
-  pop3: { ja: 'POP3', en: 'POP3' },
-  send: { ja: '送信テスト', en: 'Send test' }
 }
 
 function statusText (s: string, lang: Lang): string {
@@ -166,7 +155,7 @@ export function reportText (r: Report, opts: ReportTextMore = {}): string {
   const lang: Lang = opts.lang ?? (r.lang === 'ja' ? 'ja' : 'en')
   const ja = lang === 'ja'
   const out: string[] = []
-  const name = CHECK_NAME[r.type]?.[lang] ?? r.type
+  const name = checkName(r.type, lang)
   out.push(ja ? `mxprobe ${name}の結果 (${r.id})` : `mxprobe ${name} report (${r.id})`)
   out.push('')
   out.push(...mxTable(r, lang))
@@ -183,13 +172,13 @@ export function reportText (r: Report, opts: ReportTextMore = {}): string {
     const base = opts.pageUrl ? opts.pageUrl.replace(/\/r\/[^/]*$/, '/r/') : null
     for (const c of children) {
       const link = c.id ? (base ? ` ${base}${c.id}` : ` (${c.id})`) : ''
-      out.push(`  [${statusText(c.status, lang)}] ${CHECK_NAME[c.type]?.[lang] ?? c.type}${c.summary ? `: ${visibleControls(c.summary)}` : ''}${link}`)
+      out.push(`  [${statusText(c.status, lang)}] ${checkName(c.type, lang)}${c.summary ? `: ${visibleControls(c.summary)}` : ''}${link}`)
     }
   }
   if (fix) {
     out.push('', ja ? 'まずこれを直す (上から順に):' : 'Fix first (in this order):')
     if (!fix.length) out.push(`  ${ja ? '(直すべき点は見つかりませんでした)' : '(nothing to fix was found)'}`)
-    fix.forEach((f, i) => out.push(`  ${i + 1}. [${CHECK_NAME[f.check]?.[lang] ?? f.check}] ${visibleControls(f.message)}`))
+    fix.forEach((f, i) => out.push(`  ${i + 1}. [${checkName(f.check, lang)}] ${visibleControls(f.message)}`))
   }
 
   if (r.steps?.length && !children) {

@@ -3,20 +3,11 @@
 // people, in the report's language. Names with a variable part are matched
 // by their first word.
 import type { Lang } from './index.js'
+import { CHECK_NAMES } from './checks.js'
 
 type Title = { ja: string, en: string } | ((rest: string) => { ja: string, en: string })
 
 const t = (ja: string, en: string) => ({ ja, en })
-const CHILD: Record<string, { ja: string, en: string }> = {
-  dns: t('DNS (MX とアドレス)', 'DNS (MX and addresses)'),
-  ports: t('ポート開放', 'Open ports'),
-  smtp: t('SMTP サーバー', 'SMTP server'),
-  receive: t('受信テスト', 'Receive test'),
-  roles: t('必須アドレス (postmaster など)', 'Role addresses (postmaster …)'),
-  relay: t('第三者中継 (オープンリレー)', 'Open relay'),
-  pop3: t('POP3', 'POP3')
-}
-
 const TITLES: Record<string, Title> = {
   // receive test: the clear-text retry after a failed STARTTLS handshake
   reconnect: t('再接続 (暗号化なし)', 'Reconnection (without TLS)'),
@@ -73,7 +64,7 @@ const TITLES: Record<string, Title> = {
   QUIT: (port) => t(`終了 (ポート ${port})`, `Goodbye (port ${port})`),
   login: t('ログイン', 'Login'),
   // the diagnosis: "child smtp"
-  child: (type) => CHILD[type] ?? t(type, type),
+  child: (type) => CHECK_NAMES[type] ?? t(type, type),
   // tools
   hop: (n) => t(`経路 ${n}`, `Hop ${n}`),
   candidate: (n) => t(`候補 ${n}`, `Candidate ${n}`)
