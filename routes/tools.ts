@@ -172,7 +172,16 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
       response: {
         200: Type.Object({
           candidates: Type.Array(Type.Object({
-            text: Type.String(), path: Type.Array(Type.String()), score: Type.Number(), japaneseShare: Type.Number(), lost: Type.Number(), guessed: Type.Number()
+            text: Type.String(),
+            path: Type.Array(Type.String()),
+            score: Type.Number(),
+            japaneseShare: Type.Number(),
+            lost: Type.Number(),
+            guessed: Type.Number(),
+            label: Type.Object({ ja: Type.String(), en: Type.String() }),
+            implausible: Type.Boolean(),
+            marks: Type.Array(Type.Object({ start: Type.Integer(), end: Type.Integer() })),
+            mapping: Type.Union([Type.Literal('windows'), Type.Literal('mac-unix'), Type.Null()])
           })),
           unchanged: Type.Boolean(),
           advice: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })),

@@ -83,7 +83,8 @@ function charWeight (cp: number, ch: string): { w: number, jp: boolean } {
   if (cp >= 0x21 && cp <= 0x7e) return { w: 0.5, jp: true }
   if (FREQUENT_KANA.has(cp)) return { w: cp === 0x306e ? 1.05 : 1.02, jp: true }
   if (cp === 0x30fc) return { w: 1.02, jp: true } // ー
-  if ((cp >= 0x3041 && cp <= 0x3096) || cp === 0x309d || cp === 0x309e) return { w: 1, jp: true }
+  if (cp === 0x309d || cp === 0x309e || cp === 0x30fd || cp === 0x30fe) return { w: 0.3, jp: true } // ゝゞヽヾ: rare iteration marks
+  if (cp >= 0x3041 && cp <= 0x3096) return { w: 1, jp: true }
   if (cp >= 0x30a1 && cp <= 0x30fa) return { w: 1, jp: true }
   if (cp === 0x30fb) return { w: 0.3, jp: true } // ・ is also what Windows shows for an undecodable byte
   if (cp === 0x3002) return { w: 0.92, jp: true } // 。 before 、 when a lost byte must be guessed at a sentence end
@@ -93,8 +94,10 @@ function charWeight (cp: number, ch: string): { w: number, jp: boolean } {
     const lv = kanjiLevel(ch)
     return lv === 1 ? { w: 1, jp: true } : lv === 2 ? { w: 0.1, jp: false } : { w: -0.3, jp: false }
   }
-  if (cp === 0xff01 || cp === 0xff08 || cp === 0xff09 || cp === 0xff0c || cp === 0xff0e || cp === 0xff1a || cp === 0xff1f) return { w: 0.9, jp: true }
-  if (cp >= 0xff01 && cp <= 0xff5e) return { w: 0.6, jp: true }
+  if (cp === 0xff01 || cp === 0xff08 || cp === 0xff09 || cp === 0xff0c || cp === 0xff0e || cp === 0xff1a || cp === 0xff1f || cp === 0xff5e) return { w: 0.9, jp: true }
+  if (cp === 0xff0d || cp === 0xff05 || cp === 0xff06 || cp === 0xff20 || cp === 0xff03 || cp === 0xff0a || cp === 0xff0b || cp === 0xff1d || cp === 0xff0f) return { w: 0.7, jp: true }
+  if ((cp >= 0xff10 && cp <= 0xff19) || (cp >= 0xff21 && cp <= 0xff3a) || (cp >= 0xff41 && cp <= 0xff5a)) return { w: 0.6, jp: true }
+  if (cp >= 0xff01 && cp <= 0xff5e) return { w: 0.2, jp: false }
   // half-width katakana: real in old mobile and system mail (ﾒｰﾙｻｰﾊﾞｰ); a run of them reads well (see plausibility),
   // the half-width punctuation ｡｢｣､･ alone is what EUC-JP read as Shift_JIS is full of
   if (cp >= 0xff66 && cp <= 0xff9f) return { w: 0.3, jp: true }
@@ -296,7 +299,7 @@ const HOLE_SCORING_BUDGET = 1000
 const GUESS_BUDGET = 500_000
 
 /** Candidate characters kept per hole for the context choice. */
-const OPTIONS_PER_HOLE = 24
+const OPTIONS_PER_HOLE = 16
 
 interface Option { ch: string, w: number }
 
@@ -304,20 +307,22 @@ interface Option { ch: string, w: number }
 interface LostBy { id: string, lost: (b: number, next: number) => boolean }
 
 function lostTable (codec: string, whatwgLabel: string): LostBy {
-  const table = new Map<number, boolean>()
+  // 0: not computed, 1: destroyed, 2: read
+  const table = new Uint8Array(65536)
   const td = new TextDecoder(whatwgLabel)
   return {
     id: codec,
     lost: (b, next) => {
-      const key = b * 512 + (next < 0 ? 511 : next)
-      let v = table.get(key)
-      if (v === undefined) {
-        // with the next byte unknown, any byte may have been destroyed with it
+      // with the next byte unknown, any byte may have been destroyed with it
+      if (next < 0) return true
+      const key = b * 256 + next
+      let v = table[key]
+      if (v === 0) {
         const buf = Buffer.from([b, next])
-        v = next < 0 || iconv.decode(buf, codec).startsWith('\ufffd') || td.decode(buf).startsWith('\ufffd')
-        table.set(key, v)
+        v = iconv.decode(buf, codec).startsWith('\ufffd') || td.decode(buf).startsWith('\ufffd') ? 1 : 2
+        table[key] = v
       }
-      return v
+      return v === 1
     }
   }
 }
@@ -340,8 +345,15 @@ const PAIR_WEIGHT = new Map<string, number>()
 }
 
 /** How much two neighbouring characters read like written Japanese (0 when the pair is unknown). */
+const AFTER_DIGIT = new Set([...'℃％円年月日時分秒個件回度名人台通枚歳番号階'])
+const BEFORE_DIGIT = new Set([...'−－＋約第'])
+
 export function pairWeight (a: string, b: string): number {
-  return (PAIR_WEIGHT.get(a + b) ?? 0) + (a && b ? halfKanaPair(a.codePointAt(0)!, b.codePointAt(0)!) : 0)
+  if (!a || !b) return 0
+  const digitA = a >= '0' && a <= '9'
+  const digitB = b >= '0' && b <= '9'
+  if ((digitA && AFTER_DIGIT.has(b)) || (digitB && BEFORE_DIGIT.has(a))) return 0.5
+  return (PAIR_WEIGHT.get(a + b) ?? 0) + halfKanaPair(a.codePointAt(0)!, b.codePointAt(0)!)
 }
 
 /**
@@ -461,9 +473,13 @@ function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: Los
     budget -= total
     const len = seq.length
     const minCp = len === 2 ? 0x80 : len === 3 ? 0x800 : 0x10000
+    const check = lostBy ? holeAt.map((h) => h >= 0 && !second.has(h)) : null
+    const vals = new Array<number>(len).fill(0)
+    const idx = new Array<number>(len).fill(0)
     for (let f = 0; f < total; f++) {
-      let x = f
-      const vals = options.map((o) => { const v = o[x % o.length]; x = Math.floor(x / o.length); return v })
+      // odometer over the options, no allocation per fill
+      for (let k = 0; k < len; k++) vals[k] = options[k][idx[k]]
+      for (let k = 0; k < len; k++) { if (++idx[k] < options[k].length) break; idx[k] = 0 }
       const lead = vals[0]
       if (seqLen(lead) !== len) continue
       let cp = len === 2 ? lead & 0x1f : len === 3 ? lead & 0x0f : lead & 0x07
@@ -471,7 +487,11 @@ function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: Los
       // overlong forms, surrogates and beyond-Unicode values are not characters
       if (cp < minCp || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) continue
       // the wrong decoder must have destroyed these bytes: a byte it would have read is not a possible fill
-      if (lostBy && !holeAt.every((h, k) => h < 0 || second.has(h) || lostBy.lost(vals[k], holeAt[k + 1] === -2 ? vals[k + 1] : after[k]))) continue
+      if (check) {
+        let ok = true
+        for (let k = 0; k < len && ok; k++) if (check[k] && !lostBy!.lost(vals[k], holeAt[k + 1] === -2 ? vals[k + 1] : after[k])) ok = false
+        if (!ok) continue
+      }
       const ch = String.fromCodePoint(cp)
       found.push({ ch, w: charWeight(cp, ch).w })
     }
@@ -553,6 +573,38 @@ function decodeWith (buf: Buffer, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>
   return iconv.decode(buf, dec === 'shift_jis' ? 'cp932' : 'euc-jp')
 }
 
+/** Decoded byte pairs, filled as they are met: the scoring windows of hole filling decode thousands of short pieces. */
+const PAIR_TEXT: Record<string, Array<string | undefined>> = { shift_jis: new Array(65536), 'euc-jp': new Array(65536) }
+
+/**
+ * A short window of Shift_JIS or EUC-JP bytes decoded from a table of pairs,
+ * the way iconv-lite does it (an undecodable pair gives U+FFFD and its
+ * second byte is read again); much cheaper than a codec call per window.
+ */
+function decodeWindow (bytes: number[], dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>): string {
+  const table = PAIR_TEXT[dec]
+  let out = ''
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i]
+    const lead = dec === 'shift_jis' ? (b >= 0x81 && b <= 0x9f) || (b >= 0xe0 && b <= 0xfc) : b >= 0x8e && b <= 0xfe && b !== 0x8f && b !== 0xa0
+    if (b < 0x80 && b >= 0) { out += String.fromCharCode(b); i++; continue }
+    if (!lead || i + 1 >= bytes.length || bytes[i + 1] < 0) {
+      out += dec === 'shift_jis' && b >= 0xa1 && b <= 0xdf ? String.fromCharCode(0xff61 + b - 0xa1) : '\ufffd'
+      i++
+      continue
+    }
+    const key = b * 256 + bytes[i + 1]
+    let t = table[key]
+    if (t === undefined) {
+      const d = decodeWith(Buffer.from([b, bytes[i + 1]]), dec)
+      t = d.length === 1 && d !== '\ufffd' ? d : ''
+      table[key] = t
+    }
+    if (t) { out += t; i += 2 } else { out += '\ufffd'; i++ }
+  }
+  return out
+}
+
 /**
  * Fills the holes of a multi-byte reading, left to right: each hole takes the
  * choice whose few surrounding characters read best. Without known choices a
@@ -582,12 +634,14 @@ function fillEucHoles (src: Bytes, lostBy: LostBy): { buf: Buffer, guessed: numb
   }
   const at: number[] = []
   let scored = 0
+  // window decodes per call, at most: a two-byte hole alone can take a few hundred
+  let work = 20_000
   const high = Array.from({ length: 0xfe - 0xa1 + 1 }, (_, k) => 0xa1 + k)
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i] !== -1) continue
     const pair = bytes[i + 1] === -1
     const next = pair ? bytes[i + 2] : bytes[i + 1]
-    if (++scored > HOLE_SCORING_BUDGET) { bytes[i] = 0xff; if (pair) bytes[i + 1] = 0xff; continue }
+    if (++scored > HOLE_SCORING_BUDGET || work <= 0) { bytes[i] = 0xff; if (pair) bytes[i + 1] = 0xff; if (pair) i++; continue }
     const firsts = high.filter((b) => lostBy.lost(b, pair ? 0xa1 : next ?? -1) || (pair && lostBy.lost(b, 0xfe)))
     let best: number[] = [0xff]
     let bestScore = -Infinity
@@ -600,8 +654,9 @@ function fillEucHoles (src: Bytes, lostBy: LostBy): { buf: Buffer, guessed: numb
     for (const b1 of firsts) {
       for (const b2 of pair ? high : [-2]) {
         if (pair && !lostBy.lost(b1, b2)) continue
+        work--
         const win = bytes.slice(from, to).map((b, k) => (from + k === i ? b1 : pair && from + k === i + 1 ? b2 : b < 0 ? 0xa1 : b))
-        const sc = quickScore(decodeWith(Buffer.from(win), 'euc-jp'))
+        const sc = quickScore(decodeWindow(win, 'euc-jp'))
         if (sc > bestScore) { bestScore = sc; best = pair ? [b1, b2] : [b1] }
       }
     }
@@ -620,6 +675,17 @@ function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>):
   const at: number[] = []
   let guessed = 0
   let scored = 0
+  // Character starts, so the scoring window never begins inside a character. For Shift_JIS every
+  // possible fill (81 8D 8F 90 9D) is a lead byte, so the structure does not depend on the choice.
+  const starts: number[] = []
+  if (dec === 'shift_jis') {
+    for (let p = 0; p < bytes.length;) {
+      starts.push(p)
+      const b = bytes[p] < 0 ? 0x81 : bytes[p]
+      p += (b >= 0x81 && b <= 0x9f) || (b >= 0xe0 && b <= 0xfc) ? 2 : 1
+    }
+  }
+  let sp = 0
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i] !== -1) continue
     if (!choices) { bytes[i] = 0xff; continue }
@@ -627,12 +693,17 @@ function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>):
     if (++scored > HOLE_SCORING_BUDGET) { bytes[i] = choices[0]; guessed++; at.push(i); continue }
     let best = choices[0]
     let bestScore = -Infinity
-    const from = Math.max(0, i - 3)
-    const to = Math.min(bytes.length, i + 4)
+    let from = Math.max(0, i - 3)
+    let to = Math.min(bytes.length, i + 4)
+    if (starts.length) {
+      while (sp + 1 < starts.length && starts[sp + 1] <= i) sp++
+      from = starts[Math.max(0, sp - 3)]
+      to = starts[sp + 4] ?? bytes.length
+    }
     for (const c of choices) {
       const win = bytes.slice(from, to).map((b, k) => (from + k === i ? c : b < 0 ? choices[0] : b))
       // the first choice is the likeliest (0x81 leads Shift_JIS punctuation, ー and 「」): a head start
-      const sc = quickScore(decodeWith(Buffer.from(win), dec)) + (c === choices[0] ? 0.05 : 0)
+      const sc = quickScore(decodeWindow(win, dec)) + (c === choices[0] ? 0.05 : 0)
       if (sc > bestScore) { bestScore = sc; best = c }
     }
     bytes[i] = best
@@ -674,8 +745,24 @@ function decodeMarked (buf: Buffer, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp
   return { text, marks }
 }
 
+/**
+ * Guessing destroyed bytes costs far more than decoding: it is done only
+ * when the reading is promising, i.e. what survived (the text without its
+ * U+FFFD) already reads as Japanese. A wrong reading keeps its holes as lost.
+ */
+function worthGuessing (src: Bytes, dec: Exclude<Decoder, 'iso-2022-jp'>): boolean {
+  // windows-1252's five undefined bytes are cheap to try, and UTF-8 Japanese is full of them
+  if (src.holeChoices) return true
+  const filled = Buffer.from(src.bytes.map((b) => (b < 0 ? 0xff : b)))
+  const text = dec === 'utf-8' ? filled.toString('utf8') : decodeWith(filled, dec)
+  const kept = text.replace(/\ufffd/g, '')
+  if (kept.length < text.length / 2) return false
+  return plausibility(kept).score >= 0.45
+}
+
 function decodeBytes (src: Bytes, dec: Decoder): { text: string, guessed: number, marks: Array<[number, number]> } | null {
   if (dec === 'utf-8') {
+    if (src.holes && !worthGuessing(src, dec)) return { text: Buffer.from(src.bytes.map((b) => (b < 0 ? 0xff : b))).toString('utf8'), guessed: 0, marks: [] }
     if (src.holes) return decodeUtf8Holes(src.bytes, src.holeChoices, LOST_BY[src.label] ?? null)
     return { text: Buffer.from(src.bytes).toString('utf8'), guessed: 0, marks: [] }
   }
@@ -685,6 +772,7 @@ function decodeBytes (src: Bytes, dec: Decoder): { text: string, guessed: number
     return r ? { text: r.text, guessed: 0, marks: [] } : null
   }
   if (!src.holes) return { text: decodeWith(Buffer.from(src.bytes), dec), guessed: 0, marks: [] }
+  if (!worthGuessing(src, dec)) return { text: decodeWith(Buffer.from(src.bytes.map((b) => (b < 0 ? 0xff : b))), dec), guessed: 0, marks: [] }
   const { buf, guessed, at } = fillHoles(src, dec)
   const m = decodeMarked(buf, dec, at)
   return { text: m.text, guessed, marks: m.marks }
@@ -904,7 +992,7 @@ export interface RepairOptions {
  * and ranked again there. Garbling is uniform along a text, and this keeps a
  * 256 KiB paste to a few conversions of the whole instead of a hundred.
  */
-export const SAMPLE_CHARS = 4096
+export const SAMPLE_CHARS = 1024
 
 function search (input: string, limit: number): Candidate[] {
   const seen = new Map<string, Candidate>()
@@ -925,7 +1013,9 @@ function search (input: string, limit: number): Candidate[] {
   // Second step only from the most promising first steps: an encoded-word whose
   // charset label lied, QP over Shift_JIS read as latin1, and the like.
   first.sort((a, b) => b.score - a.score)
-  for (const c of first.slice(0, 8)) {
+  // one conversion that already reads as clean Japanese needs no second: most garblings are one step
+  const settled = first[0] && first[0].score >= 0.75 && !first[0].lost && !first[0].guessed
+  for (const c of settled ? [] : first.slice(0, 8)) {
     // Guessing lost bytes is fair on text some other software decoded (the input, an
     // encoded-word libmime decoded with the charset it claimed), never on our own guesses.
     const external = c.path.length === 1 && c.path[0] === 'RFC 2047 encoded-words decoded'

@@ -57,6 +57,10 @@ t.test('API: headers and mojibake answer without storing anything; ?save=1 store
   const mj = m.json()
   t.equal(mj.candidates[0].text, '日本語のメールです。')
   t.same(mj.candidates[0].path, ['latin1→bytes', 'bytes as utf-8'])
+  t.same(mj.candidates[0].label, { ja: 'UTF-8 のメールを欧文 (Latin-1) として表示したもの', en: 'a UTF-8 mail shown as Western (Latin-1)' }, 'named for people, in both languages')
+  t.equal(mj.candidates[0].implausible, false)
+  t.same(mj.candidates[0].marks, [])
+  t.ok(mj.candidates.some((c: { implausible: boolean }) => c.implausible), 'the garbled input is flagged for folding')
   t.equal(mj.unchanged, false)
   t.same(await keys(), [], 'mojibake input not stored either')
 
