@@ -65,7 +65,7 @@ export function describeTls (s: tls.TLSSocket, expectedName: string | null): Tls
 /** One transcript info line about a fresh TLS session. */
 /** One transcript info line about a fresh TLS session, in the report's language (the protocol and cipher names stay as they are). */
 export function tlsSummary (t: TlsInfo, lang: Lang = 'en'): string {
-  const parts = [bi(lang, `TLS 接続を確立しました: ${t.protocol ?? '?'} ${t.cipher ?? ''}`, `TLS established: ${t.protocol ?? '?'} ${t.cipher ?? ''}`).trim()]
+  const parts = [bi(lang, `TLS 接続を確立しました (TLS established): ${t.protocol ?? '?'} ${t.cipher ?? ''}`, `TLS established: ${t.protocol ?? '?'} ${t.cipher ?? ''}`).trim()]
   if (t.cert) {
     const until = t.cert.validTo.slice(0, 10)
     parts.push(bi(lang, `証明書 ${t.cert.subjectCN ?? t.cert.subject}、発行者 ${t.cert.issuer}、有効期限 ${until}`, `certificate ${t.cert.subjectCN ?? t.cert.subject}, issuer ${t.cert.issuer}, valid until ${until}`))

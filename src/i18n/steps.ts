@@ -46,7 +46,7 @@ const TITLES: Record<string, Title> = {
   mail: t('送信者 (MAIL FROM)', 'Sender (MAIL FROM)'),
   rcpt: t('宛先 (RCPT TO)', 'Recipient (RCPT TO)'),
   data: t('本文の送信開始 (DATA)', 'Message start (DATA)'),
-  'end of data': t('本文の受け付け', 'Message accepted'),
+  'end of data': t('本文の送信完了 (最終応答)', 'End of message (final reply)'),
   dialogue: t('SMTP のやり取り', 'SMTP dialogue'),
   postmaster: t('postmaster 宛て', 'Mail to postmaster'),
   quit: t('終了 (QUIT)', 'Goodbye (QUIT)'),
