@@ -34,7 +34,7 @@ t.test('a receive report: the mail shown by its headers, the body left out', asy
   t.notMatch(text, /44GT44KM44Gv/, 'no encoded body')
   t.match(text, /\(本文は mxprobe のテスト用の文面です。12 行を省略\)/)
   t.match(text, /-> \.\n.*<- 250 2\.0\.0 Ok: queued as ABC123/)
-  t.match(text, /\n {2}\[OK\] 本文の受け付け: 250/, 'steps by their title, status in words')
+  t.match(text, /\n {2}\[OK\] 本文の送信完了 \(最終応答\): 250/, 'steps by their title, status in words')
   t.ok(lines.some((l) => l.includes(long)), 'not wrapped at a fixed column')
   t.notMatch(text, /\[dns\.|end of data|check:|verdict:/, 'no internal codes or names')
   const en = reportText(r, { lang: 'en' })
