@@ -4,7 +4,7 @@
 // check (src/checks/all.ts) through the runner; sync or ?async=1.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
-import { callerIp, langOf, refuseCrossSite, requireStore, wantsText, reportLinks, registerSubmitter, AsyncQuery, ReportSchema, ErrorBody, type CheckSubmitter } from './helpers.js'
+import { callerIp, langOf, refuseCrossSite, requireStore, wantsText, reportLinks, registerSubmitter, errorsAsText, AsyncQuery, ReportSchema, ErrorBody, type CheckSubmitter } from './helpers.js'
 import { coerceFormBody } from '../src/plugins/form-body.js'
 import { RateLimitedError, StoreDownError } from '../src/errors.js'
 import { makeAllCheck, childTypesFor, type AllInput } from '../src/checks/all.js'
@@ -89,15 +89,7 @@ export default async function allCheckRoutes (app: FastifyInstance): Promise<voi
       response: { 200: ReportSchema, 202: Type.Object({ id: Type.String(), links: Type.Object({ self: Type.String(), events: Type.String(), page: Type.String() }) }), 400: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody }
     },
     onRequest: [refuseCrossSite, requireStore],
-    // curl users asked for text: refusals come as "error: message" lines too (as for the single checks).
-    onSend: async (req, reply, payload) => {
-      if (!wantsText(req) || reply.statusCode < 400 || typeof payload !== 'string') return payload
-      try {
-        const e = JSON.parse(payload) as { error?: string, message?: string }
-        reply.header('content-type', 'text/plain; charset=utf-8')
-        return `${e.error ?? 'error'}: ${e.message ?? ''}\n`
-      } catch { return payload }
-    },
+    onSend: errorsAsText,
     preValidation: coerceFormBody
   }, async (req, reply) => {
     const lang = langOf(req)

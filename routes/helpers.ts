@@ -122,6 +122,16 @@ function limitDomain<I> (domainOf: (input: I) => string | undefined, body: unkno
   return typeof raw === 'string' ? validateDomain(raw).ascii : undefined
 }
 
+/** onSend of the check routes: curl users asked for text, so errors (400/403/429/503) come as "error: message" lines too. */
+export async function errorsAsText (req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (!wantsText(req) || reply.statusCode < 400 || typeof payload !== 'string') return payload
+  try {
+    const e = JSON.parse(payload) as { error?: string, message?: string }
+    reply.header('content-type', 'text/plain; charset=utf-8')
+    return `${e.error ?? 'error'}: ${e.message ?? ''}\n`
+  } catch { return payload }
+}
+
 export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOptions<I>): void {
   const cfg = app.mx.config
   const rule = cfg.rateLimits[o.limit]
@@ -183,15 +193,7 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
     },
     onRequest: o.def.probes ? [refuseCrossSite, requireStore] : [refuseCrossSite],
     preValidation: coerceFormBody,
-    // curl users asked for text: errors (400/403/429/503) come as "error: message" lines too.
-    onSend: async (req, reply, payload) => {
-      if (!wantsText(req) || reply.statusCode < 400 || typeof payload !== 'string') return payload
-      try {
-        const e = JSON.parse(payload) as { error?: string, message?: string }
-        reply.header('content-type', 'text/plain; charset=utf-8')
-        return `${e.error ?? 'error'}: ${e.message ?? ''}\n`
-      } catch { return payload }
-    }
+    onSend: errorsAsText
   }, async (req, reply) => {
     const input = req.body as I
     const lang = langOf(req)
