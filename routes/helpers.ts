@@ -14,6 +14,7 @@ import { refuseCrossSite } from '../src/plugins/cross-site.js'
 import { startCheck, type StartResult } from '../src/checks/start.js'
 import { coerceFormBody } from '../src/plugins/form-body.js'
 import { reportText } from '../src/checks/report-text.js'
+import { wantsText, errorsAsText } from '../src/plugins/text-answers.js'
 import { validateDomain } from '../src/dns/names.js'
 
 /**
@@ -71,17 +72,8 @@ export interface CheckRouteOptions<I> {
   reuseRecent?: boolean
 }
 
-/** Does the client prefer the plain-text transcript (curl -H 'Accept: text/plain')? */
-export function wantsText (req: FastifyRequest): boolean {
-  const accept = String(req.headers.accept ?? '').toLowerCase()
-  if (!accept.includes('text/plain')) return false
-  // "text/plain" listed before (or without) JSON wins; browsers' */* alone does not.
-  const t = accept.indexOf('text/plain')
-  const j = accept.indexOf('application/json')
-  return j < 0 || t < j
-}
-
 export { convertFormBody } from '../src/plugins/form-body.js'
+export { wantsText, errorsAsText } from '../src/plugins/text-answers.js'
 
 /** A started check as a route answers it: the report (sync) or its id (async). */
 export type Submitted = StartResult
@@ -120,16 +112,6 @@ function limitDomain<I> (domainOf: (input: I) => string | undefined, body: unkno
   let raw: unknown
   try { raw = body && typeof body === 'object' ? domainOf(body as I) : undefined } catch { raw = undefined }
   return typeof raw === 'string' ? validateDomain(raw).ascii : undefined
-}
-
-/** onSend of the check routes: curl users asked for text, so errors (400/403/429/503) come as "error: message" lines too. */
-export async function errorsAsText (req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-  if (!wantsText(req) || reply.statusCode < 400 || typeof payload !== 'string') return payload
-  try {
-    const e = JSON.parse(payload) as { error?: string, message?: string }
-    reply.header('content-type', 'text/plain; charset=utf-8')
-    return `${e.error ?? 'error'}: ${e.message ?? ''}\n`
-  } catch { return payload }
 }
 
 export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOptions<I>): void {

@@ -32,3 +32,16 @@ export function assertToolText (text: unknown, field: string, maxBytes = MAX_TOO
   }
   return text
 }
+
+/**
+ * The request body may be this large: 256 KiB of text grows in transport
+ * (JSON escapes, %XX form encoding of UTF-8 triples it), so the route
+ * accepts more bytes and the tool itself enforces 256 KiB of text (413).
+ */
+export const TOOLS_BODY_LIMIT = 1024 * 1024
+
+/** what a form field may hold before the tool's own 256 KiB check */
+export const TEXT_MAX_CHARS = TOOLS_BODY_LIMIT
+
+/** The save flag of the API (?save=1) and of the forms' checkbox. */
+export const wantsSave = (v: unknown): boolean => v === '1' || v === 'true' || v === 'on'
