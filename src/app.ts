@@ -74,7 +74,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   if (store instanceof RedisStore) await store.waitReady(3000)
   const loop = new LoopMonitor(200)
   const metrics = new Metrics(loop)
-  const tools = new ToolsPool(config.tools)
+  const tools = new ToolsPool({ ...config.tools, onError: (err) => log.error({ err }, 'tools worker failed') })
   const audit = log.child({ audit: 'probe' })
   const connector = new GuardedConnector({ allowCidrs: config.allowCidrs, denyCidrs: config.denyCidrs }, {
     audit: (rec: AuditRecord) => {

@@ -13,7 +13,13 @@ import type { ToolJob, ToolJobResult } from './worker.js'
 import type { HeaderAnalysis } from './headers.js'
 import type { MojibakeResult } from './mojibake.js'
 
-export interface ToolsPoolOptions { threads: number, queue: number, timeoutMs: number }
+export interface ToolsPoolOptions {
+  threads: number
+  queue: number
+  timeoutMs: number
+  /** a worker failed outside a job (it could not start, or died): logged by the app */
+  onError?: (err: unknown) => void
+}
 
 /** Every thread busy and the queue full: try again shortly. */
 export class ToolsBusyError extends Error {
@@ -39,7 +45,9 @@ export class ToolsPool {
 
   constructor (readonly o: ToolsPoolOptions) {
     this.pool = new Piscina({
-      filename: new URL('./worker.js', import.meta.url).href,
+      // The worker beside this module: worker.js when built, worker.ts when run from source
+      // (tests, benches): piscina loads it by URL, without the TypeScript loader's .js → .ts mapping.
+      filename: new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href,
       // No thread until the first job: start-up stays quick, an idle instance holds no worker.
       minThreads: 0,
       maxThreads: o.threads,
@@ -47,6 +55,9 @@ export class ToolsPool {
       maxQueue: Math.max(1, o.queue),
       idleTimeout: 60_000
     })
+    // A worker that cannot start or dies is that job's failure (its promise rejects, a 500 the
+    // error handler hides), never an unhandled 'error' event that would stop the whole service.
+    this.pool.on('error', (err: unknown) => { o.onError?.(err) })
   }
 
   get threads (): number { return this.pool.threads.length }

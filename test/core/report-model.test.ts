@@ -60,7 +60,6 @@ t.test('httpAnswer: one mapping of the typed errors', async (t) => {
   const refused = httpAnswer(new RefusalError('ip_mismatch', 'not yours', '127.0.0.9', { mx: [] }))
   t.same([refused.status, refused.body.error, refused.body.callerIp], [403, 'ip_mismatch', '127.0.0.9'])
   t.same(httpAnswer(new StoreDownError()).status, 503)
-  t.same(httpAnswer(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' })).body.error, 'store_unavailable')
   t.same(httpAnswer(new BadInputError('bad domain')).body, { error: 'bad_input', message: 'bad domain' })
   t.same(httpAnswer(Object.assign(new Error('body/domain must be string'), { statusCode: 400, validation: [], validationContext: 'body' })).body.message, 'body/domain must be string')
   t.same(httpAnswer(Object.assign(new Error('big'), { statusCode: 413 })).body.error, 'too_large')
