@@ -117,6 +117,7 @@ export default async function ssePlugin (app: FastifyInstance, opts: SseOptions)
     app.mx.metrics.sseStreams.inc()
     let sent = lastId
     let ended = false
+    const opened = Date.now()
     const queue: ReportEvent[] = []
     let unsubscribe: () => Promise<void> = async () => {}
     const end = (): void => {
@@ -130,6 +131,8 @@ export default async function ssePlugin (app: FastifyInstance, opts: SseOptions)
       unsubscribe().catch(() => {})
       Promise.allSettled([store.releaseSlot(mine, token), store.releaseSlot(all, token)]).catch(() => {})
       res.end()
+      // One line per stream, when it ends: which instance served whom, and for how long.
+      req.log.info({ checkId: id, lastEventId: sent, ms: Date.now() - opened }, 'event stream ended')
     }
     /** Tell the client to come back (EventSource reconnects with Last-Event-ID), then close. */
     const reconnect = (reason: string): void => {
