@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { startDns } from '../fixtures/dns.js'
 import { makeCert } from '../fixtures/dovecot.js'
 import { testApp, randomLoopback } from '../helpers.js'
-const holdsPasswordRun = (a: string, b: string) => false
+import { holdsPasswordRun } from '../../src/pop3/client.js'
 
 const home = randomLoopback()
 const PASSWORD = 'Qz7vKp2Wm9Xj4Lb'
