@@ -77,7 +77,7 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
       failUnreachable(ctx, err, plan.ip)
       return
     }
-    const vectors: RelayVector[] = out.results.map((x) => ({ ...x, nmap: !!byId.get(x.id)?.nmap, note: byId.get(x.id)?.note ?? '' }))
+    const vectors: RelayVector[] = out.results.map((x) => ({ ...x, nmap: !!byId.get(x.id)?.nmap, note: (L === 'ja' ? byId.get(x.id)?.noteJa : byId.get(x.id)?.note) ?? '' }))
     const tried = vectors.filter((v) => v.tested)
     const untested = vectors.filter((v) => !v.tested && v.stage !== 'not_run')
     const notRun = vectors.filter((v) => v.stage === 'not_run')
@@ -183,9 +183,9 @@ function vectorDetail (L: 'ja' | 'en', x: EnvelopeResult, e: Envelope): string {
     ? bi(L, ` (本来の差出人 <${x.mailFrom}> は拒否: ${x.senderReply ?? ''})`, ` (its own sender <${x.mailFrom}> was refused: ${x.senderReply ?? ''})`)
     : ''
   if (x.stage === 'not_run') return bi(L, `${env} → 未実施: ${x.reply ?? ''}`, `${env} → not run: ${x.reply ?? ''}`)
-  if (!x.tested) return bi(L, `${env} → 試せませんでした (受け付けられる差出人がありません): ${x.senderReply ?? x.reply ?? ''} (${e.note})`, `${env} → untested (no sender was accepted): ${x.senderReply ?? x.reply ?? ''} (${e.note})`)
+  if (!x.tested) return bi(L, `${env} → 試せませんでした (受け付けられる差出人がありません): ${x.senderReply ?? x.reply ?? ''} (${e.noteJa})`, `${env} → untested (no sender was accepted): ${x.senderReply ?? x.reply ?? ''} (${e.note})`)
   const verdict = x.accepted ? bi(L, '受付', 'ACCEPTED') : bi(L, '拒否', 'refused')
-  return bi(L, `${env} → ${x.stage.toUpperCase()} で${verdict}: ${x.reply ?? ''}${retried} (${e.note})`, `${env} → ${verdict} at ${x.stage.toUpperCase()}: ${x.reply ?? ''}${retried} (${e.note})`)
+  return bi(L, `${env} → ${x.stage.toUpperCase()} で${verdict}: ${x.reply ?? ''}${retried} (${e.noteJa})`, `${env} → ${verdict} at ${x.stage.toUpperCase()}: ${x.reply ?? ''}${retried} (${e.note})`)
 }
 
 function failUnreachable (ctx: CheckContext, err: ProbeError, ip: string): void {

@@ -57,6 +57,8 @@ export interface Envelope {
   trick?: boolean
   /** what the vector tries, for the report */
   note: string
+  /** the same in Japanese */
+  noteJa: string
 }
 
 export interface RelayTargets {
@@ -85,39 +87,39 @@ export function relayVectors (t: RelayTargets): Envelope[] {
   const R = `${u}@${O}`
   const v: Envelope[] = [
     // Spoofed senders, plain outside recipient.
-    { id: 'external-sender', mailFrom: `${f}@${O}`, rcptTo: R, nmap: true, note: 'outside sender to outside recipient: the basic open relay' },
-    { id: 'null-sender', mailFrom: '', rcptTo: R, nmap: true, note: 'null sender <> (bounce) to an outside recipient' },
-    { id: 'own-domain-sender', mailFrom: `${f}@${D}`, rcptTo: R, note: 'sender forged in your own domain' },
-    { id: 'mx-host-sender', mailFrom: `${f}@${H}`, rcptTo: R, nmap: true, note: 'sender forged at your MX host name' },
-    { id: 'localhost-sender', mailFrom: `${f}@localhost`, rcptTo: R, note: 'sender at localhost' },
-    { id: 'no-domain-sender', mailFrom: f, rcptTo: R, note: 'sender without a domain (the server may append its own)' },
-    { id: 'ip-literal-sender', mailFrom: `${f}@${L}`, rcptTo: R, nmap: true, note: 'sender at your IP address literal' },
+    { id: 'external-sender', mailFrom: `${f}@${O}`, rcptTo: R, nmap: true, note: 'outside sender to outside recipient: the basic open relay', noteJa: '外部の差出人から外部の宛先へ: 基本的な第三者中継' },
+    { id: 'null-sender', mailFrom: '', rcptTo: R, nmap: true, note: 'null sender <> (bounce) to an outside recipient', noteJa: '空の差出人 <> (エラーメール) から外部の宛先へ' },
+    { id: 'own-domain-sender', mailFrom: `${f}@${D}`, rcptTo: R, note: 'sender forged in your own domain', noteJa: 'あなたのドメインを詐称した差出人' },
+    { id: 'mx-host-sender', mailFrom: `${f}@${H}`, rcptTo: R, nmap: true, note: 'sender forged at your MX host name', noteJa: 'MX ホスト名を詐称した差出人' },
+    { id: 'localhost-sender', mailFrom: `${f}@localhost`, rcptTo: R, note: 'sender at localhost', noteJa: 'localhost の差出人' },
+    { id: 'no-domain-sender', mailFrom: f, rcptTo: R, note: 'sender without a domain (the server may append its own)', noteJa: 'ドメインのない差出人 (サーバーが自分のドメインを補うことがあります)' },
+    { id: 'ip-literal-sender', mailFrom: `${f}@${L}`, rcptTo: R, nmap: true, note: 'sender at your IP address literal', noteJa: 'IP アドレス表記 ([IP]) の差出人' },
     // Recipient tricks: % hack.
-    { id: 'percent-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `${u}%${O}@${L}`, nmap: true, trick: true, note: '% hack via your IP literal' },
-    { id: 'percent-mx-host', mailFrom: `${f}@${L}`, rcptTo: `${u}%${O}@${H}`, nmap: true, trick: true, note: '% hack via your MX host name' },
-    { id: 'percent-domain', mailFrom: `${f}@${D}`, rcptTo: `${u}%${O}@${D}`, trick: true, note: '% hack via your domain' },
+    { id: 'percent-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `${u}%${O}@${L}`, nmap: true, trick: true, note: '% hack via your IP literal', noteJa: 'IP アドレス表記経由の % ハック' },
+    { id: 'percent-mx-host', mailFrom: `${f}@${L}`, rcptTo: `${u}%${O}@${H}`, nmap: true, trick: true, note: '% hack via your MX host name', noteJa: 'MX ホスト名経由の % ハック' },
+    { id: 'percent-domain', mailFrom: `${f}@${D}`, rcptTo: `${u}%${O}@${D}`, trick: true, note: '% hack via your domain', noteJa: 'あなたのドメイン経由の % ハック' },
     // Quoted local parts.
-    { id: 'quoted-outside', mailFrom: `${f}@${L}`, rcptTo: `"${u}@${O}"`, nmap: true, trick: true, note: 'quoted outside address without a domain' },
-    { id: 'quoted-percent', mailFrom: `${f}@${L}`, rcptTo: `"${u}%${O}"`, nmap: true, trick: true, note: 'quoted % address without a domain' },
-    { id: 'quoted-at-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `"${u}@${O}"@${L}`, nmap: true, trick: true, note: 'quoted outside address at your IP literal' },
-    { id: 'quoted-at-domain', mailFrom: `${f}@${D}`, rcptTo: `"${u}@${O}"@${D}`, trick: true, note: 'quoted outside address at your domain' },
+    { id: 'quoted-outside', mailFrom: `${f}@${L}`, rcptTo: `"${u}@${O}"`, nmap: true, trick: true, note: 'quoted outside address without a domain', noteJa: '引用符で囲んだ外部アドレス (ドメインなし)' },
+    { id: 'quoted-percent', mailFrom: `${f}@${L}`, rcptTo: `"${u}%${O}"`, nmap: true, trick: true, note: 'quoted % address without a domain', noteJa: '引用符で囲んだ % アドレス (ドメインなし)' },
+    { id: 'quoted-at-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `"${u}@${O}"@${L}`, nmap: true, trick: true, note: 'quoted outside address at your IP literal', noteJa: 'IP アドレス表記宛ての、引用符で囲んだ外部アドレス' },
+    { id: 'quoted-at-domain', mailFrom: `${f}@${D}`, rcptTo: `"${u}@${O}"@${D}`, trick: true, note: 'quoted outside address at your domain', noteJa: 'あなたのドメイン宛ての、引用符で囲んだ外部アドレス' },
     // Double @.
-    { id: 'double-at-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `${u}@${O}@${L}`, nmap: true, trick: true, note: 'user@outside@[your IP]' },
-    { id: 'double-at-mx-host', mailFrom: `${f}@${L}`, rcptTo: `${u}@${O}@${H}`, nmap: true, trick: true, note: 'user@outside@your-mx-host' },
-    { id: 'double-at-domain', mailFrom: `${f}@${D}`, rcptTo: `${u}@${O}@${D}`, trick: true, note: 'user@outside@your-domain' },
+    { id: 'double-at-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `${u}@${O}@${L}`, nmap: true, trick: true, note: 'user@outside@[your IP]', noteJa: 'user@外部@[あなたの IP] (@ が二つ)' },
+    { id: 'double-at-mx-host', mailFrom: `${f}@${L}`, rcptTo: `${u}@${O}@${H}`, nmap: true, trick: true, note: 'user@outside@your-mx-host', noteJa: 'user@外部@MX ホスト (@ が二つ)' },
+    { id: 'double-at-domain', mailFrom: `${f}@${D}`, rcptTo: `${u}@${O}@${D}`, trick: true, note: 'user@outside@your-domain', noteJa: 'user@外部@あなたのドメイン (@ が二つ)' },
     // Source routes (RFC 5321 §4.1.1.3: to be ignored, but old servers honour them).
-    { id: 'source-route-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `@${L}:${u}@${O}`, nmap: true, trick: true, note: 'source route through your IP literal' },
-    { id: 'source-route-mx-host', mailFrom: `${f}@${L}`, rcptTo: `@${H}:${u}@${O}`, nmap: true, trick: true, note: 'source route through your MX host' },
-    { id: 'source-route-domain', mailFrom: `${f}@${D}`, rcptTo: `@${D}:${u}@${O}`, trick: true, note: 'source route through your domain' },
+    { id: 'source-route-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `@${L}:${u}@${O}`, nmap: true, trick: true, note: 'source route through your IP literal', noteJa: 'IP アドレス表記を経由するソースルート' },
+    { id: 'source-route-mx-host', mailFrom: `${f}@${L}`, rcptTo: `@${H}:${u}@${O}`, nmap: true, trick: true, note: 'source route through your MX host', noteJa: 'MX ホストを経由するソースルート' },
+    { id: 'source-route-domain', mailFrom: `${f}@${D}`, rcptTo: `@${D}:${u}@${O}`, trick: true, note: 'source route through your domain', noteJa: 'あなたのドメインを経由するソースルート' },
     // UUCP bang paths.
-    { id: 'bang-path', mailFrom: `${f}@${L}`, rcptTo: `${O}!${u}`, nmap: true, trick: true, note: 'outside!user bang path' },
-    { id: 'bang-path-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `${O}!${u}@${L}`, nmap: true, trick: true, note: 'outside!user at your IP literal' },
-    { id: 'bang-path-mx-host', mailFrom: `${f}@${L}`, rcptTo: `${O}!${u}@${H}`, nmap: true, trick: true, note: 'outside!user at your MX host' },
-    { id: 'bang-path-domain', mailFrom: `${f}@${D}`, rcptTo: `${O}!${u}@${D}`, trick: true, note: 'outside!user at your domain' },
+    { id: 'bang-path', mailFrom: `${f}@${L}`, rcptTo: `${O}!${u}`, nmap: true, trick: true, note: 'outside!user bang path', noteJa: '外部!user の UUCP 形式 (bang path)' },
+    { id: 'bang-path-ip-literal', mailFrom: `${f}@${L}`, rcptTo: `${O}!${u}@${L}`, nmap: true, trick: true, note: 'outside!user at your IP literal', noteJa: 'IP アドレス表記宛ての 外部!user' },
+    { id: 'bang-path-mx-host', mailFrom: `${f}@${L}`, rcptTo: `${O}!${u}@${H}`, nmap: true, trick: true, note: 'outside!user at your MX host', noteJa: 'MX ホスト宛ての 外部!user' },
+    { id: 'bang-path-domain', mailFrom: `${f}@${D}`, rcptTo: `${O}!${u}@${D}`, trick: true, note: 'outside!user at your domain', noteJa: 'あなたのドメイン宛ての 外部!user' },
     // Spelling variants of the outside domain that naive string comparisons miss.
-    { id: 'upper-case-outside', mailFrom: `${f}@${D}`, rcptTo: `${u.toUpperCase()}@${O.toUpperCase()}`, trick: true, note: 'outside recipient in upper case' },
-    { id: 'trailing-dot-outside', mailFrom: `${f}@${D}`, rcptTo: `${u}@${O}.`, trick: true, note: 'outside domain with a trailing dot' },
-    { id: 'mixed-case-trailing-dot', mailFrom: `${f}@${O}`, rcptTo: `${u}@${mixCase(O)}.`, trick: true, note: 'outside domain in mixed case with a trailing dot' }
+    { id: 'upper-case-outside', mailFrom: `${f}@${D}`, rcptTo: `${u.toUpperCase()}@${O.toUpperCase()}`, trick: true, note: 'outside recipient in upper case', noteJa: '大文字で書いた外部の宛先' },
+    { id: 'trailing-dot-outside', mailFrom: `${f}@${D}`, rcptTo: `${u}@${O}.`, trick: true, note: 'outside domain with a trailing dot', noteJa: '末尾にドットを付けた外部ドメイン' },
+    { id: 'mixed-case-trailing-dot', mailFrom: `${f}@${O}`, rcptTo: `${u}@${mixCase(O)}.`, trick: true, note: 'outside domain in mixed case with a trailing dot', noteJa: '大文字小文字を混ぜ、末尾にドットを付けた外部ドメイン' }
   ]
   return v
 }
