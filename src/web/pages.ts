@@ -34,6 +34,7 @@ export interface LayoutOptions {
  */
 export const NAV: Array<{ key: string, href: string }> = [
   { key: 'home', href: '/' },
+  { key: 'send', href: '/send' },
   { key: 'headers', href: '/tools/headers' },
   { key: 'mojibake', href: '/tools/mojibake' }
 ]

@@ -48,7 +48,7 @@ export function sendFormPage (lang: Lang, callerIp: string, enabled: boolean, wa
     : html`<p class="notice" role="status" id="send-off">${s.off}</p>`}
 </section>
 <p><a href="${withLang('/', lang)}">${webText(lang).backToChecks}</a></p>`
-  return layout({ lang, title: s.title, path: '/send', body })
+  return layout({ lang, title: s.title, path: '/send', body, current: 'send' })
 }
 
 function adviceList (advice: Advice[], lang: Lang): SafeHtml[] {
@@ -117,5 +117,5 @@ export function sendWaitPage (r: Report, lang: Lang): string {
 </section>
 <p><a href="${withLang('/send', lang)}">${s.again}</a> · <a href="${withLang('/', lang)}">${t.backToChecks}</a></p>
 </article>`
-  return layout({ lang, title: s.title, path: `/send/${r.id}`, body, noscriptRefresh: running ? 5 : undefined, scripts: SEND_SCRIPT })
+  return layout({ lang, title: s.title, path: `/send/${r.id}`, body, current: 'send', noscriptRefresh: running ? 5 : undefined, scripts: SEND_SCRIPT })
 }
