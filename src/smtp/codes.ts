@@ -225,7 +225,7 @@ export function explainReply (r: Pick<Reply, 'code' | 'enhanced' | 'lines'> & { 
   if (temporary) {
     if (looksGreylisted(r)) {
       en.push('This looks like greylisting: the server turns away the first attempt from an unknown sender and accepts a retry after a few minutes. Real senders retry on their own, so mail will arrive late but will arrive; run the test again in 5 to 15 minutes to see it accepted.')
-      ja.push('これはグレイリスティングと思われます。知らない送信元からの最初の配送を一旦断り、数分後の再送を受け付ける仕組みです。通常の送信サーバーは自動で再送するので、遅れてもメールは届きます。5〜15 分後にもう一度試験すると受け付けられるはずです。')
+      ja.push('これはグレイリスティングと思われます。知らない送信元からの最初の配送を一旦断り、数分後の再送を受け付ける仕組みです。通常の送信サーバーは自動で再送するので、遅れてもメールは届きます。5〜15 分後にもう一度テストすると受け付けられるはずです。')
     } else {
       en.push('A 4xx reply is temporary: a sending server keeps the message and retries later.')
       ja.push('4xx は一時的なエラーです。送信側のサーバーはメールを保持し、後で再送します。')
