@@ -283,7 +283,9 @@ export async function analyzeMail (mail: ReceivedMail, target: { address: string
   const dkim = (auth?.dkim.results ?? [])
     .filter((d) => d.status.result !== 'none')
     .map((d) => ({
-      result: d.status.result,
+      // A body that no longer matches its signature is a failed signature (RFC 6376 6.1.3:
+      // PERMFAIL); mailauth, like Gmail, words it "neutral (body hash did not verify)".
+      result: d.status.result === 'neutral' && /body hash did not verify/i.test(String(d.status.comment ?? '')) ? 'fail' : d.status.result,
       domain: d.signingDomain ?? null,
       selector: d.selector ?? null,
       ...(d.status.comment ? { reason: String(d.status.comment) } : {}),
