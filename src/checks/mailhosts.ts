@@ -143,7 +143,10 @@ function refusal (code: 'ip_mismatch' | 'target_forbidden', head: string, caller
  * DNS says and which classic mistake that looks like. No socket is opened
  * either way.
  */
-export async function mailTargetFor (ctx: CheckContext, domain: string): Promise<{ mailHosts: MailHosts, match: CallerMatch }> {
+/** What the target rule needs of a check: the caller, the resolver, the connector's address verdicts and the language. */
+export type TargetRuleContext = Pick<CheckContext, 'callerIp' | 'dns' | 'connector' | 'lang'>
+
+export async function mailTargetFor (ctx: TargetRuleContext, domain: string): Promise<{ mailHosts: MailHosts, match: CallerMatch }> {
   const lang = ctx.lang
   const forbidden = (ip: string): boolean => !ctx.connector.addressVerdict(ip).ok
   let mh: MailHosts

@@ -7,7 +7,6 @@
 // line goes to the report's transcript as it is sent or read.
 import MailComposer from 'nodemailer/lib/mail-composer'
 import type { CheckSettings } from '../checks/context.js'
-import type { CheckContext } from '../checks/context.js'
 import type { ReportBuilder } from '../checks/report.js'
 import { mailTargetFor } from '../checks/mailhosts.js'
 import { parseMailbox, configuredMailbox, type Mailbox } from '../smtp/address.js'
@@ -55,7 +54,8 @@ export async function sendReply (deps: ReplyDeps, r: ReportBuilder, o: { callerI
   let plan: { host: string, ip: string, mailbox: Mailbox }
   try {
     const mailbox = parseMailbox(o.to, 'mailFrom')
-    const rule = { callerIp: o.callerIp, dns: deps.dns, connector: deps.connector } as unknown as CheckContext
+    // The receive test's rule, as the caller would meet it: refusal texts in the report's language.
+    const rule = { callerIp: o.callerIp, dns: deps.dns, connector: deps.connector, lang: r.lang }
     const { match } = await mailTargetFor(rule, mailbox.domain.ascii)
     plan = { host: match.host.host, ip: match.address.address, mailbox }
   } catch (err) {
