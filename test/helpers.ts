@@ -8,6 +8,11 @@ import { existsSync } from 'node:fs'
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Store } from '../src/store/types.js'
+import { GuardedConnector } from '../src/net/connect.js'
+import { parseCidrList } from '../src/net/policy.js'
+import { ReportBuilder } from '../src/core/report.js'
+import { DnsClient } from '../src/dns/resolver.js'
+import type { CheckContext } from '../src/checks/context.js'
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -89,4 +94,28 @@ export function requireTool (t: Test, ...tools: Tool[]): boolean {
     t.test(`SKIPPED interop test: ${why}`, { skip: why }, () => {})
   }
   return false
+}
+
+/**
+ * A check context as the runner builds it, with short limits, for one caller
+ * IP: for tests that drive a protocol client without the HTTP app.
+ */
+export function probeContext (callerIp: string, type = 'smtp', deadlineMs = 6000): CheckContext {
+  const connector = new GuardedConnector({ allowCidrs: parseCidrList('127.0.0.0/8', 'test'), denyCidrs: [] })
+  const report = new ReportBuilder(type, callerIp, 'en')
+  const settings = { heloName: 'probe.mxprobe.test', mailFrom: 'mxprobe@probe.mxprobe.test', relayProbeDomain: 'mxprobe.test', connectTimeoutMs: 1000, bannerTimeoutMs: 1500, commandTimeoutMs: 1500, checkDeadlineMs: deadlineMs, maxBytesPerConnection: 256 * 1024 }
+  const deadline = Date.now() + deadlineMs
+  return {
+    id: 'test',
+    type,
+    callerIp,
+    lang: 'en',
+    dns: new DnsClient(),
+    report,
+    log: pino({ level: 'silent' }),
+    settings,
+    deadline,
+    connector,
+    connect: (ip, port, opts = {}) => connector.connect({ callerIp, ip, port, servername: opts.servername, connectTimeoutMs: settings.connectTimeoutMs, deadline, maxBytes: settings.maxBytesPerConnection })
+  }
 }

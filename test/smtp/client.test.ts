@@ -1,39 +1,14 @@
 import t from 'tap'
-import { pino } from 'pino'
 import { SmtpClient, commandLine, probePath, POSTMASTER } from '../../src/smtp/client.js'
 import { parseMailbox } from '../../src/smtp/address.js'
 import { ReplyParser, parseEhlo } from '../../src/smtp/reply.js'
-import { GuardedConnector } from '../../src/net/connect.js'
-import { ReportBuilder } from '../../src/checks/report.js'
-import { DnsClient } from '../../src/dns/resolver.js'
-import { parseCidrList } from '../../src/net/policy.js'
 import { ProbeError } from '../../src/errors.js'
 import type { CheckContext } from '../../src/checks/context.js'
 import { startHostile, type HostileScript } from '../fixtures/hostile.js'
 import { startSmtp } from '../fixtures/smtp.js'
-import { randomLoopback } from '../helpers.js'
+import { randomLoopback, probeContext } from '../helpers.js'
 
-/** A check context as the runner builds it, with short limits, for one caller IP. */
-function context (callerIp: string, deadlineMs = 6000): CheckContext {
-  const connector = new GuardedConnector({ allowCidrs: parseCidrList('127.0.0.0/8', 'test'), denyCidrs: [] })
-  const report = new ReportBuilder('smtp', callerIp, 'en')
-  const settings = { heloName: 'probe.mxprobe.test', mailFrom: 'mxprobe@probe.mxprobe.test', relayProbeDomain: 'mxprobe.test', connectTimeoutMs: 1000, bannerTimeoutMs: 1500, commandTimeoutMs: 1500, checkDeadlineMs: deadlineMs, maxBytesPerConnection: 256 * 1024 }
-  const deadline = Date.now() + deadlineMs
-  const ctx: CheckContext = {
-    id: 'test',
-    type: 'smtp',
-    callerIp,
-    lang: 'en',
-    dns: new DnsClient(),
-    report,
-    log: pino({ level: 'silent' }),
-    settings,
-    deadline,
-    connector,
-    connect: (ip, port, opts = {}) => connector.connect({ callerIp, ip, port, servername: opts.servername, connectTimeoutMs: settings.connectTimeoutMs, deadline, maxBytes: settings.maxBytesPerConnection })
-  }
-  return ctx
-}
+const context = (callerIp: string, deadlineMs = 6000): CheckContext => probeContext(callerIp, 'smtp', deadlineMs)
 
 t.test('reply parser', async (t) => {
   const lines: string[] = []

@@ -3,37 +3,14 @@
 // deliverMessage() against real and scripted servers.
 import t from 'tap'
 import net from 'node:net'
-import { pino } from 'pino'
 import { SmtpClient, dotStuff } from '../../src/smtp/client.js'
 import { deliverMessage } from '../../src/smtp/deliver.js'
 import { parseMailbox, configuredMailbox } from '../../src/smtp/address.js'
-import { GuardedConnector } from '../../src/net/connect.js'
-import { ReportBuilder } from '../../src/checks/report.js'
-import { DnsClient } from '../../src/dns/resolver.js'
-import { parseCidrList } from '../../src/net/policy.js'
 import type { CheckContext } from '../../src/checks/context.js'
 import { startSmtp } from '../fixtures/smtp.js'
-import { randomLoopback } from '../helpers.js'
+import { randomLoopback, probeContext } from '../helpers.js'
 
-function context (callerIp: string, deadlineMs = 6000): CheckContext {
-  const connector = new GuardedConnector({ allowCidrs: parseCidrList('127.0.0.0/8', 'test'), denyCidrs: [] })
-  const report = new ReportBuilder('receive', callerIp, 'en')
-  const settings = { heloName: 'probe.mxprobe.test', mailFrom: 'mxprobe@probe.mxprobe.test', relayProbeDomain: 'mxprobe.test', connectTimeoutMs: 1000, bannerTimeoutMs: 1500, commandTimeoutMs: 1500, checkDeadlineMs: deadlineMs, maxBytesPerConnection: 256 * 1024 }
-  const deadline = Date.now() + deadlineMs
-  return {
-    id: 'test',
-    type: 'receive',
-    callerIp,
-    lang: 'en',
-    dns: new DnsClient(),
-    report,
-    log: pino({ level: 'silent' }),
-    settings,
-    deadline,
-    connector,
-    connect: (ip, port, opts = {}) => connector.connect({ callerIp, ip, port, servername: opts.servername, connectTimeoutMs: settings.connectTimeoutMs, deadline, maxBytes: settings.maxBytesPerConnection })
-  }
-}
+const context = (callerIp: string, deadlineMs = 6000): CheckContext => probeContext(callerIp, 'receive', deadlineMs)
 
 const FROM = configuredMailbox('mxprobe@probe.mxprobe.test')
 
