@@ -1,5 +1,6 @@
-// Several instances: two mxprobe processes (the real build, `node
-// server.js`) on one Redis, each with its own inbound listener. A send
+// Several instances: two mxprobe processes (`node src/server.ts` through the
+// tests' TypeScript loader, as the other process tests: a full tsc build
+// inside this file's time budget made it time out on a busy machine) on one Redis, each with its own inbound listener. A send
 // test started on A, and followed live over SSE on A, is completed by B,
 // whose listener receives the mail: addresses, their state and the
 // report's events live in the shared store.
@@ -7,10 +8,12 @@ import t from 'tap'
 import http from 'node:http'
 import { startDns, publishMx } from '../fixtures/dns.js'
 import { randomLoopback, REDIS_URL, uniquePrefix } from '../helpers.js'
-import { buildServer, startServer, freePort, sseClient } from '../ops/fixtures.js'
+import { serverEntry, startServer, freePort, sseClient } from '../ops/fixtures.js'
 import { talk } from '../fixtures/smtp-talk.js'
 
 const home = randomLoopback()
+// Two server processes start here; tap's default 120 s per file is too tight on a loaded CI machine.
+t.setTimeout(300_000)
 
 function post (url: string, body: unknown): Promise<{ status: number, json: any }> {
   return new Promise((resolve, reject) => {
@@ -19,6 +22,8 @@ function post (url: string, body: unknown): Promise<{ status: number, json: any 
       res.setEncoding('utf8').on('data', (d) => { data += d }).on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(data) }))
     })
     req.on('error', reject)
+    // A hung answer fails here, with its URL, not as tap's anonymous file timeout.
+    req.setTimeout(20_000, () => req.destroy(new Error(`no answer from ${url} in 20 s`)))
     req.end(JSON.stringify(body))
   })
 }
@@ -28,7 +33,7 @@ t.test('A hands out the address, B receives the mail, A\'s caller sees the resul
   publishMx(zone, 'home.test', home)
   const dns = await startDns(zone)
   t.teardown(() => dns.close())
-  const { serverJs } = buildServer()
+  const serverJs = serverEntry()
   const prefix = uniquePrefix()
   const listenA = randomLoopback()
   const listenB = randomLoopback()
@@ -47,11 +52,13 @@ t.test('A hands out the address, B receives the mail, A\'s caller sees the resul
     SEND_WAIT_SECONDS: '300',
     LOG_LEVEL: 'warn'
   })
-  const a = await startServer(serverJs, env(portA, `${listenA}:${smtpA}`))
+  // Both start at once: on a busy 2-core machine each start costs tens of seconds.
+  const [a, b] = await Promise.all([
+    startServer(serverJs, env(portA, `${listenA}:${smtpA}`)),
+    startServer(serverJs, env(portB, `${listenB}:${smtpB}`))
+  ])
   t.teardown(() => a.stop())
-  const b = await startServer(serverJs, env(portB, `${listenB}:${smtpB}`))
   t.teardown(() => b.stop())
-
   const started = await post(`${a.url}/api/v1/checks/send?lang=en`, { domain: 'home.test' })
   t.equal(started.status, 200)
   t.equal(started.json.status, 'running')
@@ -69,7 +76,10 @@ t.test('A hands out the address, B receives the mail, A\'s caller sees the resul
   t.match(await s.data(`From: taro@home.test\r\nTo: ${address}\r\nSubject: multi\r\n\r\nhi\r\n`), /^250/)
   await s.cmd('QUIT')
 
-  const events = await sse.done
+  const events = await Promise.race([
+    sse.done,
+    new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error(`A's event stream did not end within 30 s; events so far: ${sse.events.map((e) => e.event).join(',')}`)), 30_000).unref())
+  ])
   const done = events.at(-1)!
   t.equal(done.event, 'done', 'A\'s event stream ends with the finished report')
   const report = JSON.parse(done.data)

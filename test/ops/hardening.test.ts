@@ -13,6 +13,9 @@ import { buildApp } from '../../src/app.js'
 import { logCapture, freePort, serverEntry, ROOT } from './fixtures.js'
 import { loadConfig, ConfigError } from '../../src/config.js'
 
+// Server processes start in this file; tap's default 120 s per file is too tight on a loaded CI machine.
+t.setTimeout(300_000)
+
 t.test('the tools\' POST endpoints refuse cross-site requests', async (t) => {
   const app = await testApp()
   t.teardown(() => app.close())

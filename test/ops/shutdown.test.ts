@@ -8,6 +8,9 @@ import { RedisStore } from '../../src/store/redis.js'
 import { randomLoopback, uniquePrefix, REDIS_URL } from '../helpers.js'
 import { serverEntry, startServer, startScriptedServer, freePort } from './fixtures.js'
 
+// Server processes start in this file; tap's default 120 s per file is too tight on a loaded CI machine.
+t.setTimeout(300_000)
+
 const home = randomLoopback()
 
 function post (url: string, body: unknown, localAddress: string): Promise<{ status: number, body: any }> {

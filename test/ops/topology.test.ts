@@ -11,6 +11,9 @@ import { startDns, reverseName } from '../fixtures/dns.js'
 import { randomLoopback, uniquePrefix, REDIS_URL, requireTool } from '../helpers.js'
 import { serverEntry, startServer, startScriptedServer, sseClient, freePort, tmpDir, ROOT } from './fixtures.js'
 
+// Server processes start in this file; tap's default 120 s per file is too tight on a loaded CI machine.
+t.setTimeout(300_000)
+
 const nginxAddr = randomLoopback()
 const home = randomLoopback()
 const stranger = randomLoopback()
