@@ -2,15 +2,14 @@
 // and language, rate limits that count every child the diagnosis will start
 // (per IP and per domain, by the child's own check type), then the `all`
 // check (src/checks/all.ts) through the runner; sync or ?async=1.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
-import { callerIp, langOf, refuseCrossSite, requireStore, wantsText, reportLinks, registerSubmitter, errorsAsText, AsyncQuery, ReportSchema, ErrorBody, type CheckSubmitter } from './helpers.js'
+import { callerIp, langOf, refuseCrossSite, requireStore, wantsText, reportLinks, registerSubmitter, checkLimiters, errorsAsText, AsyncQuery, ReportSchema, ErrorBody, type CheckSubmitter, type CheckLimiter } from './helpers.js'
 import { coerceFormBody } from '../src/plugins/form-body.js'
 import { RateLimitedError, StoreDownError } from '../src/errors.js'
 import { makeAllCheck, childTypesFor, type AllInput } from '../src/checks/all.js'
 import { domainKeyOf } from '../src/checks/target-input.js'
 import { reportText } from '../src/checks/report-text.js'
-import { parseIp, rateLimitKey } from '../src/net/ip.js'
 import { bi } from '../src/i18n/index.js'
 import type { LimitedType } from '../src/config.js'
 
@@ -20,25 +19,16 @@ export const AllBody = Type.Object({
   password: Type.Optional(Type.String({ minLength: 1, maxLength: 512, writeOnly: true }))
 }, { additionalProperties: false })
 
-type Limiter = (req: FastifyRequest, opts?: { increment?: boolean }) => Promise<{ isAllowed: boolean, isExceeded?: boolean, remaining?: number, ttlInSeconds?: number }>
-
 export default async function allCheckRoutes (app: FastifyInstance): Promise<void> {
-  const cfg = app.mx.config
   const def = makeAllCheck({ runner: app.mx.runner })
-  const ipKey = (req: FastifyRequest): string => {
-    const ip = parseIp(callerIp(req))
-    return ip ? rateLimitKey(ip) : req.ip
-  }
-  // One limiter per child type and scope, with the single check's own rule: a diagnosis spends
-  // one unit of each. (These counters are the diagnosis' own; see the report of issue 12.)
-  const limiters = new Map<LimitedType, { ip: Limiter, domain: Limiter }>()
+  // The single checks' own limiters (routes/helpers.ts checkLimiters), with their rules and
+  // counters: a diagnosis spends one unit of each child's, so a caller cannot get each limit
+  // twice, once alone and once inside a diagnosis. Those routes are registered before this one.
+  const limiters = new Map<LimitedType, { ip: CheckLimiter, domain: CheckLimiter }>()
   for (const type of ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'pop3'] as const) {
-    const ipRule = cfg.rateLimits[type]
-    const dRule = cfg.domainRateLimits[type]
-    limiters.set(type, {
-      ip: app.createRateLimit({ max: ipRule.max, timeWindow: ipRule.windowSeconds * 1000, keyGenerator: (req: FastifyRequest) => `all:ip:${type}:${ipKey(req)}` }) as unknown as Limiter,
-      domain: app.createRateLimit({ max: dRule.max, timeWindow: dRule.windowSeconds * 1000, keyGenerator: (req: FastifyRequest) => `all:domain:${type}:${req.mxDomain}` }) as unknown as Limiter
-    })
+    const l = checkLimiters(app, type)
+    if (!l) throw new Error(`routes/checks-all.ts: the ${type} check route must be registered before the diagnosis`)
+    limiters.set(type, l)
   }
 
   // Shared by this route and the no-JavaScript form (routes/web.ts): one code path.
@@ -52,7 +42,7 @@ export default async function allCheckRoutes (app: FastifyInstance): Promise<voi
     const over: string[] = []
     for (const type of types) {
       const l = limiters.get(type)!
-      for (const [scope, lim] of [['ip', l.ip], ...(domain ? [['domain', l.domain]] : [])] as Array<[string, Limiter]>) {
+      for (const [scope, lim] of [['ip', l.ip], ...(domain ? [['domain', l.domain]] : [])] as Array<[string, CheckLimiter]>) {
         const s = await lim(req, { increment: false })
         if (s.remaining !== undefined && s.remaining <= 0) { over.push(`${type} (${scope})`); retry = Math.max(retry, s.ttlInSeconds ?? 60) }
       }

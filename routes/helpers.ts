@@ -96,6 +96,21 @@ export function registerSubmitter (app: FastifyInstance, type: string, entry: { 
   if (!known.has(type)) known.set(type, entry)
 }
 
+/** A rate limiter made by `app.createRateLimit()`; `increment: false` only reads the counter. */
+export type CheckLimiter = (req: FastifyRequest, opts?: { increment?: boolean }) => Promise<{ isAllowed: boolean, isExceeded?: boolean, remaining?: number, ttlInSeconds?: number }>
+const limitersOf = new WeakMap<object, Map<string, { ip: CheckLimiter, domain: CheckLimiter }>>()
+
+/**
+ * The per-IP and per-domain limiters of a single check's route, so that the
+ * diagnosis (routes/checks-all.ts) spends the very same counters: whichever
+ * way a check starts, alone or inside a diagnosis, the caller has one budget.
+ * (The same limiter, not the same key: without Redis every limiter keeps its
+ * own memory store.) Undefined before that route is registered.
+ */
+export function checkLimiters (app: FastifyInstance, limit: string): { ip: CheckLimiter, domain: CheckLimiter } | undefined {
+  return limitersOf.get(app.mx)?.get(limit)
+}
+
 export function checkSubmitter (app: FastifyInstance, type: string): { submit: CheckSubmitter<any>, body: TSchema } | undefined {
   return submitters.get(app.mx)?.get(type)
 }
@@ -132,6 +147,9 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
     timeWindow: domainRule.windowSeconds * 1000,
     keyGenerator: (req: FastifyRequest) => `domain:${o.limit}:${req.mxDomain}`
   })
+  const ownLimiters = limitersOf.get(app.mx) ?? new Map()
+  limitersOf.set(app.mx, ownLimiters)
+  if (!ownLimiters.has(o.limit)) ownLimiters.set(o.limit, { ip: ipLimiter as unknown as CheckLimiter, domain: domainLimiter as unknown as CheckLimiter })
   const deps = { runner: app.mx.runner, store: app.mx.store, repeatWindowSeconds: cfg.repeatWindowSeconds, checkDeadlineMs: cfg.check.checkDeadlineMs }
 
   const submit: CheckSubmitter<I> = async (req, input, { async, lang }) => {

@@ -195,6 +195,29 @@ t.test('rate limits count the children', async (t) => {
   t.equal(srv.connections, conns, 'no connection for a refused diagnosis')
 })
 
+t.test('a diagnosis and the single checks share one counter per check type', async (t) => {
+  const srv = await startSmtp({ name: 'mx.shared.test', users: USERS })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'shared.test', srv.ip)
+  // relay allows one per window: a single relay check spends it, then the diagnosis (which
+  // would run relay again) is refused; with a fresh caller it is the other way round.
+  const a = await app({ RATE_LIMITS: many.replace('relay=1000/600', 'relay=1/600') })
+  const single = await a.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: 'shared.test' }, remoteAddress: srv.ip })
+  t.equal(single.statusCode, 200)
+  const all = await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'shared.test' }, remoteAddress: srv.ip })
+  t.equal(all.statusCode, 429, 'the diagnosis finds the relay limit spent by the single check')
+  t.match(all.json().message, /relay/)
+
+  const srv2 = await startSmtp({ name: 'mx.shared2.test', users: USERS })
+  t.teardown(() => srv2.close())
+  publishMx(dns.zone, 'shared2.test', srv2.ip)
+  const b = await app({ RATE_LIMITS: many.replace('relay=1000/600', 'relay=1/600') })
+  const first = await b.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'shared2.test' }, remoteAddress: srv2.ip })
+  t.equal(first.statusCode, 200)
+  const after = await b.inject({ method: 'POST', url: '/api/v1/checks/relay', payload: { domain: 'shared2.test' }, remoteAddress: srv2.ip })
+  t.equal(after.statusCode, 429, 'the single relay check finds the limit spent by the diagnosis')
+})
+
 t.test('bad input: 400 in the caller\'s language', async (t) => {
   const a = await app()
   const r = await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'exa\r\nmple.com' }, remoteAddress: randomLoopback() })
