@@ -49,6 +49,7 @@ const TITLES: Record<string, { ja: string, en: string }> = {
   'send-dnsbl': { ja: 'ブラックリスト (DNSBL)', en: 'Block lists (DNSBL)' },
   'send-message': { ja: 'メールの内容', en: 'The message' },
   'send-headers': { ja: 'ヘッダーの解析', en: 'Header analysis' },
+  'send-analysis': { ja: '解析', en: 'Analysis' },
   'send-reply': { ja: '返信', en: 'Reply' }
 }
 
@@ -186,7 +187,10 @@ export class SendService {
       return null
     })
     this.running.add(p)
-    p.finally(() => this.running.delete(p)).catch(() => {})
+    p.finally(() => {
+      this.running.delete(p)
+      this.deps.store.inboundSettled(rec.token).catch(() => {})
+    }).catch(() => {})
     return p
   }
 
@@ -221,8 +225,12 @@ export class SendService {
   private async complete (rec: InboundAddress, mail: ReceivedMail): Promise<Report | null> {
     const { store, inbound, settings } = this.deps
     const t = await store.inboundTransition(rec.token, ['receiving'], 'used', Date.now())
-    await this.settle(rec)
-    if (!t.ok) return null
+    // The slots are free now, but the token stays on the sweep, due when this analysis should
+    // long be over: if this instance dies mid-analysis, another instance's sweep finds the
+    // report still running and ends it (expire() below). accepted() takes it off when done.
+    await Promise.allSettled([store.releaseSlot('send-total', rec.token), store.releaseSlot(this.callerSlot(rec.callerIp), rec.token)])
+    if (!t.ok) { await store.inboundSettled(rec.token).catch(() => {}); return null }
+    await store.inboundDueAt(rec.token, Date.now() + this.analysisGraceMs()).catch(() => {})
     const o = await this.open(rec.reportId)
     if (!o) return null
     const { b } = o
@@ -467,9 +475,26 @@ export class SendService {
     return n
   }
 
+  /** How long an accepted mail's analysis may take at most (DNS lookups, then the reply leg), with room to spare. */
+  private analysisGraceMs (): number {
+    return 2 * this.deps.settings.checkDeadlineMs + 60_000
+  }
+
   private async expire (token: string, now: number): Promise<boolean> {
     const { store, inbound } = this.deps
     const t = await store.inboundTransition(token, ['waiting'], 'expired', now, { staleClaimMs: inbound.sessionMaxMs + 30_000 })
+    if (!t.ok && t.rec?.state === 'used') {
+      // Due again after the analysis grace: the instance analysing this mail never finished it.
+      await store.inboundSettled(token).catch(() => {})
+      const o = await this.open(t.rec.reportId)
+      if (!o) return false
+      const lang = o.b.lang
+      this.step(o.b, 'send-analysis', 'error', bi(lang, 'メールは届きましたが、受け取った mxprobe のインスタンスが解析の途中で止まりました', 'the mail arrived, but the mxprobe instance that took it stopped before finishing the analysis'))
+      o.b.finish('error', bi(lang, 'メールは届きましたが、mxprobe 側の問題で結果をまとめられませんでした。新しいテストでもう一度送ってください', 'the mail arrived, but mxprobe could not complete the report; send again to a new test address'))
+      await o.flush()
+      this.deps.onFinish?.(o.b.report)
+      return true
+    }
     if (!t.ok) {
       // used, expired or gone: nothing left to do; a live session (receiving) is left to finish
       if (!t.rec || t.rec.state !== 'receiving') await store.inboundSettled(token).catch(() => {})

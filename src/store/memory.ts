@@ -129,5 +129,7 @@ export class MemoryStore implements Store {
 
   async inboundSettled (token: string) { this.due.delete(token) }
 
+  async inboundDueAt (token: string, at: number) { this.due.set(token, at) }
+
   async close () { clearInterval(this.sweeper); this.bus.removeAllListeners() }
 }

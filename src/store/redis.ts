@@ -269,6 +269,10 @@ export class RedisStore implements Store {
     await this.guard(() => this.client.zrem(this.k('inbound-due'), token))
   }
 
+  async inboundDueAt (token: string, at: number) {
+    await this.guard(() => this.client.zadd(this.k('inbound-due'), at, token))
+  }
+
   async close () {
     await Promise.allSettled([this.client.quit(), this.sub?.quit()])
     this.client.disconnect()

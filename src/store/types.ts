@@ -73,5 +73,7 @@ export interface Store {
   inboundDue: (now: number, limit: number) => Promise<string[]>
   /** take a token off the expiry sweep */
   inboundSettled: (token: string) => Promise<void>
+  /** list a token (again) for the sweep, due at `at` (ms): the watch over an analysis in progress */
+  inboundDueAt: (token: string, at: number) => Promise<void>
   close: () => Promise<void>
 }

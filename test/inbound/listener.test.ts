@@ -65,6 +65,8 @@ t.test('the send test through the listener', async (t) => {
 
   const done = await waitDone(app, r.id)
   t.equal(done.status, 'warn', 'no TLS, no DKIM, no DMARC: a warning')
+  for (let i = 0; i < 50 && (await app.mx.store.inboundDue(Date.now() + 10_000_000, 10)).length; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(await app.mx.store.inboundDue(Date.now() + 10_000_000, 10), [], 'a finished analysis takes its address off the sweep')
   const inbound = done.inbound as Record<string, any>
   t.equal(inbound.connectingIp, home)
   t.equal(inbound.isCallerIp, true)
@@ -113,6 +115,32 @@ t.test('the wait runs out: fail, with OP25B first', async (t) => {
   await s.cmd('MAIL FROM:<taro@home.test>')
   t.match(await s.cmd(`RCPT TO:<${String(r.address)}>`), /^550 5\.1\.1 this one-time address has expired/, 'an expired address is refused')
   s.close()
+})
+
+t.test('the instance analysing a mail dies: another instance\'s sweep ends the report', async (t) => {
+  const zone = {}
+  publishMx(zone, 'home.test', home)
+  const dns = await startDns(zone)
+  t.teardown(() => dns.close())
+  const app = await testApp({ DNS_SERVERS: dns.server, INBOUND_LISTEN: `${randomLoopback()}:0`, INBOUND_DOMAIN: 'send.test', DNSBL_ZONES: '', SEND_WAIT_SECONDS: '600' })
+  t.teardown(() => app.close())
+  const r = await start(app, 'ja')
+  const token = String(r.address).split('@')[0].replace(/^t-/, '')
+  const store = app.mx.store
+  // What a listener on the dead instance left: the address taken and used, the report running,
+  // the token due on the sweep (complete() lists it for when the analysis should be long over).
+  t.ok((await store.inboundTransition(token, ['waiting'], 'receiving', Date.now())).ok)
+  t.ok((await store.inboundTransition(token, ['receiving'], 'used', Date.now())).ok)
+  t.equal(await app.mx.send.sweep(), 0, 'not due yet: nothing happens')
+  t.equal((await store.getReport(r.id))!.status, 'running')
+  await store.inboundDueAt(token, Date.now() - 1)
+  t.equal(await app.mx.send.sweep(), 1, 'due: the sweep ends it')
+  const done = (await store.getReport(r.id))!
+  t.equal(done.status, 'error', 'mxprobe\'s own trouble, not the caller\'s')
+  t.match(done.steps.find((x) => x.name === 'send-analysis'), { status: 'error', title: '解析' })
+  t.match(done.summary, /新しいテスト/)
+  t.same(await store.inboundDue(Date.now() + 10_000_000, 10), [], 'off the sweep')
+  t.equal(await app.mx.send.sweep(), 0, 'settled once')
 })
 
 t.test('caps: connections per IP', async (t) => {
