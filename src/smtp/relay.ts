@@ -39,7 +39,13 @@
 //   connection that is dropped teaches a smaller budget, its unanswered
 //   vectors go back to the queue for the next connection;
 // - without PIPELINING: the same, one command at a time, vectors that
-//   share a sender in one transaction (MAIL, RCPT…, RSET).
+//   share a sender in one transaction (MAIL, RCPT…, RSET);
+// - stop once the verdict is decided, as a careful human would: when a plain
+//   vector (no address trick: the outside recipient as it is) is accepted,
+//   the server relays anything, and the address tricks cannot change that
+//   verdict. The plain vectors come first on every connection, no vector is
+//   started after that, and the rest are reported `not_tried` (not refused,
+//   not untested). A closed server never triggers this: it gets all of them.
 // Never DATA.
 import { SmtpClient, probePath, type ProbePath, type FlightCommand, type TranscriptSink } from './client.js'
 import { replyHeadline, type Reply } from './reply.js'
@@ -137,8 +143,12 @@ export interface EnvelopeResult {
   /** the deciding reply (RCPT, or MAIL when MAIL was refused), or why it was not run */
   reply: string | null
   code: number | null
-  /** where the envelope was decided */
-  stage: 'mail' | 'rcpt' | 'not_run'
+  /**
+   * where the envelope was decided; 'not_run': the battery stopped before it
+   * (authentication demanded, time budget, the server failed); 'not_tried':
+   * not needed, a plain vector had already been accepted (`relaysPlain`)
+   */
+  stage: 'mail' | 'rcpt' | 'not_run' | 'not_tried'
   /** 1-based connection number the attempt ran on */
   connection: number
   /**
@@ -161,6 +171,10 @@ export interface BatteryOutcome {
   authRequired: string | null
   /** the time budget ran out before every envelope was tried (why) */
   stoppedEarly: string | null
+  /** a plain vector (no address trick) was accepted: its id; the vectors not started by then are 'not_tried' */
+  relaysPlain: string | null
+  /** vectors not tried because relaysPlain had decided the verdict */
+  notTried: number
   /** the battery ran over STARTTLS because the server demanded it */
   tls: boolean
   ms: number
@@ -250,6 +264,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   let strict = false
   let authRequired: string | null = null
   let stoppedEarly: string | null = null
+  let relaysPlain: string | null = null
   let useTls = false
   let banner: string | null = null
   let pipelining = false
@@ -263,12 +278,25 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   let sessionError: Error | null = null
   let longest = 0
   const connectionTrips: number[] = []
+  /** the sessions now open, by connection number */
+  const live = new Map<number, Session>()
   const maxConnections = envelopes.length + 8
 
   const path = (s: string): ProbePath | null => s === '' ? null : probePath(s)
   const record = (env: Envelope, x: Omit<EnvelopeResult, 'id' | 'mailFrom' | 'rcptTo'>): void => {
     const res: EnvelopeResult = { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, ...x }
     results.set(env.id, res)
+    // The outside recipient as it is, accepted: an open relay whatever the tricks would show.
+    if (res.accepted && !env.trick && relaysPlain === null) {
+      relaysPlain = env.id
+      const text = ctx.report.lang === 'ja'
+        ? `${env.id} が受け付けられました: 細工のない外部宛てメールを第三者中継するサーバーです。これ以上の試行は始めません (アドレスの細工を試しても判定は変わりません)`
+        : `${env.id} was accepted: the server relays plain mail to the outside domain; no further attempt is started (the address tricks cannot change the verdict)`
+      // In the transcript of the connection that found it (each connection's lines go out together).
+      const on = live.get(x.connection)
+      if (on) on.lines.push({ dir: 'I', text, at: ctx.report.elapsed() })
+      else ctx.report.line('I', text)
+    }
     o.onResult?.(res)
   }
   const knownOk = (): string | null => fallbacks.find((f) => senders.get(f)?.ok === true) ?? null
@@ -346,6 +374,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   const session = async (claim: Envelope[]): Promise<{ leftover: Envelope[], trips: number, openFailed: Error | null }> => {
     const n = ++connections
     const s: Session = { n, lines: [], errors: 0, synprot: 0, trips: 0, rsets: 0, dropped: false, stop: false, openFailed: null }
+    live.set(n, s)
     const sink: TranscriptSink = { line: (dir, text) => { s.lines.push({ dir, text, at: ctx.report.elapsed() }) } }
     let pending = [...claim]
     let client: SmtpClient | null = null
@@ -376,7 +405,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
       // Exim says so in its greeting by default; its synprot limit is then known before the first error.
       if (/\bExim\b/i.test(`${replyHeadline(b)} ${replyHeadline(e)}`)) strict = true
       const c = client
-      const ended = (): boolean => s.dropped || s.stop || !!authRequired || (useTls && !c.secure) || !!c.error
+      const ended = (): boolean => s.dropped || s.stop || !!authRequired || relaysPlain !== null || (useTls && !c.secure) || !!c.error
       if (pipelining) {
         let rounds = 0
         while (pending.length && !ended() && rounds++ < 64) {
@@ -499,7 +528,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
           noteMail(from, mail)
           if (mail.code >= 400) continue
           for (const env of group) {
-            if (!roomFor(s, riskyRecipient(env.rcptTo))) break
+            if (ended() || !roomFor(s, riskyRecipient(env.rcptTo))) break
             const { replies: [rcpt], error: e2 } = await c.flight([{ kind: 'rcpt', to: path(env.rcptTo)! }])
             s.trips++
             if (e2 || !rcpt || rcpt.code === 421) { if (!e2 || (e2 instanceof ProbeError && e2.kind === 'closed')) { s.dropped = true; break } throw e2 }
@@ -545,6 +574,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         s.lines.push({ dir: 'I', text: `the server closed connection ${n} after ${s.errors} error repl${s.errors === 1 ? 'y' : 'ies'}; later connections take at most ${errorBudget} errors${strict ? ` and ${synBudget} syntax/protocol errors` : ''}`, at: ctx.report.elapsed() })
       }
       if (opened) fruitless = progress ? 0 : fruitless + 1
+      live.delete(n)
       for (const l of s.lines) ctx.report.line(l.dir, l.text, l.at)
     }
     connectionTrips[n - 1] = s.trips
@@ -552,7 +582,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   }
 
   // Functions, not expressions: these change while workers await.
-  const halted = (): boolean => !!authRequired || !!stoppedEarly
+  const halted = (): boolean => !!authRequired || !!stoppedEarly || relaysPlain !== null
   const sessionWorked = (): boolean => anySession
   const claimSize = (): number => {
     // Shared among the connections about to open, so the first wave splits the battery evenly.
@@ -596,10 +626,17 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   if (results.size === 0 && sessionError) throw sessionError
   if (stoppedEarly) ctx.report.line('I', `stopped: ${stoppedEarly}`)
   const why = authRequired ?? stoppedEarly ?? 'not reached'
-  const ordered: EnvelopeResult[] = envelopes.map((env) => results.get(env.id) ?? {
-    id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${why}`, code: null, stage: 'not_run', connection: 0, tested: false
-  })
-  return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0, roundTrips: longest, connectionTrips, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
+  const decidedBy = relaysPlain
+  const ordered: EnvelopeResult[] = envelopes.map((env) => results.get(env.id) ?? (decidedBy !== null
+    ? { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not tried: the server already relays plain mail (${decidedBy} was accepted)`, code: null, stage: 'not_tried', connection: 0, tested: false }
+    : { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${why}`, code: null, stage: 'not_run', connection: 0, tested: false }))
+  const notTried = ordered.filter((x) => x.stage === 'not_tried').length
+  if (notTried) {
+    ctx.report.line('I', ctx.report.lang === 'ja'
+      ? `${notTried} 件は試していません: 細工のない外部宛てメールをすでに第三者中継しました (${decidedBy ?? ''} が受付)`
+      : `${notTried} attempt${notTried === 1 ? '' : 's'} not tried: the server already relays plain mail (${decidedBy ?? ''} was accepted)`)
+  }
+  return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, relaysPlain, notTried, tls: useTls, ms: Date.now() - t0, roundTrips: longest, connectionTrips, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
 }
 
 /**
@@ -607,7 +644,8 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
  * wave's claims), each share holding as few sender forms as it can, so a
  * connection probes few senders and, without PIPELINING, shares one
  * transaction among the vectors of one sender. Cost of a share: 1 per
- * vector, 2 more per sender form in it (MAIL and RSET).
+ * vector, 2 more per sender form in it (MAIL and RSET). Within a share the
+ * plain vectors (no address trick) come first.
  */
 export function dealBySender (envelopes: Envelope[], bins: number): Envelope[] {
   const cap = Math.ceil(envelopes.length / bins)
@@ -625,7 +663,10 @@ export function dealBySender (envelopes: Envelope[], bins: number): Envelope[] {
       pick.push(e)
     }
   }
-  return share.flat()
+  // Plain vectors first in every share: on an open relay one of them is accepted at the first RCPT of
+  // each connection and the battery can stop there (see relaysPlain). Without PIPELINING the
+  // transaction order follows this one, and a plain vector's sender group follows it in its transaction.
+  return share.flatMap((b) => [...b.filter((e) => !e.trick), ...b.filter((e) => e.trick)])
 }
 
 /** Senders a recipient trick may use instead of its own: those of the sender-spoof vectors, most ordinary first. */

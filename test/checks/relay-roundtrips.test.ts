@@ -2,13 +2,15 @@
 // 25 ms (test/fixtures/delay-proxy.ts) stands in front of a real server;
 // it counts the connections and the client flights the server answered.
 // The counts, not the wall clock, are asserted: stock Postfix gets the
-// whole battery in at most 6 round trips on the longest chain, and every
-// round trip the relay saw is one mxprobe accounted for.
+// whole battery in at most 6 round trips on the longest chain, a HELO-only
+// open relay is decided at the first RCPT (5), and every round trip the
+// relay saw is one mxprobe accounted for.
 import t from 'tap'
 import { startDns } from '../fixtures/dns.js'
 import { startPostfix, postfixAvailable } from '../fixtures/postfix.js'
 import { startExim, eximAvailable } from '../fixtures/exim.js'
 import { startDelayProxy } from '../fixtures/delay-proxy.js'
+import { startHostile } from '../fixtures/hostile.js'
 import { testApp, randomLoopback } from '../helpers.js'
 
 const OUT = 'relay-out.test'
@@ -60,4 +62,25 @@ t.test('Exim behind a 50 ms link', { skip: eximAvailable() ? false : 'needs root
   // nmap's smtp-open-relay needs ≥ 2 round trips per test over one connection (48 for its 16 tests).
   t.ok(r.relay.roundTrips < 20, `${r.relay.roundTrips} round trips on the longest chain`)
   t.same(ex.protocolErrors(), [])
+})
+
+t.test('HELO-only open relay behind a 50 ms link: the verdict at the first RCPT', async (t) => {
+  const front = randomLoopback()
+  const srv = await startHostile('helo_only')
+  t.teardown(() => srv.close())
+  const proxy = await startDelayProxy({ listenHost: front, listenPort: 25, targetHost: srv.ip, targetPort: 25, oneWayMs: 25 })
+  t.teardown(() => proxy.close())
+  const post = await setup(t, 'far-helo.example', front)
+  const r = await post()
+  t.equal(r.status, 'fail', r.summary)
+  t.equal(r.relay.pipelining, false)
+  // Connect + greeting, EHLO (502), HELO, MAIL, RCPT of a plain vector: accepted, nothing more to learn.
+  t.ok(r.relay.roundTrips <= 5, `${r.relay.roundTrips} round trips on the longest chain (≤ 5; nmap gives up after 3 with no verdict)`)
+  t.ok(r.relay.connections <= 3 && r.relay.parallel <= 3, `${r.relay.connections} connections, ${r.relay.parallel} at once`)
+  t.equal(proxy.stats.connections, r.relay.connections, 'connections seen by the relay')
+  // The QUIT is written and left: its 221 comes back through the relay, but nobody waits for it.
+  t.ok(proxy.roundTrips() >= sum(r.relay.connectionTrips) && proxy.roundTrips() <= sum(r.relay.connectionTrips) + r.relay.connections,
+    `relay ${proxy.roundTrips()} = mxprobe ${r.relay.connectionTrips.join('+')} (+ at most one unawaited QUIT each)`)
+  t.ok(r.vectors.every((v: any) => v.tested ? v.accepted : v.stage === 'not_tried'), 'every attempt made was accepted, the others not tried')
+  t.equal(r.relay.tested + r.relay.notTried, r.vectors.length)
 })
