@@ -39,7 +39,11 @@
 //   connection that is dropped teaches a smaller budget, its unanswered
 //   vectors go back to the queue for the next connection;
 // - without PIPELINING: the same, one command at a time, vectors that
-//   share a sender in one transaction (MAIL, RCPT…, RSET);
+//   share a sender in one transaction (MAIL, RCPT, RCPT …): a refused RCPT
+//   leaves the transaction open, so the next RCPT needs no RSET and no new
+//   MAIL; RSET comes only before a MAIL with another sender, or after an
+//   accepted RCPT (the next vector gets a transaction with no recipient in
+//   it), and never before QUIT;
 // - stop once the verdict is decided, as a careful human would: when a plain
 //   vector (no address trick: the outside recipient as it is) is accepted,
 //   the server relays anything, and the address tricks cannot change that
@@ -494,7 +498,12 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
           if (error) { if (error instanceof ProbeError && error.kind === 'closed') s.dropped = true; else throw error }
         }
       } else {
-        // One command at a time; vectors sharing a sender share one transaction.
+        // One command at a time (RFC 2920 §3: no PIPELINING, wait for every reply). A transaction
+        // stays open across the vectors of its sender: a refused RCPT leaves it as it was
+        // (RFC 5321 §4.1.1.3), so the next RCPT needs neither RSET nor a new MAIL. RSET only before a
+        // MAIL with another sender, or after an accepted RCPT (the next vector is judged in a
+        // transaction with no recipient in it); never before QUIT, which ends the transaction anyway.
+        let tx: { from: string, mail: Reply, clean: boolean } | null = null
         let rounds = 0
         while (pending.length && !ended() && rounds++ < 256) {
           const ready: Array<{ env: Envelope, from: string }> = []
@@ -506,45 +515,62 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             ready.push({ env, from: f })
           }
           pending = still.concat(ready.map((x) => x.env))
-          let from: string | null
+          let from: string
           let group: Envelope[]
+          const cur: { from: string, clean: boolean } | null = tx
           if (ready.length) {
-            from = ready[0].from
-            group = ready.filter((x) => x.from === from).map((x) => x.env)
+            // The open transaction's sender first: its vectors need no new MAIL.
+            const f = cur !== null && cur.clean && ready.some((x) => x.from === cur.from) ? cur.from : ready[0].from
+            from = f
+            group = ready.filter((x) => x.from === f).map((x) => x.env)
           } else if (still.length) {
             // Not known yet: this MAIL is the probe, and its vectors follow in the same transaction if it is accepted.
             const st = senders.get(still[0].mailFrom)
-            from = st ? nextFallbackToProbe() : still[0].mailFrom
-            if (from === null) break
-            group = st ? still.filter((e) => senders.get(e.mailFrom) !== undefined) : still.filter((e) => e.mailFrom === from)
+            const f = st ? nextFallbackToProbe() : still[0].mailFrom
+            if (f === null) break
+            from = f
+            group = st ? still.filter((e) => senders.get(e.mailFrom) !== undefined) : still.filter((e) => e.mailFrom === f)
           } else break
-          if (!roomFor(s, !senders.has(from)) || s.rsets >= rsetBudget()) break
-          const { replies: [mail], error } = await c.flight([{ kind: 'mail', from: path(from) }])
-          s.trips++
-          if (error || !mail) { if (error instanceof ProbeError && error.kind === 'closed') { s.dropped = true; break } throw error ?? new ProbeError('protocol', 'no reply to MAIL') }
-          if (mail.code === 421) { s.dropped = true; break }
-          count(s, mail)
-          if (on530(mail, c)) { s.stop = true; break }
-          noteMail(from, mail)
-          if (mail.code >= 400) continue
+          if (tx === null || tx.from !== from || !tx.clean) {
+            if (!roomFor(s, !senders.has(from))) break
+            if (tx !== null) {
+              if (s.rsets >= rsetBudget()) break
+              s.rsets++
+              tx = null
+              const { replies: [rset], error: e3 } = await c.flight([{ kind: 'rset' }])
+              s.trips++
+              if (e3 || !rset || rset.code === 421) { if (!e3 || (e3 instanceof ProbeError && e3.kind === 'closed')) { s.dropped = true; break } throw e3 }
+              count(s, rset)
+              if (ended()) break
+            }
+            const { replies: [mail], error } = await c.flight([{ kind: 'mail', from: path(from) }])
+            s.trips++
+            if (error || !mail) { if (error instanceof ProbeError && error.kind === 'closed') { s.dropped = true; break } throw error ?? new ProbeError('protocol', 'no reply to MAIL') }
+            if (mail.code === 421) { s.dropped = true; break }
+            count(s, mail)
+            if (on530(mail, c)) { s.stop = true; break }
+            noteMail(from, mail)
+            // Refused: no transaction is open, the next MAIL needs no RSET.
+            if (mail.code >= 400) continue
+            tx = { from, mail, clean: true }
+          }
+          const open = tx
+          let sent = 0
           for (const env of group) {
             if (ended() || !roomFor(s, riskyRecipient(env.rcptTo))) break
             const { replies: [rcpt], error: e2 } = await c.flight([{ kind: 'rcpt', to: path(env.rcptTo)! }])
             s.trips++
+            sent++
             if (e2 || !rcpt || rcpt.code === 421) { if (!e2 || (e2 instanceof ProbeError && e2.kind === 'closed')) { s.dropped = true; break } throw e2 }
             count(s, rcpt)
             if (on530(rcpt, c)) { s.stop = true; break }
-            decide(env, from, mail, rcpt, n)
+            decide(env, from, open.mail, rcpt, n)
             progress = true
             pending = pending.filter((p) => p !== env)
+            if (rcpt.code >= 200 && rcpt.code < 300) { open.clean = false; break }
           }
-          // Nothing left for this connection: QUIT ends the transaction, no RSET needed.
-          if (ended() || s.rsets >= rsetBudget() || !pending.length) break
-          s.rsets++
-          const { replies: [rset], error: e3 } = await c.flight([{ kind: 'rset' }])
-          s.trips++
-          if (e3 || !rset || rset.code === 421) { if (!e3 || (e3 instanceof ProbeError && e3.kind === 'closed')) { s.dropped = true; break } throw e3 }
-          count(s, rset)
+          // Not one RCPT fitted the budgets: what is left goes to the next connection.
+          if (!sent) break
         }
       }
     } catch (err) {

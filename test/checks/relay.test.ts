@@ -176,6 +176,25 @@ t.test('relay check against scripted servers', async (t) => {
     t.equal(r.status, 'pass')
     t.equal(r.relay.pipelining, false)
     t.ok(srv.chunks.every((c) => (c.text.match(/\r\n/g) ?? []).length === 1), 'never more than one command per write')
+    await srv.close()
+
+    // Two tricks of one sender accepted: the vector after an accepted RCPT gets a transaction of its own.
+    const D = 'd4.example'
+    const taken = new Set([`mxprobe-relaytest%${OUT}@${D}`, `"mxprobe-relaytest@${OUT}"@${D}`])
+    const two = await startScripted({ ip: ips[4], pipelining: false, rcpt: (a) => taken.has(a) ? '250 2.1.5 Ok' : '554 5.7.1 Relay access denied' })
+    t.teardown(() => two.close())
+    const r2 = (await post(4)).json()
+    t.equal(r2.status, 'fail')
+    t.same(r2.vectors.filter((v: any) => v.accepted).map((v: any) => v.id).sort(), ['percent-domain', 'quoted-at-domain'])
+    t.equal(r2.relay.tested, r2.vectors.length, 'no plain recipient accepted: everything tried')
+    for (const c of new Set(two.commands.map((x) => x.conn))) {
+      const lines = two.commands.filter((x) => x.conn === c).map((x) => x.line)
+      lines.forEach((l, i) => {
+        const m = /^RCPT TO:<(.*)>$/.exec(l)
+        if (m && taken.has(m[1]) && i + 1 < lines.length && lines[i + 1] !== 'QUIT') t.equal(lines[i + 1], 'RSET', `after the accepted ${m[1]}: RSET`)
+        if (l === 'RSET') t.match(lines[i + 1], /^MAIL FROM:/, 'every RSET is followed by a new MAIL')
+      })
+    }
   })
 
   await t.test('a server that hangs up after a few errors: fresh connection, battery completes', async (t) => {
