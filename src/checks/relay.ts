@@ -13,7 +13,10 @@
 // A vector whose sender was refused and that could not be retried with an
 // accepted sender is "untested": it counts neither as refused nor as
 // accepted, and the summary says how many attempts the server really
-// judged. Advice is one paragraph per cause (plain relaying, address
+// judged. Once a plain vector (the outside recipient as it is) is
+// accepted, the battery starts no further attempt: the rest are "not
+// tried" (stage not_tried), a state of their own, neither refused nor
+// untested, and the summary says how many were really tried and why. Advice is one paragraph per cause (plain relaying, address
 // tricks, temporary refusals …), never one per vector.
 import type { CheckDefinition } from './context.js'
 import { validateDomain } from '../dns/names.js'
@@ -77,9 +80,16 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
       failUnreachable(ctx, err, plan.ip)
       return
     }
-    const vectors: RelayVector[] = out.results.map((x) => ({ ...x, nmap: !!byId.get(x.id)?.nmap, note: (L === 'ja' ? byId.get(x.id)?.noteJa : byId.get(x.id)?.note) ?? '' }))
+    const vectors: RelayVector[] = out.results.map((x) => ({
+      ...x,
+      // The engine's text is English; mxprobe's own words go out in the caller's language.
+      ...(x.stage === 'not_tried' ? { reply: notTriedText(L, out.relaysPlain) } : {}),
+      nmap: !!byId.get(x.id)?.nmap,
+      note: (L === 'ja' ? byId.get(x.id)?.noteJa : byId.get(x.id)?.note) ?? ''
+    }))
     const tried = vectors.filter((v) => v.tested)
-    const untested = vectors.filter((v) => !v.tested && v.stage !== 'not_run')
+    const notTried = vectors.filter((v) => v.stage === 'not_tried')
+    const untested = vectors.filter((v) => !v.tested && v.stage !== 'not_run' && v.stage !== 'not_tried')
     const notRun = vectors.filter((v) => v.stage === 'not_run')
     const retried = vectors.filter((v) => v.retriedWith !== undefined && v.tested)
     r.set('vectors', vectors)
@@ -88,6 +98,8 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
       attempts: vectors.length,
       tested: tried.length,
       untested: untested.length,
+      notTried: notTried.length,
+      relaysPlain: out.relaysPlain,
       retried: retried.length,
       nmapTests: vectors.filter((v) => v.nmap).length,
       connections: out.connections,
@@ -111,7 +123,7 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
     const tricks = accepted.filter((v) => byId.get(v.id)?.trick)
     const list = (vs: RelayVector[], max = 4): string => vs.slice(0, max).map((v) => `${v.retriedWith !== undefined ? v.retriedWith || '<>' : v.mailFrom || '<>'} → ${v.rcptTo}`).join(', ') + (vs.length > max ? ' …' : '')
     // One paragraph per cause, however many vectors showed it.
-    if (plain.length) r.advise('relay.open', { count: plain.length, examples: list(plain), outside: plan.outside })
+    if (plain.length) r.advise('relay.open', { count: plain.length, examples: list(plain), outside: plan.outside, notTried: notTried.length })
     if (tricks.length) r.advise('relay.open_trick', { count: tricks.length, forms: tricks.slice(0, 6).map((v) => v.rcptTo).join(', ') + (tricks.length > 6 ? ' …' : ''), outside: plan.outside })
     if (accepted.length) {
       r.advise('relay.mynetworks_hint', { ip: plan.ip })
@@ -147,22 +159,31 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
     } else if (out.stoppedEarly) {
       r.step('relay-battery', 'info', bi(L, `途中で打ち切りました: ${out.stoppedEarly}`, `stopped early: ${out.stoppedEarly}`))
     }
+    if (notTried.length) {
+      r.step('relay-not-tried', 'info', bi(L,
+        `細工のない外部宛てのメール (${out.relaysPlain ?? ''}) が第三者中継として受け付けられたので、残り ${notTried.length} 件は試していません (アドレスの細工を試しても判定は変わらないため)`,
+        `${notTried.length} attempt${notTried.length === 1 ? ' was' : 's were'} not tried: the server already relays plain mail (${out.relaysPlain ?? ''} was accepted), so no address trick could change the verdict`))
+    }
     r.step('relay-summary', 'info', bi(L,
       `${vectors.length} 件中 ${tried.length} 件をサーバーが判定 (接続 ${out.connections} 回、同時 ${out.parallel} 本、${out.pipelining ? 'パイプライン使用' : 'パイプラインなし'}、待ち時間の往復 ${out.roundTrips} 回、${out.ms} ms)`,
       `${tried.length} of ${vectors.length} attempts judged by the server (${out.connections} connections, ${out.parallel} at once, ${out.pipelining ? 'pipelined' : 'no PIPELINING'}, ${out.roundTrips} round trips on the longest chain, ${out.ms} ms)`))
     const status = worst(...statuses)
     if (status === 'pass') r.advise('relay.closed', { count: tried.length })
-    const triedNote = untested.length || notRun.length
-      ? bi(L, ` (実際に判定できたのは ${vectors.length} 件中 ${tried.length} 件)`, ` (${tried.length} of ${vectors.length} attempts really tried)`)
-      : ''
+    const triedNote = notTried.length
+      ? bi(L,
+        `。細工のない外部宛てメールを中継することがわかったので、残り ${notTried.length} 件は試していません (実際に試したのは ${vectors.length} 件中 ${tried.length} 件)`,
+        ` (${tried.length} of ${vectors.length} attempts really tried: the server already relays plain mail, so the other ${notTried.length} were not needed)`)
+      : untested.length || notRun.length
+        ? bi(L, ` (実際に判定できたのは ${vectors.length} 件中 ${tried.length} 件)`, ` (${tried.length} of ${vectors.length} attempts really tried)`)
+        : ''
     const causes = (ja: boolean): string => [
       plain.length ? (ja ? `外部宛て ${plain.length} 件` : `${plain.length} plain`) : '',
       tricks.length ? (ja ? `アドレスの細工 ${tricks.length} 件` : `${tricks.length} address trick${tricks.length === 1 ? '' : 's'}`) : ''
     ].filter(Boolean).join(ja ? '、' : ', ')
     const summary = accepted.length
       ? bi(L,
-        `RCPT の段階で中継を受け付けました。オープンリレーの可能性があります (後でエラーメールを返すサーバーもあります)。${tried.length} 件中 ${accepted.length} 件を受付: ${causes(true)}`,
-        `accepted at RCPT: possibly an open relay; some servers accept and bounce later (${accepted.length} of ${tried.length} attempts accepted: ${causes(false)})`) + (untested.length || notRun.length ? triedNote : '')
+        `RCPT の段階で第三者中継を受け付けました。オープンリレーの可能性があります (受け付けた後でエラーメールを返すサーバーもあります)。${tried.length} 件中 ${accepted.length} 件を受付: ${causes(true)}`,
+        `accepted at RCPT: possibly an open relay; some servers accept and bounce later (${accepted.length} of ${tried.length} attempts accepted: ${causes(false)})`) + triedNote
       : out.authRequired
         ? bi(L, `試せた範囲ではオープンリレーではありません。サーバーが認証を要求しました (${out.authRequired})`, `not an open relay as far as tested: the server demanded authentication (${out.authRequired})`)
         : temporary.length
@@ -186,6 +207,13 @@ function vectorDetail (L: 'ja' | 'en', x: EnvelopeResult, e: Envelope): string {
   if (!x.tested) return bi(L, `${env} → 試せませんでした (受け付けられる差出人がありません): ${x.senderReply ?? x.reply ?? ''} (${e.noteJa})`, `${env} → untested (no sender was accepted): ${x.senderReply ?? x.reply ?? ''} (${e.note})`)
   const verdict = x.accepted ? bi(L, '受付', 'ACCEPTED') : bi(L, '拒否', 'refused')
   return bi(L, `${env} → ${x.stage.toUpperCase()} で${verdict}: ${x.reply ?? ''}${retried} (${e.noteJa})`, `${env} → ${verdict} at ${x.stage.toUpperCase()}: ${x.reply ?? ''}${retried} (${e.note})`)
+}
+
+/** The reply text of a vector that was not needed: the server had already relayed plain mail. */
+function notTriedText (L: 'ja' | 'en', by: string | null): string {
+  return bi(L,
+    `未実施: 細工のない外部宛てメールをすでに第三者中継したため不要です (${by ?? ''} が受付)`,
+    `not tried: the server already relays plain mail (${by ?? ''} was accepted)`)
 }
 
 function failUnreachable (ctx: CheckContext, err: ProbeError, ip: string): void {

@@ -53,7 +53,11 @@ export const RelayVectorSchema = Obj({
   reply: Nullable(Type.String()),
   // beyond the contract's { id, mailFrom, rcptTo, accepted, reply }:
   code: Type.Optional(Nullable(Type.Integer())),
-  stage: Type.Optional(Type.Union([Type.Literal('mail'), Type.Literal('rcpt'), Type.Literal('not_run')])),
+  // where it was decided; not_run: the battery stopped before it; not_tried: not needed, the server
+  // had already accepted a plain outside recipient (an open relay whatever the address tricks show)
+  stage: Type.Optional(Type.Union([Type.Literal('mail'), Type.Literal('rcpt'), Type.Literal('not_run'), Type.Literal('not_tried')])),
+  // the server really judged it (false: untested, not run or not tried; such a vector is not "refused")
+  tested: Type.Optional(Type.Boolean()),
   connection: Type.Optional(Type.Integer()),
   nmap: Type.Optional(Type.Boolean()),
   note: Type.Optional(Type.String())

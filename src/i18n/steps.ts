@@ -16,6 +16,7 @@ const TITLES: Record<string, Title> = {
   'relay-senders': t('差出人の試し直し', 'Senders retried'),
   'relay-drops': t('切られた接続', 'Dropped connections'),
   'relay-battery': t('テストの打ち切り', 'Relay attempts stopped early'),
+  'relay-not-tried': t('試す必要のなかったテスト', 'Attempts not needed'),
   'relay-summary': t('中継テストのまとめ', 'Relay attempts in all'),
   'relay-connect': t('メールサーバーへの接続', 'Connection to the mail server'),
   // dns

@@ -82,7 +82,8 @@ const en = {
   detailsTitle: 'Details',
   portsTable: { port: 'Port', state: 'State', banner: 'Banner', ms: 'ms' },
   portState: { open: 'open', refused: 'refused', filtered: 'filtered' } as Record<string, string>,
-  vectorsTable: { id: 'Attempt', mailFrom: 'MAIL FROM', rcptTo: 'RCPT TO', accepted: 'Accepted?', reply: 'Reply' },
+  // notTried: not needed (plain mail already relayed); untested: its sender was refused; notRun: the battery stopped before it
+  vectorsTable: { id: 'Attempt', mailFrom: 'MAIL FROM', rcptTo: 'RCPT TO', accepted: 'Accepted?', reply: 'Reply', notTried: 'not needed', untested: 'untested', notRun: 'not run' },
   mailboxesTable: { address: 'Address', required: 'Required?', accepted: 'Accepted?', reply: 'Reply' },
   yes: 'yes',
   no: 'no',
@@ -296,7 +297,7 @@ const ja: WebText = {
   detailsTitle: '詳細',
   portsTable: { port: 'ポート', state: '状態', banner: 'バナー', ms: 'ミリ秒' },
   portState: { open: '開いている', refused: '拒否', filtered: '遮断' },
-  vectorsTable: { id: '試行', mailFrom: 'MAIL FROM', rcptTo: 'RCPT TO', accepted: '受理?', reply: '応答' },
+  vectorsTable: { id: '試行', mailFrom: 'MAIL FROM', rcptTo: 'RCPT TO', accepted: '受理?', reply: '応答', notTried: '不要 (未実施)', untested: '試行不可', notRun: '未実施' },
   mailboxesTable: { address: 'アドレス', required: '必須?', accepted: '受理?', reply: '応答' },
   yes: 'はい',
   no: 'いいえ',

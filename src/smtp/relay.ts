@@ -39,7 +39,17 @@
 //   connection that is dropped teaches a smaller budget, its unanswered
 //   vectors go back to the queue for the next connection;
 // - without PIPELINING: the same, one command at a time, vectors that
-//   share a sender in one transaction (MAIL, RCPT…, RSET).
+//   share a sender in one transaction (MAIL, RCPT, RCPT …): a refused RCPT
+//   leaves the transaction open, so the next RCPT needs no RSET and no new
+//   MAIL; RSET comes only before a MAIL with another sender, or after an
+//   accepted RCPT (the next vector gets a transaction with no recipient in
+//   it), and never before QUIT;
+// - stop once the verdict is decided, as a careful human would: when a plain
+//   vector (no address trick: the outside recipient as it is) is accepted,
+//   the server relays anything, and the address tricks cannot change that
+//   verdict. The plain vectors come first on every connection, no vector is
+//   started after that, and the rest are reported `not_tried` (not refused,
+//   not untested). A closed server never triggers this: it gets all of them.
 // Never DATA.
 import { SmtpClient, probePath, type ProbePath, type FlightCommand, type TranscriptSink } from './client.js'
 import { replyHeadline, type Reply } from './reply.js'
@@ -137,8 +147,12 @@ export interface EnvelopeResult {
   /** the deciding reply (RCPT, or MAIL when MAIL was refused), or why it was not run */
   reply: string | null
   code: number | null
-  /** where the envelope was decided */
-  stage: 'mail' | 'rcpt' | 'not_run'
+  /**
+   * where the envelope was decided; 'not_run': the battery stopped before it
+   * (authentication demanded, time budget, the server failed); 'not_tried':
+   * not needed, a plain vector had already been accepted (`relaysPlain`)
+   */
+  stage: 'mail' | 'rcpt' | 'not_run' | 'not_tried'
   /** 1-based connection number the attempt ran on */
   connection: number
   /**
@@ -161,6 +175,10 @@ export interface BatteryOutcome {
   authRequired: string | null
   /** the time budget ran out before every envelope was tried (why) */
   stoppedEarly: string | null
+  /** a plain vector (no address trick) was accepted: its id; the vectors not started by then are 'not_tried' */
+  relaysPlain: string | null
+  /** vectors not tried because relaysPlain had decided the verdict */
+  notTried: number
   /** the battery ran over STARTTLS because the server demanded it */
   tls: boolean
   ms: number
@@ -250,6 +268,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   let strict = false
   let authRequired: string | null = null
   let stoppedEarly: string | null = null
+  let relaysPlain: string | null = null
   let useTls = false
   let banner: string | null = null
   let pipelining = false
@@ -263,12 +282,25 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   let sessionError: Error | null = null
   let longest = 0
   const connectionTrips: number[] = []
+  /** the sessions now open, by connection number */
+  const live = new Map<number, Session>()
   const maxConnections = envelopes.length + 8
 
   const path = (s: string): ProbePath | null => s === '' ? null : probePath(s)
   const record = (env: Envelope, x: Omit<EnvelopeResult, 'id' | 'mailFrom' | 'rcptTo'>): void => {
     const res: EnvelopeResult = { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, ...x }
     results.set(env.id, res)
+    // The outside recipient as it is, accepted: an open relay whatever the tricks would show.
+    if (res.accepted && !env.trick && relaysPlain === null) {
+      relaysPlain = env.id
+      const text = ctx.report.lang === 'ja'
+        ? `${env.id} が受け付けられました: 細工のない外部宛てメールを第三者中継するサーバーです。これ以上の試行は始めません (アドレスの細工を試しても判定は変わりません)`
+        : `${env.id} was accepted: the server relays plain mail to the outside domain; no further attempt is started (the address tricks cannot change the verdict)`
+      // In the transcript of the connection that found it (each connection's lines go out together).
+      const on = live.get(x.connection)
+      if (on) on.lines.push({ dir: 'I', text, at: ctx.report.elapsed() })
+      else ctx.report.line('I', text)
+    }
     o.onResult?.(res)
   }
   const knownOk = (): string | null => fallbacks.find((f) => senders.get(f)?.ok === true) ?? null
@@ -346,6 +378,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   const session = async (claim: Envelope[]): Promise<{ leftover: Envelope[], trips: number, openFailed: Error | null }> => {
     const n = ++connections
     const s: Session = { n, lines: [], errors: 0, synprot: 0, trips: 0, rsets: 0, dropped: false, stop: false, openFailed: null }
+    live.set(n, s)
     const sink: TranscriptSink = { line: (dir, text) => { s.lines.push({ dir, text, at: ctx.report.elapsed() }) } }
     let pending = [...claim]
     let client: SmtpClient | null = null
@@ -376,7 +409,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
       // Exim says so in its greeting by default; its synprot limit is then known before the first error.
       if (/\bExim\b/i.test(`${replyHeadline(b)} ${replyHeadline(e)}`)) strict = true
       const c = client
-      const ended = (): boolean => s.dropped || s.stop || !!authRequired || (useTls && !c.secure) || !!c.error
+      const ended = (): boolean => s.dropped || s.stop || !!authRequired || relaysPlain !== null || (useTls && !c.secure) || !!c.error
       if (pipelining) {
         let rounds = 0
         while (pending.length && !ended() && rounds++ < 64) {
@@ -465,7 +498,12 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
           if (error) { if (error instanceof ProbeError && error.kind === 'closed') s.dropped = true; else throw error }
         }
       } else {
-        // One command at a time; vectors sharing a sender share one transaction.
+        // One command at a time (RFC 2920 §3: no PIPELINING, wait for every reply). A transaction
+        // stays open across the vectors of its sender: a refused RCPT leaves it as it was
+        // (RFC 5321 §4.1.1.3), so the next RCPT needs neither RSET nor a new MAIL. RSET only before a
+        // MAIL with another sender, or after an accepted RCPT (the next vector is judged in a
+        // transaction with no recipient in it); never before QUIT, which ends the transaction anyway.
+        let tx: { from: string, mail: Reply, clean: boolean } | null = null
         let rounds = 0
         while (pending.length && !ended() && rounds++ < 256) {
           const ready: Array<{ env: Envelope, from: string }> = []
@@ -477,45 +515,62 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             ready.push({ env, from: f })
           }
           pending = still.concat(ready.map((x) => x.env))
-          let from: string | null
+          let from: string
           let group: Envelope[]
+          const cur: { from: string, clean: boolean } | null = tx
           if (ready.length) {
-            from = ready[0].from
-            group = ready.filter((x) => x.from === from).map((x) => x.env)
+            // The open transaction's sender first: its vectors need no new MAIL.
+            const f = cur !== null && cur.clean && ready.some((x) => x.from === cur.from) ? cur.from : ready[0].from
+            from = f
+            group = ready.filter((x) => x.from === f).map((x) => x.env)
           } else if (still.length) {
             // Not known yet: this MAIL is the probe, and its vectors follow in the same transaction if it is accepted.
             const st = senders.get(still[0].mailFrom)
-            from = st ? nextFallbackToProbe() : still[0].mailFrom
-            if (from === null) break
-            group = st ? still.filter((e) => senders.get(e.mailFrom) !== undefined) : still.filter((e) => e.mailFrom === from)
+            const f = st ? nextFallbackToProbe() : still[0].mailFrom
+            if (f === null) break
+            from = f
+            group = st ? still.filter((e) => senders.get(e.mailFrom) !== undefined) : still.filter((e) => e.mailFrom === f)
           } else break
-          if (!roomFor(s, !senders.has(from)) || s.rsets >= rsetBudget()) break
-          const { replies: [mail], error } = await c.flight([{ kind: 'mail', from: path(from) }])
-          s.trips++
-          if (error || !mail) { if (error instanceof ProbeError && error.kind === 'closed') { s.dropped = true; break } throw error ?? new ProbeError('protocol', 'no reply to MAIL') }
-          if (mail.code === 421) { s.dropped = true; break }
-          count(s, mail)
-          if (on530(mail, c)) { s.stop = true; break }
-          noteMail(from, mail)
-          if (mail.code >= 400) continue
+          if (tx === null || tx.from !== from || !tx.clean) {
+            if (!roomFor(s, !senders.has(from))) break
+            if (tx !== null) {
+              if (s.rsets >= rsetBudget()) break
+              s.rsets++
+              tx = null
+              const { replies: [rset], error: e3 } = await c.flight([{ kind: 'rset' }])
+              s.trips++
+              if (e3 || !rset || rset.code === 421) { if (!e3 || (e3 instanceof ProbeError && e3.kind === 'closed')) { s.dropped = true; break } throw e3 }
+              count(s, rset)
+              if (ended()) break
+            }
+            const { replies: [mail], error } = await c.flight([{ kind: 'mail', from: path(from) }])
+            s.trips++
+            if (error || !mail) { if (error instanceof ProbeError && error.kind === 'closed') { s.dropped = true; break } throw error ?? new ProbeError('protocol', 'no reply to MAIL') }
+            if (mail.code === 421) { s.dropped = true; break }
+            count(s, mail)
+            if (on530(mail, c)) { s.stop = true; break }
+            noteMail(from, mail)
+            // Refused: no transaction is open, the next MAIL needs no RSET.
+            if (mail.code >= 400) continue
+            tx = { from, mail, clean: true }
+          }
+          const open = tx
+          let sent = 0
           for (const env of group) {
-            if (!roomFor(s, riskyRecipient(env.rcptTo))) break
+            if (ended() || !roomFor(s, riskyRecipient(env.rcptTo))) break
             const { replies: [rcpt], error: e2 } = await c.flight([{ kind: 'rcpt', to: path(env.rcptTo)! }])
             s.trips++
+            sent++
             if (e2 || !rcpt || rcpt.code === 421) { if (!e2 || (e2 instanceof ProbeError && e2.kind === 'closed')) { s.dropped = true; break } throw e2 }
             count(s, rcpt)
             if (on530(rcpt, c)) { s.stop = true; break }
-            decide(env, from, mail, rcpt, n)
+            decide(env, from, open.mail, rcpt, n)
             progress = true
             pending = pending.filter((p) => p !== env)
+            if (rcpt.code >= 200 && rcpt.code < 300) { open.clean = false; break }
           }
-          // Nothing left for this connection: QUIT ends the transaction, no RSET needed.
-          if (ended() || s.rsets >= rsetBudget() || !pending.length) break
-          s.rsets++
-          const { replies: [rset], error: e3 } = await c.flight([{ kind: 'rset' }])
-          s.trips++
-          if (e3 || !rset || rset.code === 421) { if (!e3 || (e3 instanceof ProbeError && e3.kind === 'closed')) { s.dropped = true; break } throw e3 }
-          count(s, rset)
+          // Not one RCPT fitted the budgets: what is left goes to the next connection.
+          if (!sent) break
         }
       }
     } catch (err) {
@@ -545,6 +600,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         s.lines.push({ dir: 'I', text: `the server closed connection ${n} after ${s.errors} error repl${s.errors === 1 ? 'y' : 'ies'}; later connections take at most ${errorBudget} errors${strict ? ` and ${synBudget} syntax/protocol errors` : ''}`, at: ctx.report.elapsed() })
       }
       if (opened) fruitless = progress ? 0 : fruitless + 1
+      live.delete(n)
       for (const l of s.lines) ctx.report.line(l.dir, l.text, l.at)
     }
     connectionTrips[n - 1] = s.trips
@@ -552,7 +608,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   }
 
   // Functions, not expressions: these change while workers await.
-  const halted = (): boolean => !!authRequired || !!stoppedEarly
+  const halted = (): boolean => !!authRequired || !!stoppedEarly || relaysPlain !== null
   const sessionWorked = (): boolean => anySession
   const claimSize = (): number => {
     // Shared among the connections about to open, so the first wave splits the battery evenly.
@@ -596,10 +652,17 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   if (results.size === 0 && sessionError) throw sessionError
   if (stoppedEarly) ctx.report.line('I', `stopped: ${stoppedEarly}`)
   const why = authRequired ?? stoppedEarly ?? 'not reached'
-  const ordered: EnvelopeResult[] = envelopes.map((env) => results.get(env.id) ?? {
-    id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${why}`, code: null, stage: 'not_run', connection: 0, tested: false
-  })
-  return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, tls: useTls, ms: Date.now() - t0, roundTrips: longest, connectionTrips, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
+  const decidedBy = relaysPlain
+  const ordered: EnvelopeResult[] = envelopes.map((env) => results.get(env.id) ?? (decidedBy !== null
+    ? { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not tried: the server already relays plain mail (${decidedBy} was accepted)`, code: null, stage: 'not_tried', connection: 0, tested: false }
+    : { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${why}`, code: null, stage: 'not_run', connection: 0, tested: false }))
+  const notTried = ordered.filter((x) => x.stage === 'not_tried').length
+  if (notTried) {
+    ctx.report.line('I', ctx.report.lang === 'ja'
+      ? `${notTried} 件は試していません: 細工のない外部宛てメールをすでに第三者中継しました (${decidedBy ?? ''} が受付)`
+      : `${notTried} attempt${notTried === 1 ? '' : 's'} not tried: the server already relays plain mail (${decidedBy ?? ''} was accepted)`)
+  }
+  return { results: ordered, banner, pipelining, connections, authRequired, stoppedEarly, relaysPlain, notTried, tls: useTls, ms: Date.now() - t0, roundTrips: longest, connectionTrips, parallel: maxOpen, drops, strict, errorBudget, synprotBudget: synBudget }
 }
 
 /**
@@ -607,7 +670,8 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
  * wave's claims), each share holding as few sender forms as it can, so a
  * connection probes few senders and, without PIPELINING, shares one
  * transaction among the vectors of one sender. Cost of a share: 1 per
- * vector, 2 more per sender form in it (MAIL and RSET).
+ * vector, 2 more per sender form in it (MAIL and RSET). Within a share the
+ * plain vectors (no address trick) come first.
  */
 export function dealBySender (envelopes: Envelope[], bins: number): Envelope[] {
   const cap = Math.ceil(envelopes.length / bins)
@@ -625,7 +689,10 @@ export function dealBySender (envelopes: Envelope[], bins: number): Envelope[] {
       pick.push(e)
     }
   }
-  return share.flat()
+  // Plain vectors first in every share: on an open relay one of them is accepted at the first RCPT of
+  // each connection and the battery can stop there (see relaysPlain). Without PIPELINING the
+  // transaction order follows this one, and a plain vector's sender group follows it in its transaction.
+  return share.flatMap((b) => [...b.filter((e) => !e.trick), ...b.filter((e) => e.trick)])
 }
 
 /** Senders a recipient trick may use instead of its own: those of the sender-spoof vectors, most ordinary first. */

@@ -292,6 +292,18 @@ function yesNo (v: unknown, t: WebText): string {
   return v === true ? t.yes : v === false ? t.no : ''
 }
 
+/**
+ * A relay attempt's "accepted?" cell: yes or no only when the server judged it. One not needed
+ * (the server had already relayed plain mail), untested (its sender refused) or not run (the battery
+ * stopped) is no "no": the server never refused it.
+ */
+function vectorAnswer (v: Record<string, unknown>, t: WebText): string {
+  if (v.stage === 'not_tried') return t.vectorsTable.notTried
+  if (v.stage === 'not_run') return t.vectorsTable.notRun
+  if (v.tested === false) return t.vectorsTable.untested
+  return yesNo(v.accepted, t)
+}
+
 /** Tables for the check-specific results the contract names (ports, vectors, mailboxes). */
 function details (r: Report, t: WebText): SafeHtml | '' {
   const parts: SafeHtml[] = []
@@ -304,7 +316,7 @@ ${ports.map((p) => html`<tr><td>${p.port}</td><td class="state-${String(p.state)
   const vectors = Array.isArray(r.vectors) ? r.vectors as Array<Record<string, unknown>> : null
   if (vectors?.length) {
     parts.push(html`<table><caption>${t.checkShort.relay}</caption><thead><tr><th scope="col">${t.vectorsTable.id}</th><th scope="col">${t.vectorsTable.mailFrom}</th><th scope="col">${t.vectorsTable.rcptTo}</th><th scope="col">${t.vectorsTable.accepted}</th><th scope="col">${t.vectorsTable.reply}</th></tr></thead><tbody>
-${vectors.map((v) => html`<tr class="${v.accepted === true ? 'bad' : ''}"><td>${v.id}</td><td class="mono">${v.mailFrom}</td><td class="mono">${v.rcptTo}</td><td class="yn">${yesNo(v.accepted, t)}</td><td class="mono">${typeof v.reply === 'string' ? v.reply : JSON.stringify(v.reply ?? '')}</td></tr>`)}
+${vectors.map((v) => html`<tr class="${v.accepted === true ? 'bad' : ''}"><td>${v.id}</td><td class="mono">${v.mailFrom}</td><td class="mono">${v.rcptTo}</td><td class="yn">${vectorAnswer(v, t)}</td><td class="mono">${typeof v.reply === 'string' ? v.reply : JSON.stringify(v.reply ?? '')}</td></tr>`)}
 </tbody></table>`)
   }
   const boxes = Array.isArray(r.mailboxes) ? r.mailboxes as Array<Record<string, unknown>> : null

@@ -56,7 +56,10 @@ t.test('relay battery against Debian Exim 4', { skip: eximAvailable() ? false : 
   await t.test('open Exim: fail, one paragraph per cause', async (t) => {
     const r = await post('open')
     t.equal(r.status, 'fail', r.summary)
-    t.equal(r.vectors.find((v: any) => v.id === 'external-sender').accepted, true)
+    // A plain vector (outside recipient as it is) decides it; which one depends on which connection is first.
+    t.ok(['external-sender', 'null-sender', 'own-domain-sender', 'mx-host-sender', 'localhost-sender', 'no-domain-sender', 'ip-literal-sender'].includes(r.relay.relaysPlain), `decided by ${r.relay.relaysPlain}`)
+    t.equal(r.vectors.find((v: any) => v.id === r.relay.relaysPlain).accepted, true)
+    t.ok(r.vectors.every((v: any) => v.tested || v.stage === 'not_tried'), 'the rest tried or not needed, none refused unasked')
     t.equal(r.advice.filter((a: any) => a.code === 'relay.open').length, 1, 'one relay.open paragraph, not one per vector')
     t.ok(r.summary.length < 300, `short summary: ${r.summary}`)
     t.notMatch(r.summary, /external-sender, /, 'no list of vector ids in the summary')

@@ -34,7 +34,10 @@ t.test('relay battery against OpenSMTPD', { skip: openSmtpdAvailable() ? false :
 
   const o = await post('open')
   t.equal(o.status, 'fail', o.summary)
-  t.equal(o.vectors.find((v: any) => v.id === 'external-sender').accepted, true)
+  // A plain vector (outside recipient as it is) decides it; which one depends on which connection is first.
+  t.ok(['external-sender', 'null-sender', 'own-domain-sender', 'mx-host-sender', 'localhost-sender', 'no-domain-sender', 'ip-literal-sender'].includes(o.relay.relaysPlain), `decided by ${o.relay.relaysPlain}`)
+  t.equal(o.vectors.find((v: any) => v.id === o.relay.relaysPlain).accepted, true)
+  t.ok(o.vectors.every((v: any) => v.tested || v.stage === 'not_tried'), 'the rest tried or not needed, none refused unasked')
   t.equal(o.advice.filter((a: any) => a.code === 'relay.open').length, 1)
   t.same(open.protocolErrors(), [])
   if (process.env.DEBUG_RELAY) console.error(c.transcript.map((l: any) => `${l.at} ${l.dir} ${l.text}`).join('\n'))

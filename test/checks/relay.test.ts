@@ -99,36 +99,46 @@ t.test('relay check against scripted servers', async (t) => {
       'no-domain-sender': 'mxprobe-relay',
       'ip-literal-sender': `mxprobe-relay@${L}`
     }
-    // First run: the server accepts exactly these recipient forms (and the plain one only from the listed senders).
-    const trickSet = new Set(Object.values(forms))
-    let lastMail = ''
-    const srv = await startScripted({
-      ip,
-      mail: (a) => { lastMail = a; return '250 2.1.0 Ok' },
-      rcpt: (a) => {
-        if (a === `${u}@${OUT}`) return Object.values(senders).includes(lastMail) || lastMail === `mxprobe-relay@${OUT}` ? '250 2.1.5 Ok' : '554 no'
-        return trickSet.has(a) ? '250 2.1.5 Ok' : '554 5.7.1 Relay access denied'
-      }
-    })
+    // First run: the server accepts exactly the address tricks, never the plain outside recipient,
+    // so nothing stops the battery early: every trick form must be put to RCPT and detected.
+    const trickSet = new Set(Object.entries(forms).filter(([id]) => id !== 'external-sender').map(([, f]) => f))
+    const srv = await startScripted({ ip, rcpt: (a) => trickSet.has(a) ? '250 2.1.5 Ok' : '554 5.7.1 Relay access denied' })
     t.teardown(() => srv.close())
     const r = (await post(1)).json()
     t.equal(r.status, 'fail')
     t.match(r.summary, /accepted at RCPT: possibly an open relay; some servers accept and bounce later/)
+    t.notMatch(r.summary, /really tried/, 'nothing left out')
     const byId = Object.fromEntries(r.vectors.map((v: any) => [v.id, v]))
     for (const [id, form] of Object.entries(forms)) {
       t.equal(byId[id]?.rcptTo, form, `${id} sent as ${form}`)
-      t.equal(byId[id]?.accepted, true, `${id} detected`)
+      t.ok(srv.commands.some((c) => c.line === `RCPT TO:<${form}>`), `${id} reached the server verbatim`)
+      t.equal(byId[id]?.accepted, id !== 'external-sender', `${id} ${id !== 'external-sender' ? 'detected' : 'refused'}`)
     }
     for (const [id, from] of Object.entries(senders)) {
       t.equal(byId[id]?.mailFrom, from, `${id} sender ${from || '<>'}`)
-      t.equal(byId[id]?.accepted, true, `${id} detected`)
+      t.ok(srv.commands.some((c) => c.line === `MAIL FROM:<${from}>`), `${id}: MAIL FROM:<${from}> sent`)
+      t.same([byId[id]?.accepted, byId[id]?.stage, byId[id]?.tested], [false, 'rcpt', true], `${id} refused at RCPT`)
     }
-    t.equal(r.vectors.filter((v: any) => v.accepted).length, r.vectors.length, 'every vector detected')
-    t.ok(srv.commands.some((c) => c.line === 'MAIL FROM:<>'), 'null sender sent as <>')
-    t.notOk(srv.commands.some((c) => /^DATA/i.test(c.line)), 'no DATA even when everything is accepted')
-    t.ok(r.advice.some((a: any) => a.code === 'relay.open' && /mynetworks/.test(a.en)))
+    t.equal(r.relay.tested, r.vectors.length, 'every vector really tried')
+    t.notOk(srv.commands.some((c) => /^DATA/i.test(c.line)), 'no DATA even when tricks are accepted')
+    t.notOk(r.advice.some((a: any) => a.code === 'relay.open'), 'no plain relaying')
     t.ok(r.advice.some((a: any) => a.code === 'relay.open_trick' && /allow_percent_hack/.test(a.en)))
     await srv.close()
+
+    // Then each spoofed sender alone: the plain outside recipient is accepted only from it. That is an
+    // open relay found by that vector; what was not started by then is not tried, never "refused".
+    for (const [id, from] of Object.entries({ ...senders, 'external-sender': `mxprobe-relay@${OUT}` })) {
+      const one = await startScripted({ ip, rcpt: (a, f) => a === `${u}@${OUT}` && f === from ? '250 2.1.5 Ok' : '554 5.7.1 Relay access denied' })
+      const rs = (await post(1)).json()
+      await one.close()
+      t.equal(rs.status, 'fail', `${id}: ${rs.summary}`)
+      t.same(rs.vectors.filter((v: any) => v.accepted).map((v: any) => v.id), [id], `${id} alone detected`)
+      t.ok(rs.advice.some((a: any) => a.code === 'relay.open' && /mynetworks/.test(a.en)))
+      t.notOk(one.commands.some((c) => /^DATA/i.test(c.line)), 'no DATA even when plain mail is accepted')
+      for (const v of rs.vectors) {
+        t.ok(v.stage === 'not_tried' ? !v.tested && !v.accepted && /^not tried: the server already relays plain mail/.test(v.reply) : v.tested, `${id}: ${v.id} ${v.stage}`)
+      }
+    }
 
     // Second run: only the bang path is accepted: exactly that one vector is flagged.
     const one = await startScripted({ ip, rcpt: (a) => a === `${OUT}!${u}` ? '250 Ok' : '554 5.7.1 Relay access denied' })
@@ -166,6 +176,25 @@ t.test('relay check against scripted servers', async (t) => {
     t.equal(r.status, 'pass')
     t.equal(r.relay.pipelining, false)
     t.ok(srv.chunks.every((c) => (c.text.match(/\r\n/g) ?? []).length === 1), 'never more than one command per write')
+    await srv.close()
+
+    // Two tricks of one sender accepted: the vector after an accepted RCPT gets a transaction of its own.
+    const D = 'd4.example'
+    const taken = new Set([`mxprobe-relaytest%${OUT}@${D}`, `"mxprobe-relaytest@${OUT}"@${D}`])
+    const two = await startScripted({ ip: ips[4], pipelining: false, rcpt: (a) => taken.has(a) ? '250 2.1.5 Ok' : '554 5.7.1 Relay access denied' })
+    t.teardown(() => two.close())
+    const r2 = (await post(4)).json()
+    t.equal(r2.status, 'fail')
+    t.same(r2.vectors.filter((v: any) => v.accepted).map((v: any) => v.id).sort(), ['percent-domain', 'quoted-at-domain'])
+    t.equal(r2.relay.tested, r2.vectors.length, 'no plain recipient accepted: everything tried')
+    for (const c of new Set(two.commands.map((x) => x.conn))) {
+      const lines = two.commands.filter((x) => x.conn === c).map((x) => x.line)
+      lines.forEach((l, i) => {
+        const m = /^RCPT TO:<(.*)>$/.exec(l)
+        if (m && taken.has(m[1]) && i + 1 < lines.length && lines[i + 1] !== 'QUIT') t.equal(lines[i + 1], 'RSET', `after the accepted ${m[1]}: RSET`)
+        if (l === 'RSET') t.match(lines[i + 1], /^MAIL FROM:/, 'every RSET is followed by a new MAIL')
+      })
+    }
   })
 
   await t.test('a server that hangs up after a few errors: fresh connection, battery completes', async (t) => {
@@ -181,7 +210,9 @@ t.test('relay check against scripted servers', async (t) => {
   await t.test('a server too slow for the whole battery: partial results within the deadline', async (t) => {
     const slowApp = await testApp({ DNS_SERVERS: dns.server, ...env, CHECK_DEADLINE_MS: '5000' })
     t.teardown(() => slowApp.close())
-    const srv = await startScripted({ ip: ips[6], replyDelayMs: 250, rcpt: () => '250 2.1.5 Ok' })
+    // It takes the address tricks (the plain outside recipient would decide the verdict at once, see
+    // relaysPlain) and slows down what it accepts, as Postfix's in_flow_delay does.
+    const srv = await startScripted({ ip: ips[6], replyDelayMs: 250, rcpt: (a) => a === `mxprobe-relaytest@${OUT}` ? '554 5.7.1 Relay access denied' : '250 2.1.5 Ok' })
     const r = (await slowApp.inject({ method: 'POST', url: '/api/v1/checks/relay?lang=en', payload: { domain: 'd6.example' }, remoteAddress: ips[6] })).json()
     await srv.close()
     t.equal(r.status, 'fail', r.summary)

@@ -203,7 +203,11 @@ t.test('check-specific tables escape what servers said', async (t) => {
   const app = await testApp()
   t.teardown(() => app.close())
   const b = new ReportBuilder('relay', '203.0.113.9', 'en')
-  b.set('vectors', [{ id: 'percent-hack', mailFrom: '<a@b>', rcptTo: '<x%y@z>', accepted: true, reply: '250 <script>alert(1)</script>' }])
+  b.set('vectors', [
+    { id: 'percent-hack', mailFrom: '<a@b>', rcptTo: '<x%y@z>', accepted: true, reply: '250 <script>alert(1)</script>' },
+    { id: 'bang-path', mailFrom: 'c@d', rcptTo: 'y!x', accepted: false, reply: 'not tried: the server already relays plain mail (external-sender was accepted)', stage: 'not_tried', tested: false },
+    { id: 'quoted-outside', mailFrom: 'e@f', rcptTo: '"x@y"', accepted: false, reply: '554 5.7.1 Relay access denied', stage: 'rcpt', tested: true }
+  ])
   b.set('mailboxes', [{ address: 'abuse@z', required: true, accepted: false, reply: '550 <img src=x onerror=alert(2)>' }])
   b.set('ports', [{ port: 25, state: 'open', banner: '220 <b>hi</b>', ms: 3 }])
   b.finish('fail', 'relay <i>open</i>')
@@ -215,4 +219,7 @@ t.test('check-specific tables escape what servers said', async (t) => {
   t.match(page.body, /550 &lt;img src=x onerror=alert\(2\)&gt;/)
   t.match(page.body, /220 &lt;b&gt;hi&lt;\/b&gt;/)
   t.match(page.body, /&lt;x%y@z&gt;/)
+  // Not needed is not "no": the server never refused it.
+  t.match(page.body, /<td>bang-path<\/td>(?:(?!<\/tr>).)*<td class="yn">not needed<\/td>/s)
+  t.match(page.body, /<td>quoted-outside<\/td>(?:(?!<\/tr>).)*<td class="yn">no<\/td>/s)
 })
