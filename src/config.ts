@@ -282,7 +282,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       bannerTimeoutMs: int(env, 'BANNER_TIMEOUT_MS', 15_000, 100, 300_000),
       commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 15_000, 100, 300_000),
       checkDeadlineMs,
-      maxBytesPerConnection: int(env, 'MAX_BYTES_PER_CONNECTION', 256 * 1024, 1024, 16 * 1024 * 1024)
+      maxBytesPerConnection: int(env, 'MAX_BYTES_PER_CONNECTION', 256 * 1024, 1024, 16 * 1024 * 1024),
+      parallelConnections: int(env, 'CONCURRENCY_PER_CALLER', 3, 1, 10_000)
     },
     inbound
   }

@@ -20,6 +20,11 @@ export interface CheckSettings {
   checkDeadlineMs: number
   /** bytes mxprobe reads from one connection at most */
   maxBytesPerConnection: number
+  /**
+   * connections one check may hold open at once (CONCURRENCY_PER_CALLER): a caller's
+   * budget is the same whether it is spent on checks or on one check's connections
+   */
+  parallelConnections?: number
 }
 
 export interface CheckContext {

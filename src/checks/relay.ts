@@ -68,6 +68,7 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
     try {
       out = await runEnvelopes(ctx, plan.ip, envelopes, {
         servername: plan.host,
+        parallel: ctx.settings.parallelConnections,
         onResult: (x) => {
           const e = byId.get(x.id)!
           const st = !x.tested ? 'skip' : x.accepted ? 'fail' : x.code !== null && x.code >= 400 && x.code < 500 ? 'warn' : 'pass'

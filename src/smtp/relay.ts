@@ -54,6 +54,7 @@
 import { SmtpClient, probePath, type ProbePath, type FlightCommand, type TranscriptSink } from './client.js'
 import { replyHeadline, type Reply } from './reply.js'
 import { ProbeError } from '../errors.js'
+import { bi } from '../i18n/index.js'
 import type { CheckContext } from '../checks/context.js'
 
 export interface Envelope {
@@ -256,6 +257,7 @@ type Dir = 'C' | 'S' | 'I'
  */
 export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: Envelope[], o: BatteryOptions = {}): Promise<BatteryOutcome> {
   const t0 = Date.now()
+  const L = ctx.report.lang
   const parallel = Math.max(1, Math.min(PARALLEL, o.parallel ?? PARALLEL))
   const stopAt = t0 + (o.budgetMs ?? Math.max(1000, (ctx.deadline - t0) * 0.6))
   const results = new Map<string, EnvelopeResult>()
@@ -322,7 +324,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     const alt = knownOk()
     if (alt !== null) return alt
     if (nextFallbackToProbe() === null) {
-      record(env, { accepted: false, reply: `untested: no sender was accepted (${replyHeadline(own.reply)})`, code: own.reply.code, stage: 'mail', connection: conn, tested: false, senderReply: replyHeadline(own.reply) })
+      record(env, { accepted: false, reply: bi(L, `未テスト: どの送信者も受け付けられませんでした (${replyHeadline(own.reply)})`, `untested: no sender was accepted (${replyHeadline(own.reply)})`), code: own.reply.code, stage: 'mail', connection: conn, tested: false, senderReply: replyHeadline(own.reply) })
       return false
     }
     return null
@@ -351,7 +353,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     const text = replyHeadline(r)
     if (!useTls && client.supports('STARTTLS') && /STARTTLS|\bTLS\b/i.test(text)) {
       useTls = true
-      ctx.report.line('I', 'the server requires STARTTLS before MAIL; continuing over TLS')
+      ctx.report.line('I', bi(L, 'サーバーは MAIL の前に STARTTLS を求めています。TLS で続けます', 'the server requires STARTTLS before MAIL; continuing over TLS'))
     } else {
       authRequired ??= text
     }
@@ -387,7 +389,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     open++
     maxOpen = Math.max(maxOpen, open)
     try {
-      sink.line('I', `relay connection ${n}: ${claim.length} attempt${claim.length === 1 ? '' : 's'} claimed (${claim.map((e) => e.id).join(', ')})`)
+      sink.line('I', bi(L, `中継テストの接続 ${n}: ${claim.length} 件を担当 (${claim.map((e) => e.id).join(', ')})`, `relay connection ${n}: ${claim.length} attempt${claim.length === 1 ? '' : 's'} claimed (${claim.map((e) => e.id).join(', ')})`))
       client = await SmtpClient.open(ctx, ip, { servername: o.servername, sink })
       s.trips++
       const b = client.banner!
@@ -579,7 +581,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         // or it takes fewer connections at once than we tried.
         s.openFailed = err as Error
         firstFailure ??= err as Error
-        s.lines.push({ dir: 'I', text: `connection ${n} failed: ${(err as Error).message}`, at: ctx.report.elapsed() })
+        s.lines.push({ dir: 'I', text: bi(L, `接続 ${n} が失敗しました: ${(err as Error).message}`, `connection ${n} failed: ${(err as Error).message}`), at: ctx.report.elapsed() })
       } else if (err instanceof ProbeError && err.kind === 'closed') {
         s.dropped = true
       } else {
@@ -597,7 +599,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         if (s.synprot >= 1) { strict = true; synBudget = Math.min(synBudget, Math.max(1, s.synprot - 1)) }
         // Dropped with few errors but many RSETs: a limit on non-mail commands (Exim's smtp_accept_max_nonmail).
         if (s.errors <= 1 && s.rsets >= 2) rsetCap = Math.min(rsetCap, s.rsets - 1)
-        s.lines.push({ dir: 'I', text: `the server closed connection ${n} after ${s.errors} error repl${s.errors === 1 ? 'y' : 'ies'}; later connections take at most ${errorBudget} errors${strict ? ` and ${synBudget} syntax/protocol errors` : ''}`, at: ctx.report.elapsed() })
+        s.lines.push({ dir: 'I', text: bi(L, `サーバーはエラー応答 ${s.errors} 回のあとで接続 ${n} を切りました。以降の接続ではエラーを ${errorBudget} 回まで${strict ? `、構文・手順のエラーを ${synBudget} 回まで` : ''}に抑えます`, `the server closed connection ${n} after ${s.errors} error repl${s.errors === 1 ? 'y' : 'ies'}; later connections take at most ${errorBudget} errors${strict ? ` and ${synBudget} syntax/protocol errors` : ''}`), at: ctx.report.elapsed() })
       }
       if (opened) fruitless = progress ? 0 : fruitless + 1
       live.delete(n)
@@ -621,11 +623,11 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     while (queue.length && !halted()) {
       if (Date.now() > stopAt) {
         const found = [...results.values()].filter((x) => x.accepted).length
-        stoppedEarly = `time budget of ${Math.round(stopAt - t0)} ms used up after ${results.size} of ${envelopes.length} attempts` + (found ? ` (${found} already accepted; the server slows down accepted mail)` : '')
+        stoppedEarly = bi(L, `持ち時間 ${Math.round(stopAt - t0)} ms を ${envelopes.length} 件中 ${results.size} 件の時点で使い切りました` + (found ? ` (${found} 件は受け付け済み。このサーバーは受け付けたメールで応答を遅らせます)` : ''), `time budget of ${Math.round(stopAt - t0)} ms used up after ${results.size} of ${envelopes.length} attempts` + (found ? ` (${found} already accepted; the server slows down accepted mail)` : ''))
         break
       }
       if (connections >= maxConnections || fruitless >= 3) {
-        stoppedEarly = `the server ended ${fruitless >= 3 ? 'three connections in a row before any attempt could be judged' : `${connections} connections`}; ${queue.length} attempts left`
+        stoppedEarly = bi(L, `サーバーが${fruitless >= 3 ? '、どの試行も判定できないうちに 3 回続けて接続を切りました' : `接続を ${connections} 回切りました`}。残り ${queue.length} 件`, `the server ended ${fruitless >= 3 ? 'three connections in a row before any attempt could be judged' : `${connections} connections`}; ${queue.length} attempts left`)
         break
       }
       // Claimed before the connection is opened: no two connections ever run the same vector.
@@ -650,12 +652,12 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   if (!anySession && firstFailure) throw firstFailure
   // Talked to, but not one attempt could be judged: the server failed, not the battery.
   if (results.size === 0 && sessionError) throw sessionError
-  if (stoppedEarly) ctx.report.line('I', `stopped: ${stoppedEarly}`)
-  const why = authRequired ?? stoppedEarly ?? 'not reached'
+  if (stoppedEarly) ctx.report.line('I', bi(L, `中止: ${stoppedEarly}`, `stopped: ${stoppedEarly}`))
+  const why = authRequired ?? stoppedEarly ?? bi(L, '順番が回ってきませんでした', 'not reached')
   const decidedBy = relaysPlain
   const ordered: EnvelopeResult[] = envelopes.map((env) => results.get(env.id) ?? (decidedBy !== null
-    ? { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not tried: the server already relays plain mail (${decidedBy} was accepted)`, code: null, stage: 'not_tried', connection: 0, tested: false }
-    : { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: `not run: ${why}`, code: null, stage: 'not_run', connection: 0, tested: false }))
+    ? { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: bi(L, `不要: 細工のない外部宛てメールを中継済み (${decidedBy} が受け付けられました)`, `not tried: the server already relays plain mail (${decidedBy} was accepted)`), code: null, stage: 'not_tried', connection: 0, tested: false }
+    : { id: env.id, mailFrom: env.mailFrom, rcptTo: env.rcptTo, accepted: false, reply: bi(L, `未実施: ${why}`, `not run: ${why}`), code: null, stage: 'not_run', connection: 0, tested: false }))
   const notTried = ordered.filter((x) => x.stage === 'not_tried').length
   if (notTried) {
     ctx.report.line('I', ctx.report.lang === 'ja'
