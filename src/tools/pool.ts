@@ -9,9 +9,7 @@
 import { MessageChannel } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { BadInputError, PayloadTooLargeError } from '../errors.js'
-import type { ToolJob, ToolJobResult } from './worker.js'
-import type { HeaderAnalysis } from './headers.js'
-import type { MojibakeResult } from './mojibake.js'
+import type { Job, AnswerJob, PageJob, Answer, ToolJobResult } from './worker.js'
 
 export interface ToolsPoolOptions {
   threads: number
@@ -63,10 +61,12 @@ export class ToolsPool {
   get threads (): number { return this.pool.threads.length }
   get queued (): number { return this.pool.queueSize }
 
-  headers (raw: string): Promise<HeaderAnalysis> { return this.run({ tool: 'headers', input: raw }) as Promise<HeaderAnalysis> }
-  mojibake (text: string): Promise<MojibakeResult> { return this.run({ tool: 'mojibake', input: text }) as Promise<MojibakeResult> }
+  /** The tool's finished answer (JSON body or page) as bytes built in the worker: the routes only write them. */
+  answer (job: Omit<AnswerJob, 'tool' | 'started'>): Promise<Answer> { return this.run({ ...job, tool: 'answer' }) as Promise<Answer> }
+  /** A stored result's page, rendered in the worker. */
+  page (job: Omit<PageJob, 'tool' | 'started'>): Promise<Answer> { return this.run({ ...job, tool: 'page' }) as Promise<Answer> }
 
-  private async run (job: ToolJob): Promise<unknown> {
+  private async run (job: Job): Promise<unknown> {
     // Jobs beyond the threads wait; at most `queue` of them.
     if (this.waiting >= this.o.threads + this.o.queue) throw new ToolsBusyError(Math.max(1, Math.ceil(this.o.timeoutMs / 1000)))
     this.waiting++
