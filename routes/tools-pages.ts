@@ -13,7 +13,7 @@ import type { MojibakeResult } from '../src/tools/mojibake.js'
 import { toolLinks as links } from '../src/tools/records.js'
 import { ToolsBusyError, ToolTimeoutError } from '../src/tools/pool.js'
 import { toolFormPage, toolErrorPage } from '../src/web/tools.js'
-import { fillSlot } from '../src/web/tool-answers.js'
+import { fillSlot, type AnswerPayload } from '../src/web/tool-answers.js'
 import { webText } from '../src/i18n/web.js'
 import { PAGE_CSP } from './web.js'
 import { TOOLS_BODY_LIMIT, TEXT_MAX_CHARS, wantsSave } from '../src/tools/input.js'
@@ -41,14 +41,16 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store'
 }
 
-function sendPage (reply: FastifyReply, status: number, html: string | Buffer): FastifyReply {
-  return reply.code(status).headers(PAGE_HEADERS).send(html)
+function sendPage (reply: FastifyReply, status: number, html: string | AnswerPayload): FastifyReply {
+  if (typeof html === 'string') return reply.code(status).headers(PAGE_HEADERS).send(html)
+  // bytes built in the tools' worker: sent as they are
+  return reply.code(status).headers(PAGE_HEADERS).header('content-length', String(html.length)).send(html.body)
 }
 
 export interface ToolPageDeps {
   toolsLimit: (req: FastifyRequest) => Promise<void>
   /** the finished answer's bytes, built in the tools' worker (routes/tools.ts) */
-  answer: (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'page', lang: Lang, save: boolean) => Promise<Buffer>
+  answer: (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'page', lang: Lang, save: boolean) => Promise<AnswerPayload>
 }
 
 export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit, answer }: ToolPageDeps): Promise<void> {

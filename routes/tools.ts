@@ -13,7 +13,7 @@ import { lookupOriginPtr, type HeaderAnalysis } from '../src/tools/headers.js'
 import type { MojibakeResult } from '../src/tools/mojibake.js'
 import { headersRecord, mojibakeRecord, toolLinks as links } from '../src/tools/records.js'
 import { newReportId } from '../src/checks/report.js'
-import { fillSlot, headersOriginJson } from '../src/web/tool-answers.js'
+import { fillSlot, headersOriginJson, type AnswerPayload } from '../src/web/tool-answers.js'
 import { ptrLine } from '../src/web/tools.js'
 import type { Lang } from '../src/i18n/index.js'
 import toolPageRoutes from './tools-pages.js'
@@ -81,7 +81,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
    * serialisation or rendering); here only the origin's PTR question (the app's resolver)
    * and, when asked, storing the result. The main thread writes the bytes it gets.
    */
-  const answer = async (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'json' | 'page', lang: Lang, save: boolean): Promise<Buffer> => {
+  const answer = async (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'json' | 'page', lang: Lang, save: boolean): Promise<AnswerPayload> => {
     // The link goes into the answer, so its id is chosen before the worker builds it.
     const id = save ? newReportId() : null
     const ans = await app.mx.tools.answer({ kind, input, as, lang, saved: id ? { id, ...links(id) } : null, keep: save })
@@ -99,8 +99,9 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
     }
     return fillSlot(ans, fragment)
   }
-  /** Bytes already serialised: fastify sends a Buffer as it is (no serializer, no schema). */
-  const sendJson = (reply: FastifyReply, body: Buffer): FastifyReply => reply.type('application/json; charset=utf-8').send(body)
+  /** Bytes already serialised: fastify sends a Buffer or a stream as it is (no serializer, no schema). */
+  const sendJson = (reply: FastifyReply, a: AnswerPayload): FastifyReply =>
+    reply.type('application/json; charset=utf-8').header('content-length', String(a.length)).send(a.body)
 
   // -------------------------------------------------------------------- API
 

@@ -10,6 +10,7 @@
 // That part is left out of the bytes and its place (a byte offset, `slot`)
 // handed back; the main thread writes the small fragment there
 // (fillSlot(), headersOriginJson(), ptrLine()).
+import { Readable } from 'node:stream'
 import { headersResultPage, mojibakeResultPage } from './tools.js'
 import { raw } from './html.js'
 import { findingMessages, type HeaderAnalysis } from '../tools/headers.js'
@@ -89,9 +90,17 @@ export function mojibakePage (r: MojibakeResult, lang: Lang, saved: SavedLink | 
   return bytes(mojibakeResultPage(lang, r, saved, input), null)
 }
 
-/** The answer with the main thread's fragment in its slot (a copy only when there is a fragment). */
-export function fillSlot (a: AnswerBytes, fragment: string): Buffer {
+/** An answer as fastify sends it: a Buffer, or its pieces as a stream of known length (content-length set by the route). */
+export interface AnswerPayload { body: Buffer | Readable, length: number }
+
+/**
+ * The answer with the main thread's fragment in its slot. The bytes are not
+ * copied (a 3 MB Buffer.concat is itself a pause): with a fragment the
+ * answer goes out as its three pieces.
+ */
+export function fillSlot (a: AnswerBytes, fragment: string): AnswerPayload {
   const body = Buffer.from(a.body.buffer, a.body.byteOffset, a.body.byteLength)
-  if (a.slot === null) return body
-  return Buffer.concat([body.subarray(0, a.slot), Buffer.from(fragment, 'utf8'), body.subarray(a.slot)])
+  if (a.slot === null || fragment === '') return { body, length: body.length }
+  const middle = Buffer.from(fragment, 'utf8')
+  return { body: Readable.from([body.subarray(0, a.slot), middle, body.subarray(a.slot)]), length: body.length + middle.length }
 }
