@@ -16,7 +16,7 @@ import { toolFormPage, toolErrorPage } from '../src/web/tools.js'
 import { fillSlot, type AnswerPayload } from '../src/web/tool-answers.js'
 import { webText } from '../src/i18n/web.js'
 import { PAGE_CSP } from './web.js'
-import { TOOLS_BODY_LIMIT, TEXT_MAX_CHARS, wantsSave } from '../src/tools/input.js'
+import { TOOLS_BODY_LIMIT, TEXT_MAX_CHARS, wantsSave, splitToolForm } from '../src/tools/input.js'
 
 const LangQuery = Type.Object({
   lang: Type.Optional(Type.Union([Type.Literal('ja'), Type.Literal('en')]))
@@ -50,8 +50,11 @@ function sendPage (reply: FastifyReply, status: number, html: string | AnswerPay
 export interface ToolPageDeps {
   toolsLimit: (req: FastifyRequest) => Promise<void>
   /** the finished answer's bytes, built in the tools' worker (routes/tools.ts) */
-  answer: (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'page', lang: Lang, save: boolean) => Promise<AnswerPayload>
+  answer: (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'page', lang: Lang, save: boolean, inputEncoded: boolean) => Promise<AnswerPayload>
 }
+
+/** Form bodies whose paste field is still percent-encoded (splitToolForm): the worker decodes it. */
+const SPLIT_FORMS = new WeakSet<object>()
 
 export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit, answer }: ToolPageDeps): Promise<void> {
   /** Errors on the pages are pages too (400, 413, 429), in the page's language. */
@@ -84,8 +87,21 @@ export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit
     app.get(`/tools/${tool}`, {
       schema: { hide: true, querystring: LangQuery }
     }, async (req, reply) => sendPage(reply, 200, toolFormPage(pageLang(req), tool)))
+  }
 
-    app.post(`/tools/${tool}`, {
+  // The form posts, in a scope of their own: its form parser leaves the paste percent-encoded.
+  await app.register(async (forms) => {
+    forms.removeContentTypeParser('application/x-www-form-urlencoded')
+    forms.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: TOOLS_BODY_LIMIT }, (_req, body, done) => {
+      const fields = splitToolForm(body as string)
+      SPLIT_FORMS.add(fields)
+      done(null, fields)
+    })
+    for (const tool of ['headers', 'mojibake'] as const) postForm(forms, tool)
+  })
+
+  function postForm (forms: FastifyInstance, tool: 'headers' | 'mojibake'): void {
+    forms.post(`/tools/${tool}`, {
       bodyLimit: TOOLS_BODY_LIMIT,
       onRequest: refuseCrossSite,
       preHandler: toolsLimit,
@@ -96,7 +112,7 @@ export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit
       const body = req.body as { raw?: string, text?: string, save?: string }
       const input = tool === 'headers' ? body.raw : body.text
       if (typeof input !== 'string') throw new BadInputError(webText(lang).tools.pasteFirst)
-      return sendPage(reply, 200, await answer(req, tool, input, 'page', lang, wantsSave(body.save)))
+      return sendPage(reply, 200, await answer(req, tool, input, 'page', lang, wantsSave(body.save), SPLIT_FORMS.has(body)))
     })
   }
 

@@ -81,10 +81,10 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
    * serialisation or rendering); here only the origin's PTR question (the app's resolver)
    * and, when asked, storing the result. The main thread writes the bytes it gets.
    */
-  const answer = async (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'json' | 'page', lang: Lang, save: boolean): Promise<AnswerPayload> => {
+  const answer = async (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'json' | 'page', lang: Lang, save: boolean, inputEncoded = false): Promise<AnswerPayload> => {
     // The link goes into the answer, so its id is chosen before the worker builds it.
     const id = save ? newReportId() : null
-    const ans = await app.mx.tools.answer({ kind, input, as, lang, saved: id ? { id, ...links(id) } : null, keep: save })
+    const ans = await app.mx.tools.answer({ kind, input, inputEncoded, as, lang, saved: id ? { id, ...links(id) } : null, keep: save })
     let fragment = ''
     if (kind === 'headers') {
       const origin = ans.value ? (ans.value as HeaderAnalysis).origin : ans.origin
@@ -94,7 +94,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
     if (id) {
       const rec = kind === 'headers'
         ? headersRecord(ans.value as HeaderAnalysis, callerIp(req), lang, id)
-        : mojibakeRecord(ans.value as MojibakeResult, input, callerIp(req), lang, id)
+        : mojibakeRecord(ans.value as MojibakeResult, ans.input ?? input, callerIp(req), lang, id)
       await app.mx.store.saveReport(rec, ttl)
     }
     return fillSlot(ans, fragment)

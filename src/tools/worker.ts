@@ -9,6 +9,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { analyzeHeaders, type HeaderAnalysis, type Origin } from './headers.js'
 import { repairMojibake, type MojibakeResult } from './mojibake.js'
+import { decodeFormValue } from './input.js'
 import { headersJson, headersPage, mojibakeJson, mojibakePage, type AnswerBytes, type SavedLink } from '../web/tool-answers.js'
 import type { Lang } from '../i18n/index.js'
 
@@ -21,6 +22,8 @@ export interface AnswerJob extends JobBase {
   tool: 'answer'
   kind: 'headers' | 'mojibake'
   input: string
+  /** input is a form field still percent-encoded (src/tools/input.ts splitToolForm) */
+  inputEncoded: boolean
   as: 'json' | 'page'
   lang: Lang
   saved: SavedLink | null
@@ -41,27 +44,31 @@ export type Job = AnswerJob | PageJob
 export interface Answer extends AnswerBytes {
   origin: Origin | null
   value: HeaderAnalysis | MojibakeResult | null
+  /** the decoded input, when it was sent encoded and the result is kept */
+  input: string | null
 }
 export type ToolJobResult =
   | { ok: true, value: unknown }
   | { ok: false, statusCode?: number, code?: string, message: string, field?: string }
 
 function answer (job: AnswerJob): Answer {
+  const input = job.inputEncoded ? decodeFormValue(job.input) : job.input
+  const kept = job.keep && job.inputEncoded ? input : null
   if (job.kind === 'headers') {
-    const a = analyzeHeaders(job.input)
-    const out = job.as === 'json' ? headersJson(a, job.lang, job.saved) : headersPage(a, job.lang, job.saved, job.input, 'slot')
-    return { ...out, origin: a.origin, value: job.keep ? a : null }
+    const a = analyzeHeaders(input)
+    const out = job.as === 'json' ? headersJson(a, job.lang, job.saved) : headersPage(a, job.lang, job.saved, input, 'slot')
+    return { ...out, origin: a.origin, value: job.keep ? a : null, input: kept }
   }
-  const r = repairMojibake(job.input)
-  const out = job.as === 'json' ? mojibakeJson(r, job.lang, job.saved) : mojibakePage(r, job.lang, job.saved, job.input)
-  return { ...out, origin: null, value: job.keep ? r : null }
+  const r = repairMojibake(input)
+  const out = job.as === 'json' ? mojibakeJson(r, job.lang, job.saved) : mojibakePage(r, job.lang, job.saved, input)
+  return { ...out, origin: null, value: job.keep ? r : null, input: kept }
 }
 
 function page (job: PageJob): Answer {
   const out = job.kind === 'headers'
     ? headersPage(job.value as HeaderAnalysis, job.lang, job.saved, null, 'inline')
     : mojibakePage(job.value as MojibakeResult, job.lang, job.saved, null)
-  return { ...out, origin: null, value: null }
+  return { ...out, origin: null, value: null, input: null }
 }
 
 export default function runToolJob (job: Job): ToolJobResult {
