@@ -15,6 +15,11 @@ export interface ToolsPoolOptions {
   threads: number
   queue: number
   timeoutMs: number
+  /**
+   * added to the worker threads' nice value (Linux: per thread): when the CPUs are short, the
+   * event loop (health checks, probes, streams) runs before the tools; 0 leaves them equal
+   */
+  nice: number
   /** a worker failed outside a job (it could not start, or died): logged by the app */
   onError?: (err: unknown) => void
 }
@@ -51,7 +56,8 @@ export class ToolsPool {
       maxThreads: o.threads,
       // Counted here (below) so a refusal never reaches piscina's queue.
       maxQueue: Math.max(1, o.queue),
-      idleTimeout: 60_000
+      idleTimeout: 60_000,
+      niceIncrement: o.nice
     })
     // A worker that cannot start or dies is that job's failure (its promise rejects, a 500 the
     // error handler hides), never an unhandled 'error' event that would stop the whole service.
