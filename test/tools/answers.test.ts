@@ -139,6 +139,24 @@ t.test('pages: the same HTML as rendered in this process; the paste decoded in t
   }
 })
 
+t.test('a stored result\'s page is rendered in the worker: a full pool answers with the busy page', async (t) => {
+  const app = await testApp({ TOOLS_THREADS: '1', TOOLS_QUEUE: '1', RATE_LIMITS: 'tools=1000/600' })
+  t.teardown(() => app.close())
+  const saved = (await app.inject({ method: 'POST', url: '/api/v1/tools/mojibake?save=1', payload: { text: garbled }, remoteAddress: randomLoopback() })).json().saved
+  t.equal((await app.inject({ method: 'GET', url: `${saved.links.page}?lang=en` })).statusCode, 200)
+  // One heavy job running, one waiting: the pool is full until the first ends (a second or so).
+  const heavy = heavyMojibake()
+  const jobs = [0, 1].map(() => app.inject({ method: 'POST', url: '/api/v1/tools/mojibake', payload: { text: heavy }, remoteAddress: randomLoopback() }))
+  for (let i = 0; i < 2000 && app.mx.tools.queued < 1; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  t.equal(app.mx.tools.queued, 1, 'one job waits')
+  const page = await app.inject({ method: 'GET', url: `${saved.links.page}?lang=ja` })
+  t.equal(page.statusCode, 503)
+  t.equal(page.headers['content-type'], 'text/html; charset=utf-8')
+  t.ok(Number(page.headers['retry-after']) >= 1, 'with Retry-After')
+  t.match(page.body, /混み合って/)
+  t.same((await Promise.all(jobs)).map((r) => r.statusCode), [200, 200])
+})
+
 t.test('the tool form parser splits like @fastify/formbody and leaves only the paste encoded', async (t) => {
   const bodies = [
     '', 'a', 'a=', '=x', '&&a=1&&', 'a=1&a=2&a=3', 'save=on&text=x', 'text=a+b', 'text=%', 'text=%zz%41', 'text=%E3%81', 'text=%ED%A0%80',
