@@ -4,18 +4,19 @@
 // are pages too, in the page's language.
 import type { FastifyInstance, FastifyRequest, FastifyReply, FastifyError } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { callerIp, refuseCrossSite } from './helpers.js'
+import { refuseCrossSite } from './helpers.js'
 import { pickLang, type Lang } from '../src/i18n/index.js'
 import { REPORT_ID } from '../src/core/report.js'
 import { BadInputError, NotFoundError, PayloadTooLargeError } from '../src/errors.js'
 import type { HeaderAnalysis } from '../src/tools/headers.js'
 import type { MojibakeResult } from '../src/tools/mojibake.js'
-import { headersRecord, mojibakeRecord, toolLinks as links } from '../src/tools/records.js'
+import { toolLinks as links } from '../src/tools/records.js'
 import { ToolsBusyError, ToolTimeoutError } from '../src/tools/pool.js'
-import { toolFormPage, toolErrorPage, headersResultPage, mojibakeResultPage } from '../src/web/tools.js'
+import { toolFormPage, toolErrorPage } from '../src/web/tools.js'
+import { fillSlot, type AnswerPayload } from '../src/web/tool-answers.js'
 import { webText } from '../src/i18n/web.js'
 import { PAGE_CSP } from './web.js'
-import { TOOLS_BODY_LIMIT, TEXT_MAX_CHARS, wantsSave } from '../src/tools/input.js'
+import { TOOLS_BODY_LIMIT, TEXT_MAX_CHARS, wantsSave, splitToolForm } from '../src/tools/input.js'
 
 const LangQuery = Type.Object({
   lang: Type.Optional(Type.Union([Type.Literal('ja'), Type.Literal('en')]))
@@ -40,17 +41,22 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store'
 }
 
-function sendPage (reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.code(status).headers(PAGE_HEADERS).send(html)
+function sendPage (reply: FastifyReply, status: number, html: string | AnswerPayload): FastifyReply {
+  if (typeof html === 'string') return reply.code(status).headers(PAGE_HEADERS).send(html)
+  // bytes built in the tools' worker: sent as they are
+  return reply.code(status).headers(PAGE_HEADERS).header('content-length', String(html.length)).send(html.body)
 }
 
 export interface ToolPageDeps {
   toolsLimit: (req: FastifyRequest) => Promise<void>
-  analyse: (raw: string) => Promise<HeaderAnalysis>
-  ttl: number
+  /** the finished answer's bytes, built in the tools' worker (routes/tools.ts) */
+  answer: (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'page', lang: Lang, save: boolean, inputEncoded: boolean) => Promise<AnswerPayload>
 }
 
-export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit, analyse, ttl }: ToolPageDeps): Promise<void> {
+/** Form bodies whose paste field is still percent-encoded (splitToolForm): the worker decodes it. */
+const SPLIT_FORMS = new WeakSet<object>()
+
+export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit, answer }: ToolPageDeps): Promise<void> {
   /** Errors on the pages are pages too (400, 413, 429), in the page's language. */
   const pageErrors = (tool: 'headers' | 'mojibake') => (err: FastifyError & { retryAfter?: number, retryAfterSeconds?: number }, req: FastifyRequest, reply: FastifyReply) => {
     const lang = pageLang(req)
@@ -81,8 +87,21 @@ export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit
     app.get(`/tools/${tool}`, {
       schema: { hide: true, querystring: LangQuery }
     }, async (req, reply) => sendPage(reply, 200, toolFormPage(pageLang(req), tool)))
+  }
 
-    app.post(`/tools/${tool}`, {
+  // The form posts, in a scope of their own: its form parser leaves the paste percent-encoded.
+  await app.register(async (forms) => {
+    forms.removeContentTypeParser('application/x-www-form-urlencoded')
+    forms.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: TOOLS_BODY_LIMIT }, (_req, body, done) => {
+      const fields = splitToolForm(body as string)
+      SPLIT_FORMS.add(fields)
+      done(null, fields)
+    })
+    for (const tool of ['headers', 'mojibake'] as const) postForm(forms, tool)
+  })
+
+  function postForm (forms: FastifyInstance, tool: 'headers' | 'mojibake'): void {
+    forms.post(`/tools/${tool}`, {
       bodyLimit: TOOLS_BODY_LIMIT,
       onRequest: refuseCrossSite,
       preHandler: toolsLimit,
@@ -93,25 +112,7 @@ export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit
       const body = req.body as { raw?: string, text?: string, save?: string }
       const input = tool === 'headers' ? body.raw : body.text
       if (typeof input !== 'string') throw new BadInputError(webText(lang).tools.pasteFirst)
-      const save = wantsSave(body.save)
-      if (tool === 'headers') {
-        const a = await analyse(input)
-        let saved = null
-        if (save) {
-          const rec = headersRecord(a, callerIp(req), lang)
-          await app.mx.store.saveReport(rec, ttl)
-          saved = { id: rec.id, ...links(rec.id) }
-        }
-        return sendPage(reply, 200, headersResultPage(lang, a, saved, input))
-      }
-      const r = await app.mx.tools.mojibake(input)
-      let saved = null
-      if (save) {
-        const rec = mojibakeRecord(r, input, callerIp(req), lang)
-        await app.mx.store.saveReport(rec, ttl)
-        saved = { id: rec.id, ...links(rec.id) }
-      }
-      return sendPage(reply, 200, mojibakeResultPage(lang, r, saved, input))
+      return sendPage(reply, 200, await answer(req, tool, input, 'page', lang, wantsSave(body.save), SPLIT_FORMS.has(body)))
     })
   }
 
@@ -123,7 +124,13 @@ export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit
     if (!rec || (rec.type !== 'headers' && rec.type !== 'mojibake')) throw new NotFoundError(`no stored tool result ${id}`)
     const lang = (req.query as { lang?: Lang }).lang ?? rec.lang ?? pageLang(req)
     const self = { id, ...links(id) }
-    if (rec.type === 'headers') return sendPage(reply, 200, headersResultPage(lang, rec.analysis as HeaderAnalysis, self, null))
-    return sendPage(reply, 200, mojibakeResultPage(lang, rec.repair as MojibakeResult, self, null))
+    // A stored result is as large as a fresh one: rendered in the worker too, with the same busy answers.
+    try {
+      const page = await app.mx.tools.page({ kind: rec.type, value: (rec.type === 'headers' ? rec.analysis : rec.repair) as HeaderAnalysis | MojibakeResult, lang, saved: self })
+      return sendPage(reply, 200, fillSlot(page, ''))
+    } catch (err) {
+      if (err instanceof ToolsBusyError || err instanceof ToolTimeoutError) return pageErrors(rec.type)(err as unknown as FastifyError, req, reply)
+      throw err
+    }
   })
 }

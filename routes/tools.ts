@@ -9,8 +9,13 @@ import { Type } from '@sinclair/typebox'
 import { callerIp, langOf, ErrorBody, refuseCrossSite } from './helpers.js'
 import { parseIp, rateLimitKey } from '../src/net/ip.js'
 import { PayloadTooLargeError, RateLimitedError, StoreDownError } from '../src/errors.js'
-import { lookupOriginPtr, findingMessages, type HeaderAnalysis } from '../src/tools/headers.js'
-import { headersRecord, mojibakeRecord, mojibakeAdvice, toolLinks as links } from '../src/tools/records.js'
+import { lookupOriginPtr, type HeaderAnalysis } from '../src/tools/headers.js'
+import type { MojibakeResult } from '../src/tools/mojibake.js'
+import { headersRecord, mojibakeRecord, toolLinks as links } from '../src/tools/records.js'
+import { newReportId } from '../src/checks/report.js'
+import { fillSlot, headersOriginJson, type AnswerPayload } from '../src/web/tool-answers.js'
+import { ptrLine } from '../src/web/tools.js'
+import type { Lang } from '../src/i18n/index.js'
 import toolPageRoutes from './tools-pages.js'
 import { TOOLS_BODY_LIMIT, wantsSave } from '../src/tools/input.js'
 
@@ -71,11 +76,32 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
   }
   const ttl = app.mx.config.reportTtlSeconds
 
-  const analyse = async (raw: string): Promise<HeaderAnalysis> => {
-    const a = await app.mx.tools.headers(raw)
-    await lookupOriginPtr(a, app.mx.dns)
-    return a
+  /**
+   * The tool's finished answer, JSON body or page: built in the worker (the tool, its
+   * serialisation or rendering); here only the origin's PTR question (the app's resolver)
+   * and, when asked, storing the result. The main thread writes the bytes it gets.
+   */
+  const answer = async (req: FastifyRequest, kind: 'headers' | 'mojibake', input: string, as: 'json' | 'page', lang: Lang, save: boolean, inputEncoded = false): Promise<AnswerPayload> => {
+    // The link goes into the answer, so its id is chosen before the worker builds it.
+    const id = save ? newReportId() : null
+    const ans = await app.mx.tools.answer({ kind, input, inputEncoded, as, lang, saved: id ? { id, ...links(id) } : null, keep: save })
+    let fragment = ''
+    if (kind === 'headers') {
+      const origin = ans.value ? (ans.value as HeaderAnalysis).origin : ans.origin
+      await lookupOriginPtr({ origin }, app.mx.dns)
+      fragment = as === 'json' ? headersOriginJson(origin) : String(ptrLine(lang, origin))
+    }
+    if (id) {
+      const rec = kind === 'headers'
+        ? headersRecord(ans.value as HeaderAnalysis, callerIp(req), lang, id)
+        : mojibakeRecord(ans.value as MojibakeResult, ans.input ?? input, callerIp(req), lang, id)
+      await app.mx.store.saveReport(rec, ttl)
+    }
+    return fillSlot(ans, fragment)
   }
+  /** Bytes already serialised: fastify sends a Buffer or a stream as it is (no serializer, no schema). */
+  const sendJson = (reply: FastifyReply, a: AnswerPayload): FastifyReply =>
+    reply.type('application/json; charset=utf-8').header('content-length', String(a.length)).send(a.body)
 
   // -------------------------------------------------------------------- API
 
@@ -100,16 +126,9 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
   }, async (req, reply) => {
     const { raw } = req.body as { raw: string }
     const q = req.query as { save?: string }
-    const lang = langOf(req)
-    const a = await tooLargeAsJson(reply, () => analyse(raw))
-    if (!a) return reply
-    let saved: { id: string, links: { self: string, page: string } } | null = null
-    if (wantsSave(q.save)) {
-      const rec = headersRecord(a, callerIp(req), lang)
-      await app.mx.store.saveReport(rec, ttl)
-      saved = { id: rec.id, links: links(rec.id) }
-    }
-    return reply.send({ ...a, advice: findingMessages(a.findings, lang), saved })
+    const body = await tooLargeAsJson(reply, () => answer(req, 'headers', raw, 'json', langOf(req), wantsSave(q.save)))
+    if (!body) return reply
+    return sendJson(reply, body)
   })
 
   app.post('/api/v1/tools/mojibake', {
@@ -149,18 +168,11 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
   }, async (req, reply) => {
     const { text } = req.body as { text: string }
     const q = req.query as { save?: string }
-    const lang = langOf(req)
-    const r = await tooLargeAsJson(reply, () => app.mx.tools.mojibake(text))
-    if (!r) return reply
-    let saved: { id: string, links: { self: string, page: string } } | null = null
-    if (wantsSave(q.save)) {
-      const rec = mojibakeRecord(r, text, callerIp(req), lang)
-      await app.mx.store.saveReport(rec, ttl)
-      saved = { id: rec.id, links: links(rec.id) }
-    }
-    return reply.send({ ...r, advice: mojibakeAdvice(r, lang), saved })
+    const body = await tooLargeAsJson(reply, () => answer(req, 'mojibake', text, 'json', langOf(req), wantsSave(q.save)))
+    if (!body) return reply
+    return sendJson(reply, body)
   })
 
   // The pages: same limits, same analysis, rendered as HTML.
-  await toolPageRoutes(app, { toolsLimit, analyse, ttl })
+  await toolPageRoutes(app, { toolsLimit, answer })
 }

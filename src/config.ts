@@ -51,7 +51,7 @@ export interface Config {
 }
 
 export interface SseSettings { perCaller: number, total: number, maxSeconds: number }
-export interface ToolsSettings { threads: number, queue: number, timeoutMs: number }
+export interface ToolsSettings { threads: number, queue: number, timeoutMs: number, nice: number }
 export interface HttpSettings { headersTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number }
 
 /** pino's levels, and silent */
@@ -266,7 +266,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     tools: {
       threads: int(env, 'TOOLS_THREADS', Math.max(1, Math.min(4, (os.availableParallelism?.() ?? os.cpus().length) - 1)), 1, 64),
       queue: int(env, 'TOOLS_QUEUE', 8, 0, 10_000),
-      timeoutMs: int(env, 'TOOLS_TIMEOUT_MS', 10_000, 100, 120_000)
+      timeoutMs: int(env, 'TOOLS_TIMEOUT_MS', 10_000, 100, 120_000),
+      nice: int(env, 'TOOLS_NICE', 10, 0, 19)
     },
     metricsAllowCidrs,
     http: {

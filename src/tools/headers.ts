@@ -403,7 +403,7 @@ export function analyzeHeaders (raw: string, opts: AnalyzeOptions = {}): HeaderA
  * only for a global address, with its own short deadline. Any failure is
  * recorded, never thrown: the analysis stands without it.
  */
-export async function lookupOriginPtr (a: HeaderAnalysis, dns: DnsClient, timeoutMs = 3000): Promise<void> {
+export async function lookupOriginPtr (a: Pick<HeaderAnalysis, 'origin'>, dns: DnsClient, timeoutMs = 3000): Promise<void> {
   const o = a.origin
   if (!o || !o.ip || specialRangeOf(o.ip)) return
   let timer: NodeJS.Timeout | undefined

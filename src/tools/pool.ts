@@ -9,14 +9,17 @@
 import { MessageChannel } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { BadInputError, PayloadTooLargeError } from '../errors.js'
-import type { ToolJob, ToolJobResult } from './worker.js'
-import type { HeaderAnalysis } from './headers.js'
-import type { MojibakeResult } from './mojibake.js'
+import type { Job, AnswerJob, PageJob, Answer, ToolJobResult } from './worker.js'
 
 export interface ToolsPoolOptions {
   threads: number
   queue: number
   timeoutMs: number
+  /**
+   * added to the worker threads' nice value (Linux: per thread): when the CPUs are short, the
+   * event loop (health checks, probes, streams) runs before the tools; 0 leaves them equal
+   */
+  nice: number
   /** a worker failed outside a job (it could not start, or died): logged by the app */
   onError?: (err: unknown) => void
 }
@@ -53,7 +56,8 @@ export class ToolsPool {
       maxThreads: o.threads,
       // Counted here (below) so a refusal never reaches piscina's queue.
       maxQueue: Math.max(1, o.queue),
-      idleTimeout: 60_000
+      idleTimeout: 60_000,
+      niceIncrement: o.nice
     })
     // A worker that cannot start or dies is that job's failure (its promise rejects, a 500 the
     // error handler hides), never an unhandled 'error' event that would stop the whole service.
@@ -63,10 +67,12 @@ export class ToolsPool {
   get threads (): number { return this.pool.threads.length }
   get queued (): number { return this.pool.queueSize }
 
-  headers (raw: string): Promise<HeaderAnalysis> { return this.run({ tool: 'headers', input: raw }) as Promise<HeaderAnalysis> }
-  mojibake (text: string): Promise<MojibakeResult> { return this.run({ tool: 'mojibake', input: text }) as Promise<MojibakeResult> }
+  /** The tool's finished answer (JSON body or page) as bytes built in the worker: the routes only write them. */
+  answer (job: Omit<AnswerJob, 'tool' | 'started'>): Promise<Answer> { return this.run({ ...job, tool: 'answer' }) as Promise<Answer> }
+  /** A stored result's page, rendered in the worker. */
+  page (job: Omit<PageJob, 'tool' | 'started'>): Promise<Answer> { return this.run({ ...job, tool: 'page' }) as Promise<Answer> }
 
-  private async run (job: ToolJob): Promise<unknown> {
+  private async run (job: Job): Promise<unknown> {
     // Jobs beyond the threads wait; at most `queue` of them.
     if (this.waiting >= this.o.threads + this.o.queue) throw new ToolsBusyError(Math.max(1, Math.ceil(this.o.timeoutMs / 1000)))
     this.waiting++

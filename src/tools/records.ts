@@ -14,10 +14,10 @@ export function toolLinks (id: string): { self: string, page: string } {
 
 /** A report-shaped record of a tool result, so the common report endpoints can serve it. */
 function toolReport (type: 'headers' | 'mojibake', ip: string, lang: Lang, status: Status, summary: string,
-  advice: Report['advice'], steps: Report['steps'], extra: Record<string, unknown>): Report {
+  advice: Report['advice'], steps: Report['steps'], extra: Record<string, unknown>, id: string): Report {
   const now = new Date().toISOString()
   return {
-    id: newReportId(),
+    id,
     type,
     status,
     callerIp: ip,
@@ -39,7 +39,8 @@ export function headersSummary (a: HeaderAnalysis, lang: Lang): string {
   return `${a.hops.length} hop(s)${o?.ip ? `, likely origin ${o.ip}` : ''}${Object.keys(a.verdicts).length ? `, ${Object.entries(a.verdicts).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`
 }
 
-export function headersRecord (a: HeaderAnalysis, ip: string, lang: Lang): Report {
+/** id: given when the answer carrying the link was built before the record (src/web/tool-answers.ts). */
+export function headersRecord (a: HeaderAnalysis, ip: string, lang: Lang, id = newReportId()): Report {
   const status: Status = a.findings.some((f) => f.severity === 'warn') ? 'warn' : 'pass'
   const steps = a.hops.map((h) => ({
     name: `hop ${h.index}`,
@@ -50,10 +51,10 @@ export function headersRecord (a: HeaderAnalysis, ip: string, lang: Lang): Repor
       : `unparsed: ${h.raw.slice(0, 500)}`
   }))
   const advice = a.findings.map((f) => ({ code: f.code, message: lang === 'ja' ? f.ja : f.en, ja: f.ja, en: f.en, params: f.params }))
-  return toolReport('headers', ip, lang, status, headersSummary(a, lang), advice, steps, { analysis: a })
+  return toolReport('headers', ip, lang, status, headersSummary(a, lang), advice, steps, { analysis: a }, id)
 }
 
-export function mojibakeRecord (r: MojibakeResult, input: string, ip: string, lang: Lang): Report {
+export function mojibakeRecord (r: MojibakeResult, input: string, ip: string, lang: Lang, id = newReportId()): Report {
   const best = r.candidates[0]
   const advice: Report['advice'] = []
   const add = (code: string, params: Record<string, unknown> = {}): void => {
@@ -65,7 +66,7 @@ export function mojibakeRecord (r: MojibakeResult, input: string, ip: string, la
   if (best.lost) add('tools.mojibake.lossy', { lost: best.lost })
   const steps = r.candidates.map((c, i) => ({ name: `candidate ${i + 1}`, title: stepTitle(`candidate ${i + 1}`, lang), status: 'info' as const, detail: `${c.path.length ? c.path.join(' → ') : 'no change'} (score ${c.score})` }))
   const summary = best.path.length ? `${best.path.join(' → ')}: ${best.text.slice(0, 200)}` : (lang === 'ja' ? '変換なしが最良' : 'no change reads best')
-  return toolReport('mojibake', ip, lang, best.lost ? 'warn' : 'pass', summary, advice, steps, { input, repair: r })
+  return toolReport('mojibake', ip, lang, best.lost ? 'warn' : 'pass', summary, advice, steps, { input, repair: r }, id)
 }
 
 export function mojibakeAdvice (r: MojibakeResult, lang: Lang): Array<{ code: string, message: string }> {

@@ -11,7 +11,7 @@ import { layout, timeEl } from './pages.js'
 import { webText } from '../i18n/web.js'
 import { adviceText, registerAdvice, type Lang } from '../i18n/index.js'
 import { TOOLS_ADVICE } from '../i18n/advice/tools.js'
-import type { HeaderAnalysis, Hop } from '../tools/headers.js'
+import type { HeaderAnalysis, Hop, Origin } from '../tools/headers.js'
 import type { MojibakeResult, Candidate } from '../tools/mojibake.js'
 
 registerAdvice(TOOLS_ADVICE)
@@ -90,7 +90,14 @@ function tlsText (lang: Lang, hop: Hop): string {
   return ''
 }
 
-export function headersResultPage (lang: Lang, a: HeaderAnalysis, saved: Saved, input: string | null): string {
+/** The origin's PTR line (empty until the names were asked). */
+export function ptrLine (lang: Lang, o: Origin | null): SafeHtml | '' {
+  if (!o || (o.ptr === null && !o.ptrError)) return ''
+  return html`<div><dt>${webText(lang).tools.ptr}</dt><dd class="mono">${o.ptr && o.ptr.length ? o.ptr.join(', ') : o.ptrError ?? '-'}</dd></div>`
+}
+
+/** ptrSlot: markup in place of the PTR line, for a page rendered before the names are known (src/web/tool-answers.ts). */
+export function headersResultPage (lang: Lang, a: HeaderAnalysis, saved: Saved, input: string | null, ptrSlot?: SafeHtml): string {
   const t = webText(lang).tools
   const o = a.origin
   const hopRow = (hop: Hop): SafeHtml => {
@@ -112,7 +119,7 @@ ${Object.keys(a.verdicts).length ? html`<div><dt>${t.auth}</dt><dd>${Object.entr
 ${o
   ? html`<dl class="facts"><div><dt>${t.ip}</dt><dd class="mono">${o.ip ?? ''}</dd></div><div><dt>${t.host}</dt><dd class="mono">${visible(o.host ?? '')}</dd></div>
 ${o.helo ? html`<div><dt>HELO</dt><dd class="mono">${visible(o.helo)}</dd></div>` : ''}${o.rdns ? html`<div><dt>rDNS</dt><dd class="mono">${visible(o.rdns)}</dd></div>` : ''}
-${o.ptr !== null || o.ptrError ? html`<div><dt>${t.ptr}</dt><dd class="mono">${o.ptr && o.ptr.length ? o.ptr.join(', ') : o.ptrError ?? '-'}</dd></div>` : ''}
+${ptrSlot ?? ptrLine(lang, o)}
 <div><dt>${t.hop}</dt><dd>${o.hop}</dd></div></dl>`
   : html`<p>${t.originNone}</p>`}
 ${a.originatingIp ? html`<p class="hint">X-Originating-IP: <span class="mono">${a.originatingIp}</span></p>` : ''}
