@@ -219,7 +219,11 @@ export const REPORT_ID = /^[A-Za-z0-9_-]{16}$/
 
 const ORDER: Status[] = ['pass', 'warn', 'fail', 'error']
 
-/** The worst of several statuses: error > fail > warn > pass. */
+/**
+ * The worst of several statuses: error > fail > warn > pass. A report's
+ * status is the worst of its steps' statuses; `info` and `skip` steps are
+ * neutral (verdictOf).
+ */
 export function worst (...s: Status[]): Status {
   return s.reduce((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), 'pass' as Status)
 }
@@ -308,12 +312,12 @@ export class ReportBuilder implements TranscriptSink {
     this.emit({ seq: ++this.seq, type: 'advice', data: a })
   }
 
-  /** A check's own result field (typed in CheckDataProps). */
   /** A check-specific live event (the diagnosis' `child` progress), stored and streamed like the others. */
   event (type: 'child', data: Record<string, unknown>): void {
     this.emit({ seq: ++this.seq, type, data })
   }
 
+  /** A check's own result field (typed in CheckDataProps). */
   set<K extends CheckDataKey> (key: K, value: CheckData[K]): void {
     if (!(key in CheckDataProps)) throw new Error(`unknown report field ${String(key)}`)
     ;(this.report as CheckData)[key] = value
@@ -323,14 +327,12 @@ export class ReportBuilder implements TranscriptSink {
   verdict (): Status { return verdictOf(this.report.steps) }
 
   /**
-   * End the report. Without a status, the verdict is the steps' (verdict()):
-   * a check that records each finding as a step decides nothing twice.
+   * End the report. Its status is the steps' verdict (verdict()), never
+   * decided a second time: a check that ends on a finding no step carries yet
+   * records that step first.
    */
-  finish (summary: string): Report
-  finish (status: Status, summary: string): Report
-  finish (a: string, b?: string): Report {
-    const [status, summary] = b === undefined ? [this.verdict(), a] : [a as Status, b]
-    this.report.status = status
+  finish (summary: string): Report {
+    this.report.status = this.verdict()
     this.report.summary = summary
     this.report.finishedAt = new Date().toISOString()
     this.report.durationMs = this.elapsed()

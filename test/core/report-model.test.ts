@@ -3,8 +3,9 @@
 // validates against it); the one mapping from typed errors to HTTP answers.
 import t from 'tap'
 import { Value } from '@sinclair/typebox/value'
-import { ReportBuilder, ReportSchema, verdictOf, worst, type ReportEvent } from '../../src/core/report.js'
-import { BadInputError, RateLimitedError, RefusalError, StoreDownError, httpAnswer } from '../../src/errors.js'
+import { ReportBuilder, ReportSchema, verdictOf, worst, type ReportEvent, type StepStatus } from '../../src/core/report.js'
+import { BadInputError, ProbeError, RateLimitedError, RefusalError, StoreDownError, httpAnswer } from '../../src/errors.js'
+import type { CheckContext, CheckDefinition } from '../../src/checks/context.js'
 import { TooBusyError } from '../../src/checks/runner.js'
 import { startDns, reverseName } from '../fixtures/dns.js'
 import { testApp, randomLoopback } from '../helpers.js'
@@ -26,15 +27,52 @@ t.test('the verdict is the worst step status; info and skip count for nothing', 
   t.equal(worst('pass', 'error', 'warn'), 'error')
 })
 
-t.test('an explicit status is still accepted, and events carry the report', async (t) => {
-  const events: ReportEvent[] = []
-  const b = new ReportBuilder('dns', '127.0.0.5', 'ja', (ev) => events.push(ev))
-  b.target({ domain: 'home.example' })
-  b.line('C', 'EHLO x')
-  b.advise('net.refused', { ip: '127.0.0.5', port: 25 })
-  b.finish('error', 'mxprobe trouble')
-  t.same(events.map((e) => e.type), ['target', 'transcript', 'advice', 'done'])
-  t.equal(b.report.status, 'error')
+t.test('a report\'s status is always the worst of its steps (error > fail > warn > pass; info, skip neutral)', async (t) => {
+  // An order written independently of src/core/report.ts, and a seeded walk over step lists.
+  const rank: Record<string, number> = { info: -1, skip: -1, pass: 0, warn: 1, fail: 2, error: 3 }
+  const all: StepStatus[] = ['pass', 'warn', 'fail', 'error', 'info', 'skip']
+  let seed = 15
+  const next = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+  for (let i = 0; i < 300; i++) {
+    const events: ReportEvent[] = []
+    const b = new ReportBuilder('smtp', '127.0.0.5', 'en', (ev) => events.push(ev))
+    const statuses = Array.from({ length: next(7) }, () => all[next(all.length)])
+    for (const [n, st] of statuses.entries()) b.step(`step ${n}`, st, st)
+    const expected = statuses.reduce<string>((a, s) => (rank[s] > rank[a] ? s : a), 'pass')
+    const r = b.finish('summary')
+    if (r.status !== expected || r.status !== verdictOf(r.steps)) {
+      t.fail(`steps ${statuses.join(',')} gave ${r.status}, expected ${expected}`)
+      return
+    }
+    const done = events.at(-1)
+    if (done?.type !== 'done' || done.data.status !== expected) {
+      t.fail('the done event carries the verdict')
+      return
+    }
+  }
+  t.pass('300 step lists: the status is the worst step')
+})
+
+t.test('a check that stops on an exception ends with the step its verdict follows from', async (t) => {
+  const app = await testApp()
+  t.teardown(() => app.close())
+  const cases: Array<{ name: string, run: (ctx: CheckContext) => Promise<void>, status: string, last: string }> = [
+    { name: 'the server refused (its failure)', run: async (ctx) => { ctx.report.step('banner', 'pass', 'ok'); throw new ProbeError('refused', 'connection refused', 25) }, status: 'fail', last: 'stopped' },
+    { name: 'a recorded failure gets no second step', run: async (ctx) => { ctx.report.step('connect', 'fail', 'refused'); throw new ProbeError('refused', 'connection refused', 25) }, status: 'fail', last: 'connect' },
+    { name: 'a probe failure of no known kind (mxprobe\'s trouble)', run: async (ctx) => { ctx.report.step('connect', 'fail', 'x'); throw new ProbeError('other', 'strange', 25) }, status: 'error', last: 'mxprobe' },
+    { name: 'the store went down', run: async () => { throw new StoreDownError() }, status: 'error', last: 'mxprobe' },
+    { name: 'a bug', run: async (ctx) => { ctx.report.step('banner', 'warn', 'slow'); throw new Error('boom') }, status: 'error', last: 'mxprobe' },
+    { name: 'no verdict at all', run: async (ctx) => { ctx.report.step('banner', 'pass', 'ok') }, status: 'error', last: 'mxprobe' }
+  ]
+  for (const c of cases) {
+    const def: CheckDefinition<unknown, null> = { type: 'dns', probes: false, prepare: async () => null, run: c.run }
+    const started = await app.mx.runner.start(def, {}, '127.0.0.5', 'ja')
+    const r = await started.done
+    t.equal(r.status, c.status, c.name)
+    t.equal(r.status, verdictOf(r.steps), `${c.name}: the status is the steps' verdict`)
+    t.equal(r.steps.at(-1)?.name, c.last, `${c.name}: the last step says why`)
+    t.notOk(/^(stopped|mxprobe)$/.test(r.steps.at(-1)?.title ?? ''), `${c.name}: the step has a title for people`)
+  }
 })
 
 t.test('check data is named and typed; a built report is valid by the API schema', async (t) => {
@@ -43,7 +81,7 @@ t.test('check data is named and typed; a built report is valid by the API schema
   b.set('cached', false)
   t.throws(() => (b.set as (k: string, v: unknown) => void)('id', 'x'), /unknown report field/)
   t.throws(() => (b.set as (k: string, v: unknown) => void)('whatever', 1), /unknown report field/)
-  const r = b.finish('pass', 'ok')
+  const r = b.finish('ok')
   t.ok(Value.Check(ReportSchema, JSON.parse(JSON.stringify(r))), [...Value.Errors(ReportSchema, r)].map((e) => `${e.path} ${e.message}`).join('; '))
   const bad = { ...JSON.parse(JSON.stringify(r)), ports: [{ port: 25, state: 'maybe', ms: 1 }] }
   t.notOk(Value.Check(ReportSchema, bad), 'a port state outside the model is not a report')

@@ -5,7 +5,7 @@
 // advice first; with INBOUND_LISTEN unset the test says it is off.
 import t from 'tap'
 import { startDns, publishMx } from '../fixtures/dns.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
 import { talk } from '../fixtures/smtp-talk.js'
 import type { FastifyInstance } from 'fastify'
 import type { Report } from '../../src/checks/report.js'
@@ -65,6 +65,7 @@ t.test('the send test through the listener', async (t) => {
 
   const done = await waitDone(app, r.id)
   t.equal(done.status, 'warn', 'no TLS, no DKIM, no DMARC: a warning')
+  t.same(reportModelErrors(done), [], 'the report fits the model; its status is its steps\' verdict')
   const inbound = done.inbound as Record<string, any>
   t.equal(inbound.connectingIp, home)
   t.equal(inbound.isCallerIp, true)
