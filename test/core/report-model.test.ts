@@ -88,6 +88,66 @@ t.test('check data is named and typed; a built report is valid by the API schema
   t.ok(Value.Check(ReportSchema, { ...JSON.parse(JSON.stringify(r)), somethingNew: 1 }), 'new fields extend, never break')
 })
 
+t.test('each check\'s data is typed, and the API answers it exactly as stored', async (t) => {
+  const b = new ReportBuilder('send', '127.0.0.5', 'en')
+  b.step('send-arrival', 'pass', 'arrived')
+  b.set('dns', { domain: 'home.example', implicitMx: false, nullMx: false, mx: [{ host: 'mx.home.example', priority: 10, addresses: ['127.0.0.5'], ttl: 300, error: undefined }, { host: 'mx2.home.example', priority: 20, addresses: [], ttl: null, error: 'SERVFAIL' }] })
+  b.set('smtp', { banner: '220 mx ESMTP', bannerName: null, esmtp: true, extensions: { SIZE: ['10240000'], PIPELINING: [] }, starttls: false, sizeLimit: null, pipelining: true, eightBitMime: false, smtpUtf8: false, postmasterAccepted: null, pipelinedProbe: true })
+  b.set('relay', { outsideDomain: 'out.example', attempts: 20, tested: 18, untested: 2, retried: 1, nmapTests: 16, connections: 2, parallel: 2, roundTrips: 5, connectionTrips: [3, 2], drops: 0, errorBudget: 9, synprotBudget: 3, strict: false, pipelining: true, banner: null, stoppedEarly: null, tls: false, ms: 812.5 })
+  b.set('pop3', { ports: [{ port: 110, reachable: true, greeting: '+OK', pop3: true, capabilities: null, stls: { offered: true, works: false, error: '-ERR no' }, quit: { clean: true } }, { port: 995, reachable: false, error: 'refused', errorKind: 'refused' }] })
+  b.set('login', { tried: true, username: 'taro', ok: false, port: 110, method: 'USER', reply: '-ERR [AUTH] failed' })
+  b.set('inbound', {
+    address: 't-0123456789abcdef0123@send.example',
+    connectingIp: '127.0.0.5',
+    isCallerIp: true,
+    isMxAddress: false,
+    ptr: null,
+    ptrNames: [],
+    fcrdns: null,
+    ptrGeneric: false,
+    helo: 'mx.home.example',
+    heloResolves: true,
+    tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
+    mailFrom: '',
+    spf: { result: 'none', domain: 'home.example' },
+    spfHelo: null,
+    dkim: [{ result: 'fail', domain: 'home.example', selector: null, reason: 'body hash' }],
+    dmarc: { result: 'none', policy: null, domain: null },
+    dnsbl: [{ zone: 'bl.example', listed: true, answer: '127.0.0.2', reason: null, dynamic: false }],
+    headers: null,
+    subject: null,
+    size: 120,
+    charset: { declared: false, charsets: [], undeclaredParts: 1 },
+    excerpt: 'hi',
+    receivedAt: new Date(0).toISOString(),
+    lookupMs: 12,
+    analysisMs: 3.5
+  })
+  b.set('reply', { sent: false, stage: 'smtp', reason: 'refused', reply: '450 later', ms: 40 })
+  const r = JSON.parse(JSON.stringify(b.finish('arrived')))
+  t.same([...Value.Errors(ReportSchema, r)].map((e) => `${e.path} ${e.message}`), [], 'the writers\' shapes are the model')
+  const wrong: Array<[string, unknown]> = [
+    ['dns', { domain: 'home.example', implicitMx: 'no', nullMx: false, mx: [] }],
+    ['smtp', { ...r.smtp, banner: 220 }],
+    ['relay', { ...r.relay, attempts: 'many' }],
+    ['pop3', { ports: [{ port: 110 }] }],
+    ['login', { ok: true }],
+    ['inbound', { ...r.inbound, dkim: 'pass' }],
+    ['reply', { sent: 'yes' }]
+  ]
+  for (const [field, bad] of wrong) t.notOk(Value.Check(ReportSchema, { ...r, [field]: bad }), `${field}: a wrong shape is not a report`)
+  t.ok(Value.Check(ReportSchema, { ...r, smtp: { ...r.smtp, somethingNew: 1 } }), 'check data may grow')
+
+  // The response schema is the model: what the API answers is what was stored, field for field.
+  const app = await testApp()
+  t.teardown(() => app.close())
+  await app.mx.store.saveReport(r, 600)
+  const res = await app.inject({ url: `/api/v1/checks/${r.id}` })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), r, 'serialized through the typed schema unchanged')
+  t.strictSame(res.json().inbound.dkim, r.inbound.dkim)
+})
+
 t.test('httpAnswer: one mapping of the typed errors', async (t) => {
   const limited = httpAnswer(new RateLimitedError('slow down', 0))
   t.same([limited.status, limited.headers['retry-after'], limited.body.error], [429, '1', 'rate_limited'])
