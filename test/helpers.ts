@@ -10,7 +10,8 @@ import type { FastifyInstance } from 'fastify'
 import type { Store } from '../src/store/types.js'
 import { GuardedConnector } from '../src/net/connect.js'
 import { parseCidrList } from '../src/net/policy.js'
-import { ReportBuilder } from '../src/core/report.js'
+import { Value } from '@sinclair/typebox/value'
+import { ReportBuilder, ReportSchema, verdictOf, type Report } from '../src/core/report.js'
 import { DnsClient } from '../src/dns/resolver.js'
 import type { CheckContext } from '../src/checks/context.js'
 
@@ -20,6 +21,18 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
  * A random 127.x.y.z (never 127.0.0.1): every test file gets its own "home
  * server" address, so parallel test files can bind port 25 without clashing.
  */
+/**
+ * What is wrong with a report by the one model: where it does not fit the
+ * TypeBox schema (each check's typed data included), and a finished status
+ * that is not its steps' verdict. Empty when all is well.
+ */
+export function reportModelErrors (r: unknown): string[] {
+  const errors = [...Value.Errors(ReportSchema, r)].map((e) => `${e.path}: ${e.message}`)
+  const rep = r as Report
+  if (rep.status !== 'running' && rep.status !== verdictOf(rep.steps)) errors.push(`status ${rep.status} is not the steps' verdict ${verdictOf(rep.steps)}`)
+  return errors
+}
+
 export function randomLoopback (): string {
   return `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(2, 255)}`
 }

@@ -15,7 +15,7 @@
 // Knows no HTTP: the route (routes/checks-all.ts) gives it the runner.
 import type { CheckContext, CheckDefinition } from './context.js'
 import { CheckRunner, TooBusyError, type Started } from './runner.js'
-import { worst, type Report, type ReportEvent, type Status } from './report.js'
+import type { Report, ReportEvent, Status } from './report.js'
 import { understandTarget, understoodText, type UnderstoodTarget } from './target-input.js'
 import { mailTargetFor, dnsFacts } from './mailhosts.js'
 import { validateCredentials } from './pop3.js'
@@ -212,9 +212,9 @@ async function runDiagnosis (ctx: CheckContext, plan: AllPlan, deps: AllDeps): P
   r.set('fixFirst', fix)
   // The parent's advice is the fix-first list itself (one paragraph per cause), so every renderer shows it.
   for (const { advice } of merged) r.advise(advice.code, advice.params ?? {})
-  const statuses = children.map((c) => (c.status === 'queued' || c.status === 'running' ? 'error' : c.status))
-  const status = worst(...statuses)
-  r.finish(status, verdict(lang, plan.domain, status, fix, children))
+  // Every child ended in a `child <type>` step (its own verdict, or why it did not run).
+  const status = r.verdict()
+  r.finish(verdict(lang, plan.domain, status, fix, children))
 }
 
 function notStarted (ctx: CheckContext, c: ChildLink, err: unknown): void {

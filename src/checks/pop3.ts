@@ -124,7 +124,6 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
   async run (ctx, plan) {
     const r = ctx.report
     const lang = r.lang
-    const statuses: Status[] = []
     const log = (dir: 'C' | 'S' | 'I', text: string) => r.line(dir, text)
     let login: { tried: boolean, ok?: boolean, port?: number, method?: string, reply?: string, messages?: number, octets?: number } = { tried: false }
     const creds = plan.credentials
@@ -148,7 +147,6 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
       if (cert.selfSigned) { r.advise('pop3.cert_self_signed', { port, subject: cert.subject }); st = worst(st, 'warn') }
       if (cert.nameMatches === false) { r.advise('pop3.cert_name_mismatch', { port, host: plan.host, names: cert.subjectAltNames.join(', ') || cert.subject }); st = worst(st, 'warn') }
       r.step(`certificate ${port}`, st, detail)
-      statuses.push(st)
     }
 
     const quitStep = async (c: Pop3Client, res: Pop3PortResult): Promise<void> => {
@@ -171,20 +169,18 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
         if (!greet.ok) {
           r.step('greeting 110', 'fail', greet.line, Date.now() - t0)
           r.advise('pop3.not_pop3', { port: 110, line: greet.line.slice(0, 120) })
-          statuses.push('fail')
         } else {
           r.step('greeting 110', 'pass', greet.line, Date.now() - t0)
           p110.capabilities = await c.capa()
           const m = mechanisms(p110.capabilities)
           p110.userBeforeTls = m.user
           p110.saslBeforeTls = m.sasl
-          r.step('capabilities 110', p110.capabilities ? 'info' : 'warn', p110.capabilities ? p110.capabilities.join(' ') : bi(lang, 'CAPA 非対応', 'CAPA not supported'))
+          r.step('capabilities 110', 'info', p110.capabilities ? p110.capabilities.join(' ') : bi(lang, 'CAPA 非対応', 'CAPA not supported'))
           const offered = !!p110.capabilities?.some((x) => x.toUpperCase() === 'STLS')
           p110.stls = { offered }
           if (m.user || m.sasl.some((s) => s === 'PLAIN' || s === 'LOGIN')) {
             r.step('login before TLS', 'warn', bi(lang, '110 番で TLS なしに使えます: ', 'offered on 110 without TLS: ') + [m.user ? 'USER' : '', ...m.sasl].filter(Boolean).join(' '))
             r.advise('pop3.cleartext_login')
-            statuses.push('warn')
           }
           if (offered) {
             try {
@@ -209,7 +205,6 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
             if (p110.stls.works === false) {
               r.step('STLS', 'fail', p110.stls.error ?? bi(lang, '失敗', 'failed'))
               r.advise('pop3.stls_failed', { reason: p110.stls.error })
-              statuses.push('fail')
             }
           } else {
             r.step('STLS', 'info', bi(lang, '提供されていません', 'not offered'))
@@ -226,7 +221,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
       p110.error = err.message
       p110.errorKind = err.kind
       if (!p110.reachable) r.step('port 110', 'info', err.message)
-      else { r.step('port 110', 'fail', err.message); statuses.push('fail') }
+      else r.step('port 110', 'fail', err.message)
     }
 
     // ---- port 995: implicit TLS
@@ -246,7 +241,6 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
         if (!greet.ok) {
           r.step('greeting 995', 'fail', greet.line, Date.now() - t0)
           r.advise('pop3.not_pop3', { port: 995, line: greet.line.slice(0, 120) })
-          statuses.push('fail')
         } else {
           r.step('greeting 995', 'pass', greet.line, Date.now() - t0)
           reportCert(p995, 995)
@@ -268,12 +262,10 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
         p995.tls = false
         r.step('port 995', 'fail', err.message)
         r.advise('ports.tls_failed', { port: 995, reason: err.message })
-        statuses.push('fail')
       } else if (!p995.reachable) {
         r.step('port 995', 'info', err.message)
       } else {
         r.step('port 995', 'fail', err.message)
-        statuses.push('fail')
       }
     }
 
@@ -287,13 +279,15 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
       const filtered = [p110, p995].filter((p) => !(p.errorKind === 'refused' || p.errorKind === 'closed')).map((p) => p.port)
       if (refused.length) r.advise('ports.refused', { ip: plan.ip, port: refused.join(', ') })
       if (filtered.length) r.advise('ports.filtered', { ip: plan.ip, port: filtered.join(', ') })
-      r.finish('fail', bi(r.lang, `${plan.ip} では POP3 サーバーに接続できません (110: ${p110.error}、995: ${p995.error})`, `no POP3 server reachable on ${plan.ip} (110: ${p110.error}; 995: ${p995.error})`))
+      const why = bi(r.lang, `${plan.ip} では POP3 サーバーに接続できません (110: ${p110.error}、995: ${p995.error})`, `no POP3 server reachable on ${plan.ip} (110: ${p110.error}; 995: ${p995.error})`)
+      r.step('pop3-unreachable', 'fail', why)
+      r.finish(why)
       return
     }
     if (any && !tlsWorks) {
+      r.step('pop3-cleartext', 'warn', bi(lang, 'POP3 は暗号化なしでしか使えません (995 番の TLS も 110 番の STLS も動きません)', 'POP3 works only without encryption (neither TLS on 995 nor STLS on 110 works)'))
       if (p110.pop3) r.advise('pop3.no_stls')
       r.advise('ports.cleartext_pop3', { ip: plan.ip })
-      statuses.push('warn')
     } else if (any && p110.pop3 && !p110.stls?.offered) {
       r.advise('pop3.no_stls')
     }
@@ -303,19 +297,17 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
       if (!login.tried) {
         r.step('login', 'warn', bi(lang, 'TLS で接続できないため、試していません', 'not tried: no TLS connection available'))
         r.advise('pop3.login_needs_tls')
-        statuses.push('warn')
       } else if (login.ok) {
         r.step('login', 'pass', bi(lang, `${login.method} (ポート ${login.port}): ${login.reply}、STAT ${login.messages ?? '?'} 通 ${login.octets ?? '?'} オクテット`, `${login.method} on ${login.port}: ${login.reply}; STAT ${login.messages ?? '?'} messages, ${login.octets ?? '?'} octets`))
         r.advise('pop3.login_ok', { user: creds.username, messages: login.messages ?? '?', octets: login.octets ?? '?' })
       } else {
         r.step('login', 'fail', bi(lang, `${login.method} (ポート ${login.port}): ${login.reply}`, `${login.method} on ${login.port}: ${login.reply}`))
         r.advise('pop3.login_failed', { user: creds.username, reply: login.reply })
-        statuses.push('fail')
       }
     }
     r.set('login', creds ? { username: creds.username, ...login } : { tried: false })
 
-    const status = worst(...statuses)
+    const status = r.verdict()
     const summary = lang === 'ja'
       ? (!any
           ? `${plan.ip}: POP3 サーバーが応答しませんでした`
@@ -327,6 +319,6 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
           : `POP3 on ${[p110.pop3 ? `110${p110.stls?.works ? ' with STLS' : ''}` : null, p995.pop3 ? '995 (TLS)' : null].filter(Boolean).join(' and ')}` +
             (creds ? (login.ok ? '; login over TLS works' : login.tried ? '; login refused' : '; login not tried (no TLS)') : '') +
             (status === 'pass' ? '' : status === 'warn' ? ', with warnings' : ', with problems'))
-    r.finish(status, summary)
+    r.finish(summary)
   }
 }

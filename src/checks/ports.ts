@@ -18,7 +18,6 @@ import { ALLOWED_PORTS } from '../net/policy.js'
 import { BadInputError, ProbeError, RefusalError } from '../errors.js'
 import { LineReader, visible } from '../pop3/lines.js'
 import type { GuardedSocket } from '../net/connect.js'
-import { worst, type Status } from './report.js'
 import { bi } from '../i18n/index.js'
 
 export const DEFAULT_PORTS = [25, 110, 143, 465, 587, 993, 995] as const
@@ -175,7 +174,6 @@ export const portsCheck: CheckDefinition<PortsInput, number[]> = {
     const lang = r.lang
     const results = await Promise.all(ports.map((p) => probePort(ctx, p)))
     r.set('ports', results)
-    const statuses: Status[] = []
     const byPort = new Map(results.map((x) => [x.port, x]))
     const open = (p: number) => byPort.get(p)?.state === 'open'
     const stateText = (x: PortResult): string => ({
@@ -194,18 +192,15 @@ export const portsCheck: CheckDefinition<PortsInput, number[]> = {
         if (x.tls === false) {
           r.step(name, 'warn', bi(lang, `開いていますが TLS に失敗しました: ${x.detail}`, `open, but TLS failed: ${x.detail}`), x.ms)
           r.advise('ports.tls_failed', { port: x.port, reason: x.detail })
-          statuses.push('warn')
         } else {
           r.step(name, critical ? 'pass' : 'info', x.banner ? `${stateText(x)}: ${x.banner}` : stateText(x), x.ms)
         }
       } else if (x.state === 'silent') {
         r.step(name, critical ? 'fail' : 'warn', `${stateText(x)}${x.detail ? ` (${x.detail})` : ''}`, x.ms)
-        statuses.push(critical ? 'fail' : 'warn')
         silent.push(x.port)
       } else {
         r.step(name, critical ? 'fail' : 'info', `${stateText(x)}${x.detail ? `: ${x.detail}` : ''}`, x.ms)
         if (critical) {
-          statuses.push('fail')
           if (x.state === 'refused') r.advise('ports.refused', { port: 25, ip: ctx.callerIp })
           else r.advise('ports.filtered_25', { port: 25, ip: ctx.callerIp })
         } else {
@@ -220,19 +215,18 @@ export const portsCheck: CheckDefinition<PortsInput, number[]> = {
     }
 
     if (open(110) && !open(995) && byPort.get(110)?.starttls !== true) {
+      r.step('ports-cleartext-pop3', 'warn', bi(lang, '110 番は開いていますが、995 番 (TLS) も STLS もありません', 'port 110 is open, without port 995 (TLS) or STLS'))
       r.advise('ports.cleartext_pop3', { ip: ctx.callerIp })
-      statuses.push('warn')
     }
     if (open(143) && !open(993) && byPort.get(143)?.starttls !== true) {
+      r.step('ports-cleartext-imap', 'warn', bi(lang, '143 番は開いていますが、993 番 (TLS) も STARTTLS もありません', 'port 143 is open, without port 993 (TLS) or STARTTLS'))
       r.advise('ports.cleartext_imap', { ip: ctx.callerIp })
-      statuses.push('warn')
     }
     const openList = results.filter((x) => x.state === 'open').map((x) => x.port)
     if (openList.length === 0 && silent.length === 0) {
+      r.step('ports-none-open', 'fail', bi(lang, `ポート ${ports.join(', ')} のどれにも接続できません`, `none of ports ${ports.join(', ')} is reachable`))
       r.advise('ports.none_open', { ip: ctx.callerIp })
-      statuses.push('fail')
     }
-    const status = worst(...statuses)
     const notOpen = results.filter((x) => x.state !== 'open')
     const summary = openList.length === 0 && silent.length
       ? bi(lang, `${ctx.callerIp}: ポート ${silent.join(', ')} は接続できるが挨拶なし${notOpen.length > silent.length ? `、その他 ${notOpen.filter((x) => x.state !== 'silent').map((x) => `${x.port} (${stateText(x)})`).join(', ')}` : ''}`,
@@ -241,6 +235,6 @@ export const portsCheck: CheckDefinition<PortsInput, number[]> = {
         ? bi(lang, `${ctx.callerIp} ではポート ${ports.join(', ')} のどれにも接続できません`, `none of ports ${ports.join(', ')} is reachable on ${ctx.callerIp}`)
         : bi(lang, `${ctx.callerIp}: 開いているポート ${openList.join(', ')}`, `${ctx.callerIp}: open ${openList.join(', ')}`) +
         (notOpen.length ? bi(lang, `、開いていないポート ${notOpen.map((x) => `${x.port} (${stateText(x)})`).join(', ')}`, `; not open ${notOpen.map((x) => `${x.port} (${x.state})`).join(', ')}`) : '')
-    r.finish(status, summary)
+    r.finish(summary)
   }
 }

@@ -163,8 +163,9 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
     if (s.ehlo.code !== 250 || s.kind !== 'first') continue
     if (s.tls) {
       r.step('starttls', 'pass', bi(lang, '提供されていて、正常に使えます', 'offered and working'), (timing(s, 'starttls') ?? 0) + (timing(s, 'tls') ?? 0))
-      judgeTls(r, s.tls)
-      judgeCertificate(r, s.tls, plan.host)
+      // The receive test judges the delivery; certificate findings are the SMTP check's verdict.
+      judgeTls(r, s.tls, false)
+      judgeCertificate(r, s.tls, plan.host, false)
       stageStep(ctx, 'ehlo (tls)', get(s, 'ehlo (tls)'), timing(s, 'ehlo (tls)'))
     } else if (s.tlsError) {
       r.step('starttls', 'warn', bi(lang,
@@ -196,7 +197,7 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
       if (e.kind === 'timeout') r.advise('smtp.reply_timeout', { reason: e.message })
       else adviseProbeError(ctx, e)
     }
-    r.finish('fail', bi(lang, `受信テストを完了できませんでした: ${e.message}`, `the receive test could not be completed: ${e.message}`))
+    r.finish(bi(lang, `受信テストを完了できませんでした: ${e.message}`, `the receive test could not be completed: ${e.message}`))
     return
   }
 
@@ -206,7 +207,7 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
     if (stage === 'banner' && reply.code >= 500) r.advise('smtp.banner_refused', { reply: replyHeadline(reply) })
     finishReport()
     const head = replyHeadline(reply)
-    r.finish(reply.code >= 500 ? 'fail' : 'warn', bi(lang,
+    r.finish(bi(lang,
       `${where} は ${stage} の段階でセッションを拒否しました: ${head}`,
       `${plan.host} refused the session at ${stage}: ${head}`))
     return
@@ -218,7 +219,7 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
       `${plan.mailbox.display} needs SMTPUTF8, which the server does not offer`))
     r.advise('smtp.utf8_unsupported', { address: plan.mailbox.display })
     finishReport()
-    r.finish('fail', bi(lang,
+    r.finish(bi(lang,
       `サーバーは ${plan.mailbox.display} 宛てのメールを受け取れません: SMTPUTF8 に未対応です`,
       `the server cannot receive mail for ${plan.mailbox.display}: no SMTPUTF8`))
     return
@@ -230,9 +231,10 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
     if (!reply) return
     const x = { stage, reply }
     const t = timing(last, stage)
-    // A refused DATA after a refused RCPT is only the consequence: say so (codes.ts).
+    // A refused DATA after a refused RCPT is only the consequence: say so (codes.ts),
+    // and weigh it as that RCPT (a deferred recipient stays a warning).
     if (stage === 'data' && reply.code >= 500 && m.rcpt && m.rcpt.code >= 400) {
-      r.step('data', 'fail', explainedDetail(reply, lang, { afterRefusedRcpt: true }), t)
+      r.step('data', m.rcpt.code >= 500 ? 'fail' : 'warn', explainedDetail(reply, lang, { afterRefusedRcpt: true }), t)
       return
     }
     stageStep(ctx, stage, x, t)
@@ -257,8 +259,8 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
     const q = out.queueId
     const clear = out.sessions.some((s) => s.tlsError)
     // STARTTLS offered but broken or refused: the mail arrives, unencrypted, and some senders give up.
-    const tlsTrouble = clear || out.sessions.some((s) => s.starttls && !s.tls)
-    r.finish(tlsTrouble ? 'warn' : 'pass', bi(lang,
+    // (its starttls step is a warning, so the verdict is one)
+    r.finish(bi(lang,
       `テストメールは ${where} に受け付けられました${q ? ` (キュー ID ${q})` : ''}: 件名「${msg.subject}」のメールが ${plan.mailbox.display} のメールボックスに届いているか確認してください${clear ? '。ただし TLS ハンドシェイクに失敗したため、暗号化なしで配送しました' : ''}`,
       `the test mail was accepted by your server ${where}${q ? `, queue id ${q}` : ''}: look for the subject "${msg.subject}" in the mailbox of ${plan.mailbox.display}${clear ? '. The TLS handshake failed, so it went without encryption' : ''}`))
     return
@@ -266,14 +268,16 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
   const refused = out.refused
   if (!refused) {
     // Every reply was positive and yet no final 2xx: a server that stopped answering is caught as out.error.
-    r.finish('fail', bi(lang, 'サーバーはテストメールを受け付けませんでした', 'the server did not accept the test mail'))
+    const why = bi(lang, 'サーバーはテストメールを受け付けませんでした', 'the server did not accept the test mail')
+    r.step('delivery', 'fail', why)
+    r.finish(why)
     return
   }
   const reply = refused.reply
   const head = replyHeadline(reply)
   if (reply.code < 500) {
     if (looksGreylisted(reply)) r.advise('smtp.greylisted', { reply: head, helo: ctx.settings.heloName })
-    r.finish('warn', bi(lang,
+    r.finish(bi(lang,
       `サーバーはテストメールを ${refused.stage} の段階で一時的に断りました: ${head}`,
       `the server deferred the test mail at ${refused.stage}: ${head}`))
     return
@@ -283,7 +287,7 @@ function judgeDelivery (ctx: CheckContext, plan: ReceivePlan, out: DeliveryOutco
     const unknown = reply.enhanced === '5.1.1' || /unknown|no such|does not exist|not found|invalid recipient/i.test(reply.lines.join(' '))
     r.advise(unknown ? 'smtp.rcpt_unknown' : 'smtp.rcpt_refused', { address: plan.mailbox.display, domain: plan.mailbox.domain.unicode, reply: head })
   } else r.advise('smtp.data_refused', { reply: head })
-  r.finish('fail', bi(lang,
+  r.finish(bi(lang,
     `サーバーはテストメールを ${refused.stage} の段階で拒否しました: ${head}`,
     `the server refused the test mail at ${refused.stage}: ${head}`))
 }

@@ -23,7 +23,6 @@ import { validateDomain } from '../dns/names.js'
 import { BadInputError } from '../errors.js'
 import { mailTargetFor } from './mailhosts.js'
 import { relayVectors, runEnvelopes, type Envelope, type EnvelopeResult } from '../smtp/relay.js'
-import { worst, type Status } from './report.js'
 import { bi } from '../i18n/index.js'
 import { ProbeError } from '../errors.js'
 import type { CheckContext } from './context.js'
@@ -118,7 +117,6 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
       ms: out.ms
     })
 
-    const statuses: Status[] = []
     const accepted = vectors.filter((v) => v.accepted)
     const plain = accepted.filter((v) => !byId.get(v.id)?.trick)
     const tricks = accepted.filter((v) => byId.get(v.id)?.trick)
@@ -128,20 +126,20 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
     if (tricks.length) r.advise('relay.open_trick', { count: tricks.length, forms: tricks.slice(0, 6).map((v) => v.rcptTo).join(', ') + (tricks.length > 6 ? ' …' : ''), outside: plan.outside })
     if (accepted.length) {
       r.advise('relay.mynetworks_hint', { ip: plan.ip })
-      statuses.push('fail')
     }
     const temporary = vectors.filter((v) => !v.accepted && v.code !== null && v.code >= 400 && v.code < 500)
     if (out.authRequired) {
       r.step('relay-auth', 'warn', bi(L, `サーバーが認証を要求しました: ${out.authRequired}`, `the server demanded authentication: ${out.authRequired}`))
       r.advise('relay.auth_required', { reply: out.authRequired })
-      statuses.push('warn')
     } else if (temporary.length) {
       r.advise('relay.temporary', { count: temporary.length, reply: temporary[0].reply })
-      statuses.push('warn')
     }
     if (untested.length) {
+      const why = untested[0].senderReply ?? untested[0].reply ?? ''
+      r.step('relay-untested', 'warn', bi(L,
+        `${vectors.length} 件中 ${untested.length} 件は、差出人が拒否されたため試せませんでした (拒否理由の例: ${why})`,
+        `${untested.length} of ${vectors.length} attempts could not be tried: their sender was refused (e.g. ${why})`))
       r.advise('relay.untested', { count: untested.length, total: vectors.length, reply: untested[0].senderReply ?? untested[0].reply })
-      if (!accepted.length) statuses.push('warn')
     }
     if (retried.length) {
       r.step('relay-senders', 'info', bi(L,
@@ -156,7 +154,6 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
     if (out.stoppedEarly && !accepted.length) {
       // Nothing accepted, but not everything tried: not a clean pass.
       r.step('relay-battery', 'warn', bi(L, `途中で打ち切りました: ${out.stoppedEarly}`, `incomplete: ${out.stoppedEarly}`))
-      statuses.push('warn')
     } else if (out.stoppedEarly) {
       r.step('relay-battery', 'info', bi(L, `途中で打ち切りました: ${out.stoppedEarly}`, `stopped early: ${out.stoppedEarly}`))
     }
@@ -168,7 +165,7 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
     r.step('relay-summary', 'info', bi(L,
       `${vectors.length} 件中 ${tried.length} 件をサーバーが判定 (接続 ${out.connections} 回、同時 ${out.parallel} 本、${out.pipelining ? 'パイプライン使用' : 'パイプラインなし'}、待ち時間の往復 ${out.roundTrips} 回、${out.ms} ms)`,
       `${tried.length} of ${vectors.length} attempts judged by the server (${out.connections} connections, ${out.parallel} at once, ${out.pipelining ? 'pipelined' : 'no PIPELINING'}, ${out.roundTrips} round trips on the longest chain, ${out.ms} ms)`))
-    const status = worst(...statuses)
+    const status = r.verdict()
     if (status === 'pass') r.advise('relay.closed', { count: tried.length })
     const triedNote = notTried.length
       ? bi(L,
@@ -194,7 +191,7 @@ export const relayCheck: CheckDefinition<RelayInput, RelayPlan> = {
             : untested.length
               ? bi(L, `中継は受け付けられませんでしたが、${untested.length} 件は差出人が拒否されたため試せませんでした`, `no relay accepted, but ${untested.length} attempts could not be tried because their sender was refused`) + triedNote
               : bi(L, `オープンリレーではありません: ${tried.length} 件の中継テストがすべて拒否されました`, `not an open relay: all ${tried.length} relay attempts were refused`)
-    r.finish(status, summary)
+    r.finish(summary)
   }
 }
 
@@ -238,5 +235,5 @@ function failUnreachable (ctx: CheckContext, err: ProbeError, ip: string): void 
   r.advise(c, p)
   adviseUnreachable(ctx, err, ip)
   r.step('relay-connect', 'fail', bi(L, `メールサーバーとやり取りできませんでした: ${err.message}`, `could not talk to the mail server: ${err.message}`))
-  r.finish('fail', bi(L, `中継テストができませんでした。サーバーとの SMTP のやり取りが成り立ちません: ${err.message}`, `the relay battery could not run: the SMTP dialogue with the server failed: ${err.message}`))
+  r.finish(bi(L, `中継テストができませんでした。サーバーとの SMTP のやり取りが成り立ちません: ${err.message}`, `the relay battery could not run: the SMTP dialogue with the server failed: ${err.message}`))
 }

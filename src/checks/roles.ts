@@ -12,7 +12,7 @@ import { ProbeError } from '../errors.js'
 import { mailTargetFor } from './mailhosts.js'
 import { SmtpClient, probePath, POSTMASTER, type ProbePath } from '../smtp/client.js'
 import { replyHeadline } from '../smtp/reply.js'
-import { worst, type Status } from './report.js'
+import type { Status } from './report.js'
 import { understandDomain, noteUnderstood } from './target-input.js'
 import { bi } from '../i18n/index.js'
 
@@ -68,7 +68,7 @@ export const rolesCheck: CheckDefinition<RolesInput, RolesPlan> = {
         else r.advise('smtp.mail_refused', { from: ctx.settings.mailFrom, reply: replyHeadline(batch.mail) })
         r.set('mailboxes', roles.map((x) => ({ address: x.path.text, required: x.required, accepted: false, reply: bi(lang, `テストせず: ${replyHeadline(batch.mail)}`, `not tested: ${replyHeadline(batch.mail)}`), code: null, rfc: x.rfc })))
         await c.quit()
-        r.finish(st, bi(lang, `サーバーがテスト用の送信者を拒否したため、アドレスをテストできませんでした (${replyHeadline(batch.mail)})`, `the server refused the test sender, so no mailbox could be tested (${replyHeadline(batch.mail)})`))
+        r.finish(bi(lang, `サーバーがテスト用の送信者を拒否したため、アドレスをテストできませんでした (${replyHeadline(batch.mail)})`, `the server refused the test sender, so no mailbox could be tested (${replyHeadline(batch.mail)})`))
         return
       }
       mailboxes = roles.map((x, i) => {
@@ -82,25 +82,22 @@ export const rolesCheck: CheckDefinition<RolesInput, RolesPlan> = {
     }
     r.set('mailboxes', mailboxes)
 
-    const statuses: Status[] = []
     const missingRecommended: string[] = []
     for (const [i, m] of mailboxes.entries()) {
       const temporary = !m.accepted && m.code !== null && m.code >= 400 && m.code < 500
       const st: Status = m.accepted ? 'pass' : temporary ? 'warn' : m.required ? 'fail' : 'warn'
       r.step(`<${m.address}>`, st, bi(lang, `${m.required ? '必須' : '推奨'} (${m.rfc.replace('without a domain', 'ドメインなし')}): ${m.reply ?? '応答なし'}`, `${m.required ? 'required' : 'recommended'} (${m.rfc}): ${m.reply ?? 'no answer'}`))
-      statuses.push(st)
       if (m.accepted) continue
       if (temporary) r.advise('roles.temporary', { address: m.address, reply: m.reply })
       else if (m.required) r.advise('roles.required_missing', { address: m.address, reply: m.reply, rfc: m.rfc, local: roles[i].local })
       else missingRecommended.push(m.address)
     }
     if (missingRecommended.length) r.advise('roles.recommended_missing', { addresses: missingRecommended.join(', '), many: missingRecommended.length > 1 })
-    const status = worst(...statuses)
     const refused = mailboxes.filter((m) => !m.accepted)
     const summary = refused.length === 0
       ? bi(lang, `${mailboxes.length} 個の役割アドレスがすべて受け付けられました`, `all ${mailboxes.length} role addresses are accepted`)
       : bi(lang, `${mailboxes.length} 個中 ${refused.length} 個の役割アドレスが受け付けられません: ${refused.map((m) => m.address + (m.required ? ' (必須)' : '')).join(', ')}`,
         `${refused.length} of ${mailboxes.length} role addresses not accepted: ${refused.map((m) => m.address + (m.required ? ' (required)' : '')).join(', ')}`)
-    r.finish(status, summary)
+    r.finish(summary)
   }
 }

@@ -170,7 +170,11 @@ export class CheckRunner {
     const done = (async () => {
       try {
         await def.run(ctx, plan)
-        if (report.report.status === 'running') report.finish('error', bi(lang, 'テストが結果を出さずに終わりました (mxprobe 側の不具合です)', 'the check ended without a verdict (a fault in mxprobe)'))
+        if (report.report.status === 'running') {
+          const why = bi(lang, 'テストが結果を出さずに終わりました (mxprobe 側の不具合です)', 'the check ended without a verdict (a fault in mxprobe)')
+          report.step('mxprobe', 'error', why)
+          report.finish(why)
+        }
       } catch (err) {
         failReport(ctx, err)
       } finally {
@@ -201,7 +205,8 @@ export class CheckRunner {
  * Turn anything a check threw into a finished report that says what happened
  * and what to do. What the server did (refused, timed out, never greeted, hung
  * up, broke TLS or the protocol, ran past the deadline) is the thing under test
- * failing: `fail`. Only mxprobe's own trouble (store down, a bug, its DNS) is `error`.
+ * failing: a `fail` step. Only mxprobe's own trouble (store down, a bug, its
+ * DNS) is an `error` step. The report's verdict follows from that step.
  */
 export function failReport (ctx: CheckContext, err: unknown): void {
   const r = ctx.report
@@ -210,18 +215,35 @@ export function failReport (ctx: CheckContext, err: unknown): void {
   if (err instanceof ProbeError) {
     const ip = r.report.target.ip ?? ctx.callerIp
     const port = err.port ?? 25
+    const why = unreachableSummary(lang, err, ip, port)
     r.info(bi(lang, unreachableSummary('ja', err, ip, port), `error: ${err.message}`))
     const serversFault = adviseProbeError(ctx, err)
-    r.finish(serversFault ? 'fail' : 'error', unreachableSummary(lang, err, ip, port))
+    stoppedStep(r, serversFault ? 'fail' : 'error', why)
+    r.finish(why)
     return
   }
   if (err instanceof StoreDownError) {
-    r.finish('error', bi(lang, 'テスト中に mxprobe の共有ストア (Redis) が使えなくなりました。しばらくしてからもう一度お試しください', 'the shared store became unavailable during the check; try again in a while'))
+    const why = bi(lang, 'テスト中に mxprobe の共有ストア (Redis) が使えなくなりました。しばらくしてからもう一度お試しください', 'the shared store became unavailable during the check; try again in a while')
+    stoppedStep(r, 'error', why)
+    r.finish(why)
     return
   }
   ctx.log.error({ err }, 'check crashed')
   r.advise('net.error', { reason: bi(lang, 'mxprobe 内部のエラー', 'internal error') })
-  r.finish('error', bi(lang, 'mxprobe 内部のエラーでテストを完了できませんでした', 'the check failed because of an internal error'))
+  const why = bi(lang, 'mxprobe 内部のエラーでテストを完了できませんでした', 'the check failed because of an internal error')
+  stoppedStep(r, 'error', why)
+  r.finish(why)
+}
+
+/**
+ * The step a check that stopped on a thrown error ends with: `stopped` (the
+ * server's doing, fail) or `mxprobe` (mxprobe's own trouble, error). A check
+ * that already recorded the failure as its last step (smtp's `connect`) gets
+ * no second one.
+ */
+function stoppedStep (r: ReportBuilder, status: 'fail' | 'error', detail: string): void {
+  if (r.report.steps.at(-1)?.status === status) return
+  r.step(status === 'fail' ? 'stopped' : 'mxprobe', status, detail)
 }
 
 /** One sentence for a probe failure, in the report's language (the English one keeps the wire detail; the Japanese note in the transcript has it). */

@@ -72,13 +72,17 @@ function stepFor (status: StepStatus, r: Reply, lang: 'ja' | 'en'): string {
   return status === 'pass' || status === 'info' ? replyHeadline(r) : explainedDetail(r, lang)
 }
 
-/** Certificate findings as a step status and advice. */
-export function judgeCertificate (r: ReportBuilder, t: TlsInfo, host: string): Status {
+/**
+ * Certificate findings as a step and advice. `finding: false` (the receive
+ * test, whose verdict is the delivery) records the same step as `info`: the
+ * advice still says what is wrong, the verdict is the SMTP check's business.
+ */
+export function judgeCertificate (r: ReportBuilder, t: TlsInfo, host: string, finding = true): void {
   const statuses: Status[] = []
   const lang = r.lang
   if (!t.cert) {
-    r.step('certificate', 'warn', bi(lang, 'サーバーが証明書を提示しませんでした', 'the server presented no certificate'))
-    return 'warn'
+    r.step('certificate', finding ? 'warn' : 'info', bi(lang, 'サーバーが証明書を提示しませんでした', 'the server presented no certificate'))
+    return
   }
   const c = t.cert
   const parts = lang === 'ja'
@@ -90,14 +94,13 @@ export function judgeCertificate (r: ReportBuilder, t: TlsInfo, host: string): S
   if (c.selfSigned) { statuses.push('warn'); r.advise('smtp.cert_self_signed', { subject: c.subjectCN ?? c.subject, host }) } else if (!t.authorized) { statuses.push('warn'); r.advise('smtp.cert_untrusted', { reason: t.authorizationError ?? 'unknown' }) }
   if (t.nameMatches === false) { statuses.push('warn'); r.advise('smtp.cert_name_mismatch', { host, names: c.san.length ? c.san.map((n) => n.replace(/^DNS:/, '')) : [c.subjectCN ?? c.subject] }) }
   const st = worst(...statuses)
-  r.step('certificate', st, parts.join('; '))
-  return st
+  r.step('certificate', finding || st === 'pass' ? st : 'info', parts.join('; '))
 }
 
-export function judgeTls (r: ReportBuilder, t: TlsInfo): Status {
+/** The TLS version and cipher as a step; `finding` as in judgeCertificate. */
+export function judgeTls (r: ReportBuilder, t: TlsInfo, finding = true): void {
   const old = t.protocol === 'TLSv1' || t.protocol === 'TLSv1.1' || t.protocol === 'SSLv3'
-  r.step('tls', old ? 'warn' : 'pass', bi(r.lang, `${t.protocol ?? '?'}、暗号スイート ${t.cipher ?? '?'}${old ? ' (古いバージョンです)' : ''}`, `${t.protocol ?? '?'}, cipher ${t.cipher ?? '?'}${old ? ' (outdated)' : ''}`))
-  return old ? 'warn' : 'pass'
+  r.step('tls', !old ? 'pass' : finding ? 'warn' : 'info', bi(r.lang, `${t.protocol ?? '?'}、暗号スイート ${t.cipher ?? '?'}${old ? ' (古いバージョンです)' : ''}`, `${t.protocol ?? '?'}, cipher ${t.cipher ?? '?'}${old ? ' (outdated)' : ''}`))
 }
 
 /** The first word of the greeting text: the name the server calls itself. */
@@ -125,7 +128,6 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
   async run (ctx, plan) {
     const r = ctx.report
     const lang = r.lang
-    const statuses: Status[] = []
     noteDeadlines(ctx)
     const ptrP = forwardConfirmedPtr(ctx, plan.ip)
 
@@ -147,7 +149,7 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
         if (banner.code === 554 || banner.code === 521) r.advise('smtp.banner_refused', { reply: replyHeadline(banner) })
         explainReplies(r, c.replies)
         await c.quit()
-        r.finish(st === 'fail' ? 'fail' : 'warn', bi(lang, `${plan.host} (${plan.ip}) は接続直後に拒否しました: ${replyHeadline(banner)}`, `${plan.host} (${plan.ip}) refused the session: ${replyHeadline(banner)}`))
+        r.finish(bi(lang, `${plan.host} (${plan.ip}) は接続直後に拒否しました: ${replyHeadline(banner)}`, `${plan.host} (${plan.ip}) refused the session: ${replyHeadline(banner)}`))
         return
       }
       r.step('banner', 'pass', replyHeadline(banner), bannerMs)
@@ -155,7 +157,7 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
       const ptr = await ptrP
       r.set('ptr', ptr)
       const name = bannerName(banner)
-      statuses.push(reportPtr(r, plan.ip, ptr))
+      reportPtr(r, plan.ip, ptr)
       const names = [...ptr.names, plan.host].map((n) => n.toLowerCase())
       if (name && names.includes(name)) {
         r.step('banner name', 'pass', bi(lang, `挨拶のホスト名 ${name} は${ptr.names.includes(name) ? ` ${plan.ip} の逆引き` : ' MX ホスト'}と一致します`, `the greeting names ${name}, ${ptr.names.includes(name) ? 'the PTR of ' + plan.ip : 'the MX host'}`))
@@ -170,13 +172,12 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
         r.step(c.usedHelo ? 'helo' : 'ehlo', 'fail', stepFor('fail', ehlo, lang), ehloMs)
         explainReplies(r, c.replies)
         await c.quit()
-        r.finish('fail', bi(lang, `${plan.host} は EHLO も HELO も拒否しました: ${replyHeadline(ehlo)}`, `${plan.host} refused EHLO and HELO: ${replyHeadline(ehlo)}`))
+        r.finish(bi(lang, `${plan.host} は EHLO も HELO も拒否しました: ${replyHeadline(ehlo)}`, `${plan.host} refused EHLO and HELO: ${replyHeadline(ehlo)}`))
         return
       }
       if (c.usedHelo) {
         r.step('ehlo', 'warn', bi(lang, 'EHLO は拒否され、HELO は受け付けられました (ESMTP の拡張機能なし)', 'EHLO refused; HELO accepted (no ESMTP extensions)'), ehloMs)
         r.advise('smtp.helo_only', {})
-        statuses.push('warn')
       } else {
         r.step('ehlo', 'pass', bi(lang, '拡張機能: ', 'extensions: ') + ([...c.extensions.entries()].map(([k, v]) => [k, ...v].join(' ')).join(', ') || bi(lang, 'なし', 'none')), ehloMs)
       }
@@ -189,11 +190,11 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
           if (!res.tls) {
             r.step('starttls', 'fail', bi(lang, `提供されていますが拒否されました: ${stepFor('fail', res.reply, lang)}`, `offered, but refused: ${stepFor('fail', res.reply, lang)}`), ms)
             r.advise('smtp.starttls_failed', { reason: replyHeadline(res.reply) })
-            statuses.push('fail')
           } else {
             tls = res.tls
             r.step('starttls', 'pass', bi(lang, '提供されていて、正常に動作します', 'offered and working'), ms)
-            statuses.push(judgeTls(r, tls), judgeCertificate(r, tls, plan.host))
+            judgeTls(r, tls)
+            judgeCertificate(r, tls, plan.host)
           }
         } catch (err) {
           if (err instanceof ProbeError && err.kind === 'tls') {
@@ -204,7 +205,6 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
             r.line('I', bi(lang, 'テストを続けるため、STARTTLS なしで接続し直します', 'reconnecting without STARTTLS to finish the check'))
             c = await SmtpClient.open(ctx, plan.ip, { servername: plan.host })
             await c.ehlo()
-            statuses.push('fail')
           } else {
             throw err
           }
@@ -212,7 +212,6 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
       } else {
         r.step('starttls', 'warn', bi(lang, 'STARTTLS が提供されていません。メールは暗号化されずに届きます', 'STARTTLS is not offered: mail reaches this server unencrypted'))
         r.advise('smtp.no_starttls', {})
-        statuses.push('warn')
       }
       r.set('tls', tls)
 
@@ -222,7 +221,6 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
       else if (size < 10_000_000) {
         r.step('size', 'warn', bi(lang, `1 通あたり最大 ${size} バイト`, `at most ${size} bytes per message`))
         r.advise('smtp.size_small', { size, mb: Math.round(size / 100_000) / 10 })
-        statuses.push('warn')
       } else r.step('size', 'pass', bi(lang, `1 通あたり最大 ${size} バイト (${Math.round(size / 100_000) / 10} MB)`, `at most ${size} bytes per message (${Math.round(size / 100_000) / 10} MB)`))
       for (const ext of ['PIPELINING', '8BITMIME', 'SMTPUTF8']) {
         r.step(ext, c.supports(ext) ? 'pass' : 'info', c.supports(ext) ? bi(lang, '対応', 'offered') : bi(lang, '非対応', 'not offered'))
@@ -235,7 +233,6 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
         const st: Status = batch.mail.code >= 500 ? 'fail' : 'warn'
         r.step('mail from', st, stepFor(st, batch.mail, lang), mailMs)
         r.advise('smtp.mail_refused', { from: ctx.settings.mailFrom, reply: replyHeadline(batch.mail) })
-        statuses.push(st)
       } else {
         r.step('mail from', 'pass', replyHeadline(batch.mail), mailMs)
       }
@@ -248,11 +245,9 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
       } else if (pm.code < 500) {
         r.step('postmaster', 'warn', stepFor('warn', pm, lang), rcptMs)
         if (looksGreylisted(pm)) r.advise('smtp.greylisted', { reply: replyHeadline(pm), helo: ctx.settings.heloName })
-        statuses.push('warn')
       } else {
         r.step('postmaster', 'fail', stepFor('fail', pm, lang), rcptMs)
         r.advise('smtp.postmaster_refused', { reply: replyHeadline(pm) })
-        statuses.push('fail')
       }
       r.set('smtp', {
         banner: replyHeadline(banner),
@@ -271,8 +266,8 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
       r.step('quit', quit?.code === 221 ? 'pass' : 'info', quit ? replyHeadline(quit) : bi(lang, 'QUIT に応答がありません', 'no reply to QUIT'))
       r.set('timings', c.timings)
       explainReplies(r, c.replies)
-      const status = worst(...statuses)
-      r.finish(status, status === 'pass'
+      const status = r.verdict()
+      r.finish(status === 'pass'
         ? bi(lang, `${plan.host} (${plan.ip}) は SMTP を正しく話します${tls ? ' (STARTTLS も正常)' : ''}`, `${plan.host} (${plan.ip}) speaks SMTP correctly${tls ? ' with working STARTTLS' : ''}`)
         : status === 'warn'
           ? bi(lang, `${plan.host} (${plan.ip}) は動作していますが、注意点があります`, `${plan.host} (${plan.ip}) works, with warnings`)

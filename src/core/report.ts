@@ -15,8 +15,6 @@ import { stepTitle } from '../i18n/steps.js'
 /** Objects of the model may grow (extend, never break): unknown fields pass through the API. */
 const Obj = <T extends TProperties>(props: T, description?: string) => Type.Object(props, { additionalProperties: true, ...(description ? { description } : {}) })
 const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()])
-/** A nested result whose inner shape is its check's business (serialized as it is). */
-const Loose = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description })
 
 export const StatusSchema = Type.Union([Type.Literal('pass'), Type.Literal('warn'), Type.Literal('fail'), Type.Literal('error')])
 export const StepStatusSchema = Type.Union([StatusSchema, Type.Literal('info'), Type.Literal('skip')])
@@ -114,20 +112,178 @@ export const ChildLinkSchema = Obj({
 /** diagnosis: a finding to fix first (src/checks/fix-order.ts FixItem) */
 export const FixItemSchema = Obj({ check: Type.String(), code: Type.String(), message: Type.String(), id: Type.Optional(Type.String()) })
 
+/** dns (and the diagnosis): the MX hosts, their addresses and the shortest TTL of each (checks/mailhosts.ts dnsFacts) */
+export const DnsFactsSchema = Obj({
+  domain: Type.String(),
+  /** no MX: the domain itself is the mail host (RFC 5321 §5.1) */
+  implicitMx: Type.Boolean(),
+  /** a null MX (RFC 7505): the domain accepts no mail */
+  nullMx: Type.Boolean(),
+  mx: Type.Array(Obj({
+    host: Type.String(),
+    priority: Type.Integer(),
+    addresses: Type.Array(Type.String()),
+    ttl: Nullable(Type.Number()),
+    /** the A/AAAA lookup failed (DNS code) */
+    error: Type.Optional(Type.String())
+  }))
+}, 'MX hosts, addresses, TTLs')
+
+/** smtp: what the server offered in its greeting and EHLO, and whether postmaster is accepted */
+export const SmtpFactsSchema = Obj({
+  banner: Type.String(),
+  /** the first word of the greeting: the name the server calls itself */
+  bannerName: Nullable(Type.String()),
+  /** EHLO accepted (false: only HELO) */
+  esmtp: Type.Boolean(),
+  /** EHLO keyword → its parameters */
+  extensions: Type.Record(Type.String(), Type.Array(Type.String())),
+  starttls: Type.Boolean(),
+  /** SIZE in bytes; 0: advertised without a limit; null: not advertised */
+  sizeLimit: Nullable(Type.Number()),
+  pipelining: Type.Boolean(),
+  eightBitMime: Type.Boolean(),
+  smtpUtf8: Type.Boolean(),
+  /** RCPT TO:<postmaster> accepted; null: not tried (MAIL FROM refused) */
+  postmasterAccepted: Nullable(Type.Boolean()),
+  /** MAIL and RCPT went out as one pipelined flight */
+  pipelinedProbe: Type.Boolean()
+}, 'banner, extensions, STARTTLS, size limit, postmaster')
+
+/** relay: how the battery ran (src/smtp/relay.ts BatteryOutcome) */
+export const RelayRunSchema = Obj({
+  outsideDomain: Type.String(),
+  attempts: Type.Integer(),
+  tested: Type.Integer(),
+  untested: Type.Integer(),
+  /** vectors left out because a plain outside recipient was already accepted (stage not_tried) */
+  notTried: Type.Optional(Type.Integer()),
+  /** the plain vector whose acceptance decided the verdict, or null */
+  relaysPlain: Type.Optional(Nullable(Type.String())),
+  retried: Type.Integer(),
+  nmapTests: Type.Integer(),
+  connections: Type.Integer(),
+  parallel: Type.Integer(),
+  roundTrips: Type.Integer(),
+  connectionTrips: Type.Array(Type.Integer()),
+  drops: Type.Integer(),
+  errorBudget: Type.Integer(),
+  synprotBudget: Type.Integer(),
+  strict: Type.Boolean(),
+  pipelining: Type.Boolean(),
+  banner: Nullable(Type.String()),
+  stoppedEarly: Nullable(Type.String()),
+  tls: Type.Boolean(),
+  ms: Type.Number()
+}, 'how the relay battery ran')
+
+/** pop3: a certificate as the POP3 check describes it (src/pop3/certificate.ts CertificateInfo) */
+export const Pop3CertificateSchema = Obj({
+  subject: Type.String(),
+  subjectAltNames: Type.Array(Type.String()),
+  issuer: Type.String(),
+  validFrom: Type.String(),
+  validTo: Type.String(),
+  expired: Type.Boolean(),
+  selfSigned: Type.Boolean(),
+  trusted: Type.Boolean(),
+  verifyError: Nullable(Type.String()),
+  nameMatches: Nullable(Type.Boolean()),
+  fingerprint256: Type.String(),
+  protocol: Nullable(Type.String()),
+  cipher: Nullable(Type.String())
+})
+
+/** pop3: what one port (110 or 995) said (src/checks/pop3.ts Pop3PortResult) */
+export const Pop3PortSchema = Obj({
+  port: Type.Integer(),
+  reachable: Type.Boolean(),
+  error: Type.Optional(Type.String()),
+  /** how the connection failed (a ProbeError kind) */
+  errorKind: Type.Optional(Type.String()),
+  greeting: Type.Optional(Type.String()),
+  /** the greeting was a POP3 +OK */
+  pop3: Type.Optional(Type.Boolean()),
+  capabilities: Type.Optional(Nullable(Type.Array(Type.String()))),
+  /** capabilities after STLS (they may differ) */
+  capabilitiesTls: Type.Optional(Nullable(Type.Array(Type.String()))),
+  stls: Type.Optional(Obj({ offered: Type.Boolean(), works: Type.Optional(Type.Boolean()), error: Type.Optional(Type.String()) })),
+  tls: Type.Optional(Type.Boolean()),
+  certificate: Type.Optional(Nullable(Pop3CertificateSchema)),
+  userBeforeTls: Type.Optional(Type.Boolean()),
+  saslBeforeTls: Type.Optional(Type.Array(Type.String())),
+  quit: Type.Optional(Obj({ clean: Type.Boolean(), reason: Type.Optional(Type.String()) }))
+})
+export const Pop3FactsSchema = Obj({ ports: Type.Array(Pop3PortSchema) }, 'ports 110 and 995: greeting, CAPA, STLS, certificate')
+
+/** pop3: the login test; never the password */
+export const LoginSchema = Obj({
+  tried: Type.Boolean(),
+  username: Type.Optional(Type.String()),
+  ok: Type.Optional(Type.Boolean()),
+  port: Type.Optional(Type.Integer()),
+  /** USER/PASS or the SASL mechanism */
+  method: Type.Optional(Type.String()),
+  reply: Type.Optional(Type.String()),
+  /** STAT after a successful login */
+  messages: Type.Optional(Type.Integer()),
+  octets: Type.Optional(Type.Integer())
+}, 'the login test: tried, ok, error; never the password')
+
+/** send test: what mxprobe's own listener saw (CONTRACT.md "Send inbound"; src/inbound/analyze.ts InboundFindings) */
+export const InboundSchema = Obj({
+  address: Type.String(),
+  connectingIp: Type.String(),
+  /** the mail came from the IP that started the test */
+  isCallerIp: Type.Boolean(),
+  /** the connecting IP is an address of an MX host of the domain */
+  isMxAddress: Type.Boolean(),
+  ptr: Nullable(Type.String()),
+  ptrNames: Type.Array(Type.String()),
+  /** the PTR name resolves back to the connecting IP; null without PTR */
+  fcrdns: Nullable(Type.Boolean()),
+  /** the PTR looks like an ISP's generic name for a home line */
+  ptrGeneric: Type.Boolean(),
+  helo: Nullable(Type.String()),
+  heloResolves: Nullable(Type.Boolean()),
+  tls: Nullable(Obj({ version: Type.String(), cipher: Type.String() })),
+  mailFrom: Type.String(),
+  spf: Obj({ result: Type.String(), domain: Type.String(), reason: Type.Optional(Type.String()) }),
+  spfHelo: Nullable(Obj({ result: Type.String(), domain: Type.String() })),
+  dkim: Type.Array(Obj({ result: Type.String(), domain: Nullable(Type.String()), selector: Nullable(Type.String()), reason: Type.Optional(Type.String()), aligned: Type.Optional(Type.Boolean()) })),
+  dmarc: Obj({ result: Type.String(), policy: Nullable(Type.String()), domain: Nullable(Type.String()) }),
+  dnsbl: Type.Array(Obj({ zone: Type.String(), listed: Type.Boolean(), answer: Nullable(Type.String()), reason: Nullable(Type.String()), dynamic: Type.Boolean(), error: Type.Optional(Type.String()) })),
+  headers: Type.Unknown({ description: 'the header analysis (src/tools/headers.ts HeaderAnalysis), or null' }),
+  subject: Nullable(Type.String()),
+  size: Type.Integer(),
+  charset: Obj({ declared: Type.Boolean(), charsets: Type.Array(Type.String()), undeclaredParts: Type.Integer() }),
+  /** the first bytes of the body, as text */
+  excerpt: Type.String(),
+  receivedAt: Type.String(),
+  lookupMs: Type.Number(),
+  analysisMs: Type.Number()
+}, 'connecting IP, PTR, HELO, TLS, SPF, DKIM, DMARC, DNSBL, headers')
+
+/** send test: how the reply leg went (src/inbound/reply.ts ReplyOutcome) */
+export const ReplyOutcomeSchema = Type.Union([
+  Obj({ sent: Type.Literal(true), host: Type.String(), ip: Type.String(), response: Type.String(), queueId: Nullable(Type.String()), ms: Type.Number() }),
+  Obj({ sent: Type.Literal(false), stage: Type.Union([Type.Literal('rule'), Type.Literal('connect'), Type.Literal('smtp')]), reason: Type.String(), reply: Type.Optional(Type.String()), ms: Type.Number() })
+], { description: 'the reply leg: sent, host, ip, response, ms' })
+
 /**
  * Every check's own results, beside the common fields. Each is optional: a
  * report carries the ones of its check type. New checks add theirs here.
  */
 export const CheckDataProps = {
   /** dns: MX hosts, their addresses and TTLs (checks/mailhosts.ts dnsFacts) */
-  dns: Type.Optional(Loose('MX hosts, addresses, TTLs')),
+  dns: Type.Optional(DnsFactsSchema),
   /** dns: is the caller's IP an address of the domain's MX? */
   callerInMx: Type.Optional(Type.Boolean()),
   /** dns, smtp: reverse DNS of the MX address and its forward confirmation */
   ptr: Type.Optional(PtrFactsSchema),
   ports: Type.Optional(Type.Array(PortResultSchema)),
   /** smtp: banner, EHLO extensions, STARTTLS, size limit, postmaster */
-  smtp: Type.Optional(Loose('banner, extensions, STARTTLS, size limit, postmaster')),
+  smtp: Type.Optional(SmtpFactsSchema),
   /** smtp, receive: the STARTTLS session */
   tls: Type.Optional(Nullable(TlsInfoSchema)),
   /** smtp, receive: time of each stage of the dialogue */
@@ -135,11 +291,11 @@ export const CheckDataProps = {
   mailboxes: Type.Optional(Type.Array(RoleMailboxSchema)),
   vectors: Type.Optional(Type.Array(RelayVectorSchema)),
   /** relay: how the battery ran (connections, pipelining, stopped early …) */
-  relay: Type.Optional(Loose('how the relay battery ran')),
+  relay: Type.Optional(RelayRunSchema),
   /** pop3: what each of 110 and 995 said */
-  pop3: Type.Optional(Loose('ports 110 and 995: greeting, CAPA, STLS, certificate')),
+  pop3: Type.Optional(Pop3FactsSchema),
   /** pop3: the login test (never the password) */
-  login: Type.Optional(Loose('the login test: tried, ok, error; never the password')),
+  login: Type.Optional(LoginSchema),
   /** receive: the recipient as given */
   recipient: Type.Optional(Type.String()),
   /** receive: the test message sent */
@@ -152,13 +308,13 @@ export const CheckDataProps = {
   input: Type.Optional(Type.String()),
   repair: Type.Optional(Type.Unknown({ description: 'candidate repairs (src/tools/mojibake.ts MojibakeResult)' })),
   /** send test: what mxprobe's own listener saw (CONTRACT.md "Send inbound") */
-  inbound: Type.Optional(Nullable(Loose('connecting IP, PTR, HELO, TLS, SPF, DKIM, DMARC, DNSBL, headers'))),
+  inbound: Type.Optional(Nullable(InboundSchema)),
   /** send test: the one-time address the caller's server sends to, and until when it is live */
   address: Type.Optional(Type.String()),
   waitUntil: Type.Optional(Type.String()),
   waitSeconds: Type.Optional(Type.Number()),
   /** send test: whether a reply was asked for, then how the reply leg went */
-  reply: Type.Optional(Type.Union([Type.Boolean(), Loose('the reply leg: sent, host, ip, response, ms')])),
+  reply: Type.Optional(Type.Union([Type.Boolean(), ReplyOutcomeSchema])),
   /** diagnosis: the child reports it started */
   children: Type.Optional(Type.Array(ChildLinkSchema)),
   /** diagnosis: the findings to fix first, most important first */
@@ -223,7 +379,11 @@ export const REPORT_ID = /^[A-Za-z0-9_-]{16}$/
 
 const ORDER: Status[] = ['pass', 'warn', 'fail', 'error']
 
-/** The worst of several statuses: error > fail > warn > pass. */
+/**
+ * The worst of several statuses: error > fail > warn > pass. A report's
+ * status is the worst of its steps' statuses; `info` and `skip` steps are
+ * neutral (verdictOf).
+ */
 export function worst (...s: Status[]): Status {
   return s.reduce((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), 'pass' as Status)
 }
@@ -312,12 +472,12 @@ export class ReportBuilder implements TranscriptSink {
     this.emit({ seq: ++this.seq, type: 'advice', data: a })
   }
 
-  /** A check's own result field (typed in CheckDataProps). */
   /** A check-specific live event (the diagnosis' `child` progress), stored and streamed like the others. */
   event (type: 'child', data: Record<string, unknown>): void {
     this.emit({ seq: ++this.seq, type, data })
   }
 
+  /** A check's own result field (typed in CheckDataProps). */
   set<K extends CheckDataKey> (key: K, value: CheckData[K]): void {
     if (!(key in CheckDataProps)) throw new Error(`unknown report field ${String(key)}`)
     ;(this.report as CheckData)[key] = value
@@ -327,14 +487,12 @@ export class ReportBuilder implements TranscriptSink {
   verdict (): Status { return verdictOf(this.report.steps) }
 
   /**
-   * End the report. Without a status, the verdict is the steps' (verdict()):
-   * a check that records each finding as a step decides nothing twice.
+   * End the report. Its status is the steps' verdict (verdict()), never
+   * decided a second time: a check that ends on a finding no step carries yet
+   * records that step first.
    */
-  finish (summary: string): Report
-  finish (status: Status, summary: string): Report
-  finish (a: string, b?: string): Report {
-    const [status, summary] = b === undefined ? [this.verdict(), a] : [a as Status, b]
-    this.report.status = status
+  finish (summary: string): Report {
+    this.report.status = this.verdict()
     this.report.summary = summary
     this.report.finishedAt = new Date().toISOString()
     this.report.durationMs = this.elapsed()

@@ -9,6 +9,9 @@ type Title = { ja: string, en: string } | ((rest: string) => { ja: string, en: s
 
 const t = (ja: string, en: string) => ({ ja, en })
 const TITLES: Record<string, Title> = {
+  // any check: why it ended early (src/checks/runner.ts failReport), the step its verdict follows from
+  stopped: t('テストの中断', 'Check stopped'),
+  mxprobe: t('mxprobe 側の問題', 'Trouble on mxprobe\'s side'),
   // receive test: the clear-text retry after a failed STARTTLS handshake
   reconnect: t('再接続 (暗号化なし)', 'Reconnection (without TLS)'),
   // relay check (src/checks/relay.ts): the battery's own steps
@@ -19,6 +22,7 @@ const TITLES: Record<string, Title> = {
   'relay-not-tried': t('試す必要のなかったテスト', 'Attempts not needed'),
   'relay-summary': t('中継テストのまとめ', 'Relay attempts in all'),
   'relay-connect': t('メールサーバーへの接続', 'Connection to the mail server'),
+  'relay-untested': t('試せなかった中継テスト', 'Relay attempts not tried'),
   // dns
   mx: t('MX レコード', 'MX record'),
   address: (host) => t(`${host} のアドレス`, `Address of ${host}`),
@@ -26,6 +30,9 @@ const TITLES: Record<string, Title> = {
   ptr: t('逆引き (PTR)', 'Reverse DNS (PTR)'),
   // ports ("port 25 (SMTP)"), also the POP3 check's "port 110"
   port: (rest) => t(`ポート ${rest.replace('submission over TLS', 'TLS 上のサブミッション').replace('submission', 'サブミッション')}`, `Port ${rest}`),
+  'ports-cleartext-pop3': t('暗号化なしの POP3', 'POP3 without encryption'),
+  'ports-cleartext-imap': t('暗号化なしの IMAP', 'IMAP without encryption'),
+  'ports-none-open': t('開いているポート', 'Open ports'),
   // smtp and receive
   deadlines: t('待ち時間の設定', 'Time limits'),
   connect: t('接続', 'Connection'),
@@ -47,6 +54,7 @@ const TITLES: Record<string, Title> = {
   mail: t('送信者 (MAIL FROM)', 'Sender (MAIL FROM)'),
   rcpt: t('宛先 (RCPT TO)', 'Recipient (RCPT TO)'),
   data: t('本文の送信開始 (DATA)', 'Message start (DATA)'),
+  delivery: t('テストメールの配送', 'Delivery of the test mail'),
   'end of data': t('本文の送信完了 (最終応答)', 'End of message (final reply)'),
   dialogue: t('SMTP のやり取り', 'SMTP dialogue'),
   postmaster: t('postmaster 宛て', 'Mail to postmaster'),
@@ -64,6 +72,8 @@ const TITLES: Record<string, Title> = {
   STLS: t('STLS (暗号化)', 'STLS (encryption)'),
   QUIT: (port) => t(`終了 (ポート ${port})`, `Goodbye (port ${port})`),
   login: t('ログイン', 'Login'),
+  'pop3-unreachable': t('POP3 サーバーへの接続', 'Connection to the POP3 server'),
+  'pop3-cleartext': t('POP3 の暗号化', 'POP3 encryption'),
   // the diagnosis: "child smtp"
   child: (type) => CHECK_NAMES[type] ?? t(type, type),
   // tools

@@ -13,7 +13,7 @@ import type { DnsClient } from '../dns/resolver.js'
 import type { GuardedConnector } from '../net/connect.js'
 import type { CheckSettings } from '../checks/context.js'
 import type { InboundSettings } from '../config.js'
-import { ReportBuilder, worst, type Report, type ReportEvent, type Status, type StepStatus } from '../checks/report.js'
+import { ReportBuilder, type Report, type ReportEvent, type Status, type StepStatus } from '../checks/report.js'
 import { registerAdvice, bi, type Lang } from '../i18n/index.js'
 import { SEND_ADVICE } from '../i18n/advice/send.js'
 import { parseIp, rateLimitKey } from '../net/ip.js'
@@ -212,7 +212,9 @@ export class SendService {
         const o = await this.open(id)
         if (!o) return
         o.b.advise('net.error', { reason })
-        o.b.finish('error', bi(o.b.lang, `メールは届きましたが、mxprobe 側の問題で結果をまとめられませんでした: ${reason}`, `the mail arrived, but mxprobe could not complete the report: ${reason}`))
+        const why = bi(o.b.lang, `メールは届きましたが、mxprobe 側の問題で結果をまとめられませんでした: ${reason}`, `the mail arrived, but mxprobe could not complete the report: ${reason}`)
+        o.b.step('mxprobe', 'error', why)
+        o.b.finish(why)
         await o.flush()
         this.deps.onFinish?.(o.b.report)
         return
@@ -242,7 +244,8 @@ export class SendService {
     this.step(b, 'send-arrival', 'pass', bi(lang, `${mail.remoteIp} から ${mail.size} バイトのメールが届きました (開始から ${waited} 秒)`, `a mail of ${mail.size} bytes arrived from ${mail.remoteIp} (${waited} s after the start)`))
 
     const f = await analyzeMail(mail, { address, callerIp: rec.callerIp, domain: rec.domain }, { dns: this.deps.dns, dnsblZones: inbound.dnsblZones, mta: settings.heloName })
-    const status = this.judge(b, f, rec)
+    this.judge(b, f, rec)
+    const status = b.verdict()
     const analysisMs = Date.now() - mail.acceptedAt
     const inboundField = {
       address,
@@ -273,20 +276,16 @@ export class SendService {
     }
     b.set('inbound', inboundField)
 
-    let replyStatus: Status = 'pass'
-    if (rec.reply) replyStatus = await this.replyLeg(b, rec, f, status)
-    const final = worst(status, replyStatus)
-    b.finish(final, this.summary(lang, f, final))
+    if (rec.reply) await this.replyLeg(b, rec, f, status)
+    b.finish(this.summary(lang, f, b.verdict()))
     await o.flush()
     this.deps.onFinish?.(b.report)
     return b.report
   }
 
-  /** Steps and advice from the findings; the verdict of the mail itself. */
-  private judge (b: ReportBuilder, f: InboundFindings, rec: InboundAddress): Status {
+  /** Steps and advice from the findings: the verdict of the mail itself follows from them. */
+  private judge (b: ReportBuilder, f: InboundFindings, rec: InboundAddress): void {
     const lang = b.lang
-    const st: Status[] = ['pass']
-    const note = (s: Status): void => { st.push(s) }
     const yes = (v: boolean | null): string => v === null ? '-' : v ? bi(lang, 'はい', 'yes') : bi(lang, 'いいえ', 'no')
 
     // The connecting IP
@@ -301,13 +300,13 @@ export class SendService {
     // Reverse DNS
     if (!f.ptr) {
       this.step(b, 'send-ptr', 'warn', bi(lang, `${f.connectingIp} に逆引きがありません`, `${f.connectingIp} has no PTR record`))
-      b.advise('send.ptr_missing', { ip: f.connectingIp }); note('warn')
+      b.advise('send.ptr_missing', { ip: f.connectingIp })
     } else if (!f.fcrdns) {
       this.step(b, 'send-ptr', 'warn', bi(lang, `${f.ptr}: 正引きすると ${f.connectingIp} になりません`, `${f.ptr}: does not resolve back to ${f.connectingIp}`))
-      b.advise('send.fcrdns_fail', { ip: f.connectingIp, ptr: f.ptr }); note('warn')
+      b.advise('send.fcrdns_fail', { ip: f.connectingIp, ptr: f.ptr })
     } else if (f.ptrGeneric) {
       this.step(b, 'send-ptr', 'warn', bi(lang, `${f.ptr}: 正引きと一致しますが、プロバイダの汎用の名前に見えます`, `${f.ptr}: forward-confirmed, but it looks like the ISP's generic name`))
-      b.advise('send.ptr_generic', { ip: f.connectingIp, ptr: f.ptr }); note('warn')
+      b.advise('send.ptr_generic', { ip: f.connectingIp, ptr: f.ptr })
     } else {
       this.step(b, 'send-ptr', 'pass', bi(lang, `${f.ptr} (正引きも一致)`, `${f.ptr} (forward-confirmed)`))
     }
@@ -315,13 +314,12 @@ export class SendService {
     // HELO
     if (!f.helo) {
       this.step(b, 'send-helo', 'warn', bi(lang, 'HELO/EHLO がありませんでした', 'no HELO/EHLO was sent'))
-      note('warn')
     } else if (!f.heloFqdn && !/^\[/.test(f.helo)) {
       this.step(b, 'send-helo', 'warn', bi(lang, `「${f.helo}」は FQDN ではありません`, `"${f.helo}" is not a fully qualified name`))
-      b.advise('send.helo_invalid', { helo: f.helo }); note('warn')
+      b.advise('send.helo_invalid', { helo: f.helo })
     } else if (!f.heloResolves) {
       this.step(b, 'send-helo', 'warn', bi(lang, `「${f.helo}」は ${f.connectingIp} に正引きできません`, `"${f.helo}" does not resolve to ${f.connectingIp}`))
-      b.advise('send.helo_mismatch', { helo: f.helo, ip: f.connectingIp }); note('warn')
+      b.advise('send.helo_mismatch', { helo: f.helo, ip: f.connectingIp })
     } else {
       this.step(b, 'send-helo', 'pass', bi(lang, `「${f.helo}」は ${f.connectingIp} に正引きできます`, `"${f.helo}" resolves to ${f.connectingIp}`))
     }
@@ -329,10 +327,10 @@ export class SendService {
     // TLS
     if (!f.tls) {
       this.step(b, 'send-tls', 'warn', bi(lang, 'STARTTLS を使わずに送信されました', 'sent without STARTTLS'))
-      b.advise('send.no_tls', {}); note('warn')
+      b.advise('send.no_tls', {})
     } else if (/^TLSv1(\.[01])?$|^SSL/.test(f.tls.version)) {
       this.step(b, 'send-tls', 'warn', `${f.tls.version} ${f.tls.cipher}`)
-      b.advise('send.tls_old', { version: f.tls.version }); note('warn')
+      b.advise('send.tls_old', { version: f.tls.version })
     } else {
       this.step(b, 'send-tls', 'pass', `${f.tls.version} ${f.tls.cipher}`)
     }
@@ -341,7 +339,7 @@ export class SendService {
     const senderDomain = f.mailFrom.includes('@') ? f.mailFrom.slice(f.mailFrom.lastIndexOf('@') + 1).toLowerCase() : ''
     if (!f.mailFrom) {
       this.step(b, 'send-envelope', 'warn', 'MAIL FROM:<>')
-      b.advise('send.null_sender', {}); note('warn')
+      b.advise('send.null_sender', {})
     } else if (senderDomain !== rec.domain) {
       this.step(b, 'send-envelope', 'info', f.mailFrom)
       b.advise('send.other_domain', { sender: f.mailFrom, domain: rec.domain, senderDomain })
@@ -354,27 +352,26 @@ export class SendService {
     if (spf.result === 'pass') this.step(b, 'send-spf', 'pass', `${spf.domain}: pass`)
     else if (spf.result === 'none') {
       this.step(b, 'send-spf', 'warn', bi(lang, `${spf.domain}: SPF レコードがありません`, `${spf.domain}: no SPF record`))
-      b.advise('send.spf_none', { domain: spf.domain, ip: f.connectingIp }); note('warn')
+      b.advise('send.spf_none', { domain: spf.domain, ip: f.connectingIp })
     } else if (spf.result === 'fail' || spf.result === 'softfail' || spf.result === 'neutral') {
       const s: Status = spf.result === 'fail' ? 'fail' : 'warn'
       this.step(b, 'send-spf', s, `${spf.domain}: ${spf.result}`)
-      b.advise('send.spf_fail', { domain: spf.domain, ip: f.connectingIp, result: spf.result }); note(s)
+      b.advise('send.spf_fail', { domain: spf.domain, ip: f.connectingIp, result: spf.result })
     } else {
       this.step(b, 'send-spf', 'warn', `${spf.domain}: ${spf.result}${spf.reason ? ` (${spf.reason})` : ''}`)
-      b.advise('send.spf_error', { domain: spf.domain, result: spf.result, reason: spf.reason ?? '' }); note('warn')
+      b.advise('send.spf_error', { domain: spf.domain, result: spf.result, reason: spf.reason ?? '' })
     }
     if (f.spfHelo) this.step(b, 'send-spf-helo', f.spfHelo.result === 'pass' ? 'pass' : 'info', `${f.spfHelo.domain}: ${f.spfHelo.result}`)
 
     // DKIM
     if (!f.dkim.length) {
       this.step(b, 'send-dkim', 'warn', bi(lang, '署名がありません', 'no signature'))
-      b.advise('send.dkim_none', { domain: rec.domain }); note('warn')
+      b.advise('send.dkim_none', { domain: rec.domain })
     } else {
       const good = f.dkim.filter((d) => d.result === 'pass')
       const detail = f.dkim.map((d) => `d=${d.domain ?? '?'} s=${d.selector ?? '?'}: ${d.result}${d.reason ? ` (${d.reason})` : ''}`).join('; ')
       this.step(b, 'send-dkim', good.length ? 'pass' : 'warn', detail)
       for (const d of f.dkim.filter((x) => x.result !== 'pass')) b.advise('send.dkim_fail', { domain: d.domain ?? '?', selector: d.selector ?? '?', result: d.result, reason: d.reason ?? '' })
-      if (!good.length) note('warn')
     }
 
     // DMARC
@@ -383,11 +380,11 @@ export class SendService {
     if (dm.result === 'pass') this.step(b, 'send-dmarc', 'pass', `${dmDomain}: pass (p=${dm.policy ?? '-'})`)
     else if (dm.result === 'none') {
       this.step(b, 'send-dmarc', 'warn', bi(lang, `${dmDomain}: DMARC レコードがありません`, `${dmDomain}: no DMARC record`))
-      b.advise('send.dmarc_none', { domain: dmDomain }); note('warn')
+      b.advise('send.dmarc_none', { domain: dmDomain })
     } else {
       const s: Status = dm.result === 'fail' && (dm.policy === 'reject' || dm.policy === 'quarantine') ? 'fail' : 'warn'
       this.step(b, 'send-dmarc', s, `${dmDomain}: ${dm.result} (p=${dm.policy ?? '-'})`)
-      b.advise('send.dmarc_fail', { domain: dmDomain, policy: dm.policy ?? 'none' }); note(s)
+      b.advise('send.dmarc_fail', { domain: dmDomain, policy: dm.policy ?? 'none' })
     }
 
     // Block lists
@@ -397,18 +394,16 @@ export class SendService {
     else {
       this.step(b, 'send-dnsbl', 'warn', listed.map((x) => `${x.zone}: ${x.answer}${x.reason ? ` "${x.reason}"` : ''}`).join('; '))
       for (const x of listed) b.advise(x.dynamic ? 'send.dnsbl_dynamic' : 'send.dnsbl_listed', { ip: f.connectingIp, zone: x.zone, answer: x.answer ?? '', reason: x.reason ?? '' })
-      note('warn')
     }
 
     // The message
     const cs = f.charset.charsets.length ? f.charset.charsets.join(', ') : bi(lang, 'なし', 'none')
     this.step(b, 'send-message', f.charset.declared ? 'pass' : 'warn', bi(lang, `件名: ${f.subject ?? '(なし)'} / ${f.size} バイト / charset: ${cs}`, `Subject: ${f.subject ?? '(none)'} / ${f.size} bytes / charset: ${cs}`))
-    if (!f.charset.declared) { b.advise('send.no_charset', {}); note('warn') }
+    if (!f.charset.declared) b.advise('send.no_charset', {})
     if (f.headers) {
       const warns = f.headers.findings.filter((x) => x.severity === 'warn')
       this.step(b, 'send-headers', warns.length ? 'info' : 'pass', bi(lang, `ヘッダー ${f.headers.fieldCount} 個、Received ${f.headers.hops.length} 個${warns.length ? `、注意 ${warns.length} 件: ${warns.map((w) => w.ja).join(' ')}` : ''}`, `${f.headers.fieldCount} header fields, ${f.headers.hops.length} Received${warns.length ? `, ${warns.length} warnings: ${warns.map((w) => w.en).join(' ')}` : ''}`))
     }
-    return worst(...st)
   }
 
   private summary (lang: Lang, f: InboundFindings, status: Status): string {
@@ -418,11 +413,11 @@ export class SendService {
     return bi(lang, `${f.connectingIp} からのメールを受け取りましたが、大手の受信側には拒否されるか迷惑メールになります (${auth})`, `mail from ${f.connectingIp} arrived, but large receivers will refuse or junk it (${auth})`)
   }
 
-  private async replyLeg (b: ReportBuilder, rec: InboundAddress, f: InboundFindings, status: Status): Promise<Status> {
+  private async replyLeg (b: ReportBuilder, rec: InboundAddress, f: InboundFindings, status: Status): Promise<void> {
     const lang = b.lang
     if (!f.mailFrom) {
       this.step(b, 'send-reply', 'skip', bi(lang, '送信者が空 (MAIL FROM:<>) なので返信できません', 'the envelope sender is empty (MAIL FROM:<>): nothing to reply to'))
-      return 'pass'
+      return
     }
     const advice = b.report.advice.map((a) => `- ${lang === 'ja' ? a.ja : a.en}`)
     const steps = b.report.steps.map((s) => `  [${s.status}] ${s.title}: ${s.detail}`)
@@ -446,16 +441,16 @@ export class SendService {
     b.set('reply', out)
     if (out.sent) {
       this.step(b, 'send-reply', 'pass', bi(lang, `${out.host} (${out.ip}) が返信を受け付けました: ${out.response}`, `${out.host} (${out.ip}) accepted the reply: ${out.response}`), out.ms)
-      return 'pass'
+      return
     }
     if (out.stage === 'rule') {
       this.step(b, 'send-reply', 'skip', out.reason, out.ms)
       b.advise('send.reply_not_sent', { to: f.mailFrom, reason: out.reason, domain: senderDomain, callerIp: rec.callerIp })
-      return 'pass'
+      return
     }
-    this.step(b, 'send-reply', 'fail', out.reply ?? out.reason, out.ms)
+    // a temporary refusal (4xx) of the reply is a warning, anything else a failure
+    this.step(b, 'send-reply', /^4\d\d/.test(out.reply ?? '') ? 'warn' : 'fail', out.reply ?? out.reason, out.ms)
     b.advise('send.reply_refused', { to: f.mailFrom, reply: out.reply ?? out.reason })
-    return /^4\d\d/.test(out.reply ?? '') ? 'warn' : 'fail'
   }
 
   // ---- the expiry sweep (every instance; the store decides who settles each address)
@@ -490,7 +485,7 @@ export class SendService {
       if (!o) return false
       const lang = o.b.lang
       this.step(o.b, 'send-analysis', 'error', bi(lang, 'メールは届きましたが、受け取った mxprobe のインスタンスが解析の途中で止まりました', 'the mail arrived, but the mxprobe instance that took it stopped before finishing the analysis'))
-      o.b.finish('error', bi(lang, 'メールは届きましたが、mxprobe 側の問題で結果をまとめられませんでした。新しいテストでもう一度送ってください', 'the mail arrived, but mxprobe could not complete the report; send again to a new test address'))
+      o.b.finish(bi(lang, 'メールは届きましたが、mxprobe 側の問題で結果をまとめられませんでした。新しいテストでもう一度送ってください', 'the mail arrived, but mxprobe could not complete the report; send again to a new test address'))
       await o.flush()
       this.deps.onFinish?.(o.b.report)
       return true
@@ -513,7 +508,7 @@ export class SendService {
     b.advise('send.none_queue', {})
     b.advise('send.none_firewall', {})
     b.advise('send.none_dns', { address, inboundDomain: inbound.domain })
-    b.finish('fail', bi(lang, '期限までにメールが届きませんでした。最も多い原因はプロバイダによる 25 番ポートの遮断 (OP25B) です', 'no mail arrived before the deadline; the most common cause is the ISP blocking outbound port 25 (OP25B)'))
+    b.finish(bi(lang, '期限までにメールが届きませんでした。最も多い原因はプロバイダによる 25 番ポートの遮断 (OP25B) です', 'no mail arrived before the deadline; the most common cause is the ISP blocking outbound port 25 (OP25B)'))
     await o.flush()
     this.deps.onFinish?.(b.report)
     return true

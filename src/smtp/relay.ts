@@ -351,9 +351,11 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
   const on530 = (r: Reply, client: SmtpClient): boolean => {
     if (r.code !== 530) return false
     const text = replyHeadline(r)
-    if (!useTls && client.supports('STARTTLS') && /STARTTLS|\bTLS\b/i.test(text)) {
+    // Connections run side by side: one opened before another learnt that TLS is needed
+    // meets the same 530 over plain text. That is still "TLS first", not authentication.
+    if (!client.secure && client.supports('STARTTLS') && /STARTTLS|\bTLS\b/i.test(text)) {
+      if (!useTls) ctx.report.line('I', bi(L, 'サーバーは MAIL の前に STARTTLS を求めています。TLS で続けます', 'the server requires STARTTLS before MAIL; continuing over TLS'))
       useTls = true
-      ctx.report.line('I', bi(L, 'サーバーは MAIL の前に STARTTLS を求めています。TLS で続けます', 'the server requires STARTTLS before MAIL; continuing over TLS'))
     } else {
       authRequired ??= text
     }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { startDns, publishMx, type DnsFixture } from '../fixtures/dns.js'
 import { startSmtp } from '../fixtures/smtp.js'
 import { SseParser } from '../fixtures/sse.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
 
 const USERS = ['postmaster', 'abuse', 'webmaster', 'hostmaster', 'noc', 'security', 'ftp', 'taro']
 const TYPES = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'pop3']
@@ -32,6 +32,7 @@ t.test('a healthy server: every child runs, each a stored report of its own', as
   const res = await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=en', payload: { target: 'healthy.test' }, remoteAddress: srv.ip })
   t.equal(res.statusCode, 200, res.body)
   const r = res.json()
+  t.same(reportModelErrors(r), [], 'the report fits the model; its status is its steps\' verdict')
   t.equal(r.type, 'all')
   t.same(r.children.map((c: any) => c.type), ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay'])
   for (const c of r.children) {
@@ -39,6 +40,7 @@ t.test('a healthy server: every child runs, each a stored report of its own', as
     const child = (await a.inject({ method: 'GET', url: `/api/v1/checks/${c.id}` })).json()
     t.equal(child.type, c.type)
     t.equal(child.status, c.status, `${c.type}: ${child.summary}`)
+    t.same(reportModelErrors(child), [], `${c.type}: the report fits the model`)
     t.equal(child.callerIp, srv.ip)
   }
   t.same(srv.delivered.map((d) => d.to), [['postmaster@healthy.test']], 'the receive test wrote to postmaster@ the domain')

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startDns, reverseName } from '../fixtures/dns.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
 
 const home = randomLoopback()
 const other = randomLoopback()
@@ -27,6 +27,7 @@ t.test('DNS check against a real DNS server on loopback', async (t) => {
   t.equal(ok.statusCode, 200)
   const r = ok.json()
   t.equal(r.status, 'pass', r.summary)
+  t.same(reportModelErrors(r), [], 'the report fits the model; its status is its steps\' verdict')
   t.equal(r.type, 'dns')
   t.equal(r.callerIp, home)
   t.same(r.target, { domain: 'home.example', host: 'mx.home.example', ip: home })

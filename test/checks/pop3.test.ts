@@ -8,7 +8,7 @@ import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { startDns } from '../fixtures/dns.js'
 import { startDovecot, makeCert } from '../fixtures/dovecot.js'
-import { testApp, testConfig, randomLoopback, requireTool } from '../helpers.js'
+import { testApp, testConfig, randomLoopback, requireTool, reportModelErrors } from '../helpers.js'
 import { buildApp, LOG_REDACT } from '../../src/app.js'
 import { validateCredentials } from '../../src/checks/pop3.js'
 
@@ -83,6 +83,7 @@ t.test('POP3 check against Debian Dovecot', async (t) => {
   t.equal(ok.statusCode, 200)
   const r = ok.json()
   t.equal(r.login.ok, true, r.summary)
+  t.same(reportModelErrors(r), [], 'the report fits the model; its status is its steps\' verdict')
   t.equal(r.login.port, 110, 'logged in over STLS on 110')
   t.equal(r.login.messages, dv.messages, 'STAT counted the Maildir')
   t.ok(r.transcript.some((l: any) => l.dir === 'C' && l.text === '[110] PASS ********'))

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { startDns } from '../fixtures/dns.js'
 import { startScripted } from '../fixtures/relay-smtp.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
 import { relayVectors } from '../../src/smtp/relay.js'
 
 // HELO_NAME probe.mxprobe.test in testConfig → RELAY_PROBE_DOMAIN mxprobe.test
@@ -38,6 +38,7 @@ t.test('relay check against scripted servers', async (t) => {
     t.equal(res.statusCode, 200)
     const r = res.json()
     t.equal(r.status, 'pass', r.summary)
+    t.same(reportModelErrors(r), [], 'the report fits the model; its status is its steps\' verdict')
     t.ok(r.vectors.length >= 20)
     for (const v of r.vectors) {
       t.same(Object.keys(v).filter((k) => ['id', 'mailFrom', 'rcptTo', 'accepted', 'reply'].includes(k)).sort(), ['accepted', 'id', 'mailFrom', 'rcptTo', 'reply'])

@@ -2,7 +2,7 @@ import t from 'tap'
 import { startDns, type DnsFixture, publishMx } from '../fixtures/dns.js'
 import { startSmtp } from '../fixtures/smtp.js'
 import { startHostile, type HostileScript } from '../fixtures/hostile.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
 
 const ENV = {
   BANNER_TIMEOUT_MS: '1500',
@@ -35,6 +35,7 @@ t.test('a working server with STARTTLS and a self-signed certificate', async (t)
   t.equal(res.statusCode, 200)
   const r = res.json()
   t.equal(r.status, 'warn', r.summary)
+  t.same(reportModelErrors(r), [], 'the report fits the model; its status is its steps\' verdict')
   t.equal(step(r, 'banner').status, 'pass')
   t.equal(step(r, 'banner name').status, 'pass')
   t.equal(step(r, 'ptr').status, 'pass')

@@ -27,7 +27,8 @@ const bannerCheck: CheckDefinition<{ domain: string }, { ip: string }> = {
     const line = await new Promise<string>((resolve) => g.socket.once('data', (b) => resolve(b.toString().trim())))
     ctx.report.line('S', line)
     g.close()
-    ctx.report.finish('pass', 'banner read')
+    ctx.report.step('banner', 'pass', line)
+    ctx.report.finish('banner read')
   }
 }
 

@@ -5,7 +5,7 @@
 // advice first; with INBOUND_LISTEN unset the test says it is off.
 import t from 'tap'
 import { startDns, publishMx } from '../fixtures/dns.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
 import { talk } from '../fixtures/smtp-talk.js'
 import type { FastifyInstance } from 'fastify'
 import type { Report } from '../../src/checks/report.js'
@@ -67,6 +67,7 @@ t.test('the send test through the listener', async (t) => {
   t.equal(done.status, 'warn', 'no TLS, no DKIM, no DMARC: a warning')
   for (let i = 0; i < 50 && (await app.mx.store.inboundDue(Date.now() + 10_000_000, 10)).length; i++) await new Promise((resolve) => setTimeout(resolve, 20))
   t.same(await app.mx.store.inboundDue(Date.now() + 10_000_000, 10), [], 'a finished analysis takes its address off the sweep')
+  t.same(reportModelErrors(done), [], 'the report fits the model; its status is its steps\' verdict')
   const inbound = done.inbound as Record<string, any>
   t.equal(inbound.connectingIp, home)
   t.equal(inbound.isCallerIp, true)

@@ -11,7 +11,7 @@ import { dkimSign } from 'mailauth/lib/dkim/sign.js'
 import { simpleParser } from 'mailparser'
 import { startDns, reverseName } from '../fixtures/dns.js'
 import { startPostfix, postfixAvailable } from '../fixtures/postfix.js'
-import { testApp, randomLoopback } from '../helpers.js'
+import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
 import { talk } from '../fixtures/smtp-talk.js'
 import type { FastifyInstance } from 'fastify'
 import type { Report } from '../../src/checks/report.js'
@@ -99,6 +99,7 @@ if (!postfixAvailable()) {
 
     // 1. DKIM-signed, with the reply leg
     const r = await sendVia(true, async (a) => await signed(compose(a, 'kaitsuu test\r\n.dot line')))
+    t.same(reportModelErrors(r), [], 'the report (with the reply leg) fits the model')
     const inbound = r.inbound as Record<string, any>
     t.equal(inbound.connectingIp, home, 'Postfix connected from the home IP (smtp_bind_address)')
     t.equal(inbound.isCallerIp, true)

@@ -7,6 +7,8 @@
 import t from 'tap'
 import net from 'node:net'
 import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { pino } from 'pino'
 import { testApp, testConfig, randomLoopback, REDIS_URL } from '../helpers.js'
 import { buildApp } from '../../src/app.js'
@@ -166,9 +168,10 @@ t.test('a bad LOG_LEVEL stops start-up with a message naming the variable', asyn
   t.equal(loadConfig({ LOG_LEVEL: 'WARN' }).logLevel, 'warn')
   t.equal(loadConfig({ LOG_LEVEL: 'silent' }).logLevel, 'silent')
   // The real entry point.
-  const proc = spawn(process.execPath, ['--import=@tapjs/typescript/import', serverEntry()], {
+  // Through the project's loader (cached transpile), not ts-node: about 6 s of CPU less.
+  const proc = spawn(process.execPath, [`--import=${pathToFileURL(join(ROOT, 'scripts/ts-loader.mjs')).href}`, serverEntry()], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', TS_NODE_TRANSPILE_ONLY: '1', LOG_LEVEL: 'verbose', PORT: String(await freePort()), REDIS_URL },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'verbose', PORT: String(await freePort()), REDIS_URL },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stderr = ''

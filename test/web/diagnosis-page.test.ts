@@ -45,7 +45,8 @@ function child (type: string, status: 'pass' | 'warn' | 'fail' | null, lang: 'ja
   const b = new ReportBuilder(type, '203.0.113.7', lang)
   b.target({ domain: 'example.jp', host: 'mx.example.jp', ip: '203.0.113.7' })
   b.step('connect', 'pass', 'connected', 5)
-  if (status) b.finish(status, `${type} <b>done</b>`)
+  if (status && status !== 'pass') b.step('banner', status, 'refused', 3)
+  if (status) b.finish(`${type} <b>done</b>`)
   return b
 }
 
@@ -56,7 +57,8 @@ t.test('a finished diagnosis: verdict, fix this first with links, each check, re
   b.set('children', Object.entries(kids).map(([type, k]) => ({ type, id: k.report.id, status: k.report.status })))
   b.set('fixFirst', [{ check: 'ports', code: 'ports.closed', message: '25 番ポートが閉じています <script>' }])
   b.set('understood', { input: 'Taro@Example.jp', kind: 'address', domain: 'example.jp', address: 'Taro@example.jp' })
-  b.finish('fail', 'ポート開放ができていません')
+  for (const [type, k] of Object.entries(kids)) b.step(`child ${type}`, k.report.status as 'pass' | 'fail', k.report.summary)
+  b.finish('ポート開放ができていません')
   const html = reportPage(b.report, 'ja', 'https://mxprobe.example/r/x', { children: new Map(Object.values(kids).map((k) => [k.report.id, k.report])), deadlineMs: 40_000 })
   t.match(html, /<h2 id="fix-title">まずこれを直す<\/h2>/)
   t.match(html, /25 番ポートが閉じています &lt;script&gt;/, 'messages are escaped')
@@ -102,7 +104,7 @@ t.test('the forum text of a running report is not served yet; a finished one is'
   const running = await app.inject({ url: `/r/${b.report.id}.txt?lang=ja` })
   t.equal(running.statusCode, 409)
   t.match(running.body, /まだ実行中/)
-  b.finish('pass', 'ok')
+  b.finish('ok')
   await app.mx.store.saveReport(b.report, 600)
   t.equal((await app.inject({ url: `/r/${b.report.id}.txt?lang=ja` })).statusCode, 200)
 })
@@ -114,7 +116,7 @@ t.test('the receive report folds the test mail so the replies stay in sight; tim
   for (let i = 0; i < 40; i++) b.line('C', `line ${i} =E3=81=82=E3=81=84`)
   b.line('C', '.')
   b.line('S', '250 2.0.0 Ok: queued as ABC')
-  b.finish('pass', 'ok')
+  b.finish('ok')
   const html = reportPage(b.report, 'ja', 'https://x/r/y')
   const transcript = html.slice(html.indexOf('<ol class="transcript"'), html.indexOf('</section>', html.indexOf('<ol class="transcript"')))
   t.match(transcript, /<li class="line fold"><details><summary>送ったテストメール \(41 行\): 開いて表示<\/summary>/)

@@ -73,7 +73,8 @@ export async function harness (tap: Test): Promise<Harness> {
     builder.step('banner', 'pass', 'greeting received', 12)
     if (finish) {
       builder.advise('dns.ptr_missing', { ip: home })
-      builder.finish('warn', 'a server that says hostile things')
+      builder.step('ptr', 'warn', 'no PTR record')
+      builder.finish('a server that says hostile things')
     }
     await store.saveReport(builder.report, 3600)
     await flush()

@@ -85,7 +85,7 @@ t.test('a running report page follows the live stream and shows the final page w
   await plain.goto(`${base}/r/${id}?lang=ja`)
   t.equal(await plain.getAttribute('article.report', 'data-status'), 'running')
 
-  builder.finish('pass', 'done')
+  builder.finish('done')
   await app.mx.store.saveReport(builder.report, 3600)
   await flush()
   await page.waitForSelector('article.report[data-status="pass"]')

@@ -39,7 +39,8 @@ export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = f
       b.target({ domain: 'home.example', host: 'mx.home.example', ip: home })
       b.set('children', CHILD_TYPES.map((type) => ({ type, id: reports[type].id, status: reports[type].status })))
       b.set('fixFirst', CHILD_TYPES.flatMap((type) => reports[type].status === 'pass' ? [] : reports[type].advice.slice(0, 1).map((a) => ({ check: type, code: a.code, message: lang === 'ja' ? a.ja : a.en }))))
-      b.finish('warn', lang === 'ja' ? '直すべき点があります。まず下の「まずこれを直す」から。' : 'There are things to fix; start with "Fix this first" below.')
+      for (const type of CHILD_TYPES) b.step(`child ${type}`, reports[type].status === 'running' ? 'error' : reports[type].status, reports[type].summary)
+      b.finish(lang === 'ja' ? '直すべき点があります。まず下の「まずこれを直す」から。' : 'There are things to fix; start with "Fix this first" below.')
       await store.saveReport(b.report, 3600)
       done = b.report.id
     }
