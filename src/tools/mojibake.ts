@@ -315,8 +315,8 @@ const GUESS_BUDGET = 500_000
 /** Candidate characters kept per hole for the context choice. */
 const OPTIONS_PER_HOLE = 16
 
-/** w: a bonus of its own (0 for most), u: ln P(ch), the order in which options are kept */
-interface Option { ch: string, w: number, u?: number }
+/** w: a bonus of its own (0 for most), u: ln P(ch), the order in which options are kept; lead, tail: its first and last byte */
+interface Option { ch: string, w: number, u?: number, lead?: number, tail?: number }
 
 /** Which bytes a wrong decoder destroys: b, followed by next (-1: unknown), came out as U+FFFD. */
 interface LostBy { id: string, lost: (b: number, next: number) => boolean }
@@ -403,6 +403,8 @@ function choose (pieces: Piece[]): { text: string, guessed: number, marks: Array
   const score: number[][] = []
   const back: number[][] = []
   const last = (s: string): string => { const a = [...s]; return a[a.length - 1] ?? '' }
+  /** ln P of a guessed option's own successions (two characters chosen together) */
+  const inner = (s: string): number => { const a = [...s]; let v = 0; for (let k = 1; k < a.length; k++) v += lnNext(a[k - 1], a[k]); return v }
   const first = (s: string): string => [...s][0] ?? ''
   for (let i = 0; i < n; i++) {
     const opts = slots[i].opts
@@ -410,7 +412,7 @@ function choose (pieces: Piece[]): { text: string, guessed: number, marks: Array
     back.push(new Array(opts.length).fill(0))
     for (let o = 0; o < opts.length; o++) {
       // a hole's own bonus (end punctuation) plus ln P(its first character | the character before)
-      const own = slots[i].hole ? opts[o].w : 0
+      const own = slots[i].hole ? opts[o].w + inner(opts[o].ch) : 0
       if (i === 0) { score[i][o] = own + lnUni(first(opts[o].ch)); continue }
       const prev = slots[i - 1].opts
       for (let q = 0; q < prev.length; q++) {
@@ -510,9 +512,31 @@ function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: Los
         if (!ok) continue
       }
       const ch = String.fromCodePoint(cp)
-      found.push({ ch, w: 0, u: lnUni(ch) })
+      found.push({ ch, w: 0, u: lnUni(ch), lead: vals[0], tail: vals[len - 1] })
     }
     return true
+  }
+  /** Two neighbouring sequences whose boundary pair (first's last byte, second's lead) was destroyed together. */
+  const jointOptions = (seq1: Array<number | null>, at1: number[], seq2: Array<number | null>, at2: number[], by: LostBy): Option[] | null => {
+    const key = `j${by.id}${seq1.join(',')}|${seq2.join(',')}`
+    const hit = FILL_MEMO.get(key)
+    if (hit) return hit
+    const f1: Option[] = []
+    const f2: Option[] = []
+    if (!enumerate(seq1, at1, seq1[0] === null ? leadsFor(seq1.length) : null, f1) || !enumerate(seq2, at2, leadsFor(seq2.length), f2)) return null
+    const out: Option[] = []
+    for (const a of f1) {
+      for (const b of f2) {
+        if (a.tail === undefined || b.lead === undefined || !by.lost(a.tail, b.lead)) continue
+        out.push({ ch: a.ch + b.ch, w: 0, u: (a.u ?? 0) + lnNext(a.ch, b.ch) })
+      }
+    }
+    if (!out.length) return null
+    out.sort((a, b) => (b.u ?? 0) - (a.u ?? 0))
+    const opts = out.slice(0, 2 * OPTIONS_PER_HOLE)
+    if (FILL_MEMO.size >= 50_000) FILL_MEMO.clear()
+    FILL_MEMO.set(key, opts)
+    return opts
   }
   while (i < bytes.length) {
     const b = bytes[i]
@@ -560,6 +584,19 @@ function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: Los
       out += Buffer.from(seq as number[]).toString('utf8')
       i = j
       continue
+    }
+    // A decoder that swallowed two bytes (WHATWG) took this sequence's last byte and the next one's
+    // lead together: only pairs it cannot decode are possible, so the two are chosen together.
+    if (lostBy && holeAt[holeAt.length - 1] === j - 1 && second.has(j)) {
+      let k = 0
+      while (k < 3 && cont(bytes[j + 1 + k])) k++
+      const joint = k ? jointOptions(seq, holeAt, [null, ...bytes.slice(j + 1, j + 1 + k)], [j, ...bytes.slice(j + 1, j + 1 + k).map(() => -1)], lostBy) : null
+      if (joint) {
+        flush()
+        pieces.push({ options: joint, unknown: unknown + 1 })
+        i = j + 1 + k
+        continue
+      }
     }
     // the same hole pattern recurs all along a garbled text: its options are worked out once;
     // what the wrong decoder did with the byte after each hole is part of the pattern
@@ -824,10 +861,11 @@ function utf8Fits (bytes: number[]): boolean {
       i += k
       continue
     }
+    // a hole inside the sequence may hold the rest of it and the next lead (a decoder that took two bytes)
     let k = 1
-    while (k <= need && i + k < bytes.length && cont(bytes[i + k])) k++
+    while (k <= need && i + k < bytes.length && bytes[i + k] !== -1 && cont(bytes[i + k])) k++
     high += k
-    if (k <= need && !bytes.slice(i + 1, i + k).includes(-1)) bad += k
+    if (k <= need && i + k < bytes.length && bytes[i + k] !== -1) bad += k
     i += k
   }
   return high > 0 && bad * 20 <= high
