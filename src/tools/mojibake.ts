@@ -722,6 +722,71 @@ function fillEucHoles (src: Bytes, lostBy: LostBy): { buf: Buffer, guessed: numb
   return { buf: Buffer.from(bytes), guessed: at.length, at }
 }
 
+/**
+ * EUC-JP read as Shift_JIS, as a whole: each damaged EUC-JP character (a pair
+ * counted from the start of its run of high bytes) has the readings whose
+ * bytes the Shift_JIS decoder would have destroyed, and the model picks the
+ * sequence that reads best (choose()), marking the guesses. Null when the
+ * bytes do not pair up (then the window-by-window guessing applies).
+ */
+function decodeEucChoices (src: Bytes, lostBy: LostBy, pairs: boolean): { text: string, guessed: number, marks: Array<[number, number]> } | null {
+  const input = src.bytes
+  // a hole stands for two bytes where the run of high bytes around it has odd length (iconv-lite
+  // loses one byte per error), or everywhere (`pairs`: a WHATWG decoder loses two)
+  const bytes: number[] = []
+  if (pairs) for (const b of input) { if (b < 0) bytes.push(-1, -1); else bytes.push(b) }
+  const n = pairs ? 0 : input.length
+  for (let i = 0; i < n;) {
+    if (input[i] >= 0 && input[i] < 0x80) { bytes.push(input[i]); i++; continue }
+    let j = i
+    let holes = 0
+    while (j < input.length && !(input[j] >= 0 && input[j] < 0x80)) { if (input[j] < 0) holes++; j++ }
+    let odd = (j - i) % 2 === 1 && holes > 0
+    for (let k = i; k < j; k++) {
+      if (input[k] < 0 && odd) { bytes.push(-1, -1); odd = false } else bytes.push(input[k])
+    }
+    i = j
+  }
+  const HIGH = Array.from({ length: 0xfe - 0xa1 + 1 }, (_, k) => 0xa1 + k)
+  const pieces: Piece[] = []
+  let known: number[] = []
+  const flush = (): void => { if (known.length) { pieces.push(decodeWith(Buffer.from(known), 'euc-jp')); known = [] } }
+  let work = 200_000
+  for (let i = 0; i < bytes.length;) {
+    if (bytes[i] >= 0 && bytes[i] < 0x80) { known.push(bytes[i]); i++; continue }
+    let j = i
+    while (j < bytes.length && !(bytes[j] >= 0 && bytes[j] < 0x80)) j++
+    if ((j - i) % 2) return null
+    for (let p = i; p < j; p += 2) {
+      const a = bytes[p]
+      const b = bytes[p + 1]
+      if (a >= 0 && b >= 0) { known.push(a, b); continue }
+      const next = bytes[p + 2] ?? -1
+      const options: Option[] = []
+      const firsts = a >= 0 ? [a] : HIGH
+      const seconds = b >= 0 ? [b] : HIGH
+      for (const x of firsts) {
+        for (const y of seconds) {
+          if (--work < 0) return null
+          // what the decoder destroyed: a lone first byte (iconv-lite) or the pair (WHATWG)
+          if (a < 0 && b >= 0 && !lostBy.lost(x, y)) continue
+          if (a < 0 && b < 0 && !lostBy.lost(x, y)) continue
+          if (a >= 0 && b < 0 && !lostBy.lost(y, next)) continue
+          const ch = decodeWindow([x, y], 'euc-jp')
+          if (ch.length !== 1 || ch === '\ufffd') continue
+          options.push({ ch, w: 0, u: lnUni(ch) })
+        }
+      }
+      options.sort((m, n) => (n.u ?? 0) - (m.u ?? 0))
+      flush()
+      pieces.push({ options: options.slice(0, 2 * OPTIONS_PER_HOLE), unknown: (a < 0 ? 1 : 0) + (b < 0 ? 1 : 0) })
+    }
+    i = j
+  }
+  flush()
+  return choose(pieces)
+}
+
 function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>): { buf: Buffer, guessed: number, at: number[] } {
   if (!src.holeChoices && dec === 'euc-jp' && src.label === 'shift_jis→bytes') return fillEucHoles(src, LOST_BY['shift_jis→bytes'])
   const bytes = src.bytes.slice()
@@ -899,6 +964,17 @@ function decodeBytes (src: Bytes, dec: Decoder): { text: string, guessed: number
   if (!src.holes) return { text: decodeWith(Buffer.from(src.bytes), dec), guessed: 0, marks: [] }
   if (!worthGuessing(src, dec)) return { text: decodeWith(Buffer.from(src.bytes.map((b) => (b < 0 ? 0xff : b))), dec), guessed: 0, marks: [] }
   if (dec === 'shift_jis' && src.holeChoices) return decodeSjisChoices(src.bytes, src.holeChoices)
+  if (dec === 'euc-jp' && !src.holeChoices && src.label === 'shift_jis→bytes') {
+    // which decoder did it is not known: the reading that reads better says
+    let best: ReturnType<typeof decodeEucChoices> = null
+    let bestScore = -Infinity
+    for (const pairs of [false, true]) {
+      const r = decodeEucChoices(src, LOST_BY['shift_jis→bytes'], pairs)
+      const sc = r ? plausibility(r.text).score : -Infinity
+      if (r && sc > bestScore) { best = r; bestScore = sc }
+    }
+    if (best) return best
+  }
   const { buf, guessed, at } = fillHoles(src, dec)
   const m = decodeMarked(buf, dec, at)
   return { text: m.text, guessed, marks: m.marks }
