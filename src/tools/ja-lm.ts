@@ -78,8 +78,26 @@ const BETA = 100
 
 /** ln P(b | a): how likely b is right after a (interpolated with P(b); a = '' at a start). */
 export function lnNext (a: string, b: string): number {
+  if (!a) return lnUni(b)
+  // plausibility() asks this for every character of every candidate: answers are kept per pair
+  let row = NEXT_MEMO.get(a)
+  if (!row) {
+    if (NEXT_MEMO.size >= 20_000) NEXT_MEMO.clear()
+    row = new Map()
+    NEXT_MEMO.set(a, row)
+  }
+  let v = row.get(b)
+  if (v === undefined) {
+    v = lnNextRaw(a, b)
+    if (row.size < 5_000) row.set(b, v)
+  }
+  return v
+}
+
+const NEXT_MEMO = new Map<string, Map<string, number>>()
+
+function lnNextRaw (a: string, b: string): number {
   const sb = sym(b)
-  if (!a) return lnUni(sb)
   const sa = sym(a)
   const na = CHAR_COUNT.get(sa)
   const nab = PAIR_COUNT.get(sa + sb)
