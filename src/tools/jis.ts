@@ -135,12 +135,18 @@ export function decodeIso2022JpEscLost (s: string): string | null {
   let changed = false
   let i = 0
   const n = s.length
+  /** per set and character boundary (parity), where a failed span ended */
+  const failed = new Map<string, number>()
   while (i < n) {
     let at = -1
     for (let q = i; q < n; q++) if (s[q] === '$' || s[q] === '(') { at = q; break }
     if (at < 0) break
     const first = designationAt(s, at)
     if (!first || first.mode === 'ascii') { i = at + 1; continue }
+    // a span that starts inside one already found to fail, on the same character boundaries and in
+    // the same set, reads the same characters to the same end: it fails too ("$B$B$B…" is not quadratic)
+    const key = first.mode === 'kana' ? 'kana' : `${first.mode}${(at + first.len) % 2}`
+    if ((failed.get(key) ?? -1) >= at + first.len) { i = at + 1; continue }
     const start = at - escTrace(s, at, copied)
     let mode = first.mode
     let j = at + first.len
@@ -181,7 +187,11 @@ export function decodeIso2022JpEscLost (s: string): string | null {
       j += 2
       count++
     }
-    if (resume < 0) { i = at + 1; continue }
+    if (resume < 0) {
+      if (mode === first.mode) failed.set(key, Math.max(failed.get(key) ?? -1, j))
+      i = at + 1
+      continue
+    }
     out += s.slice(copied, start) + decoded
     copied = resume
     i = resume

@@ -11,6 +11,7 @@ import { assertToolText } from './input.js'
 import { registerAdvice } from '../i18n/index.js'
 import { TOOLS_ADVICE } from '../i18n/advice/tools.js'
 import { JA_PAIR_TIERS } from './ja-model.js'
+import { NEWSPAPER_KANJI, lnNext, lnText, lnUni } from './ja-lm.js'
 import { kanjiLevel, decodeIso2022Jp, decodeIso2022JpEscLost, encodeJapanese, toJisMapping } from './jis.js'
 
 export interface Candidate {
@@ -61,7 +62,7 @@ const FREQUENT_KANA = new Set([...'のにはをたがでてとしいかるなれ
  * hundred). Only a tie-breaker: when a lost byte must be guessed, a common
  * kanji is a better bet than a rare level-1 one.
  */
-const COMMON_KANJI = new Set([...('日一国会人年大十二本中長出三同時政事自行社見月分議後前民生連五発間対上部東者党地合市業内相方四定今回新場金員九入選立開手米力学問高代明実円関決子動京全目表戦経通外最言氏現理調体化田当八六約主題下首意法不来作性的要用制治度務強気小七成期公持野協取都和統以機平総加山思家話世受区領多県続進正安設保改数記院女初北午指権心界支第産結百派点教報済書府活原先共得解名交資予川向際査勝面委告軍文反元重近千考判認画海参売利組知案道信策集在件団別物側任引使求所次水半品昨論計死官増係感特情投示変打男基私各始島直両朝革価式確村提運終挙果西勢減台広容必応演電歳住争談能無再位置企真流格有疑口過局少放税検町常校料沢裁状工建語球営空職証土与急止送援供可役構木割聞身費付施切由説転食比難防補車優夫研収断井何南石足違消境神番規術護展態導備宅害配副算視条幹独警宮究育席輸訪楽起万着乗店述残想線率病農州武声質念待試族象銀域助労例衛然早張映限親額監環験追審商葉義伝働形景落担好退準賞訴辺造英被株頭技低毎医復仕去姿味負閣渡失移差衆個門写評課末守若脳極種美影命含福蔵量望松非撃佐核観察整段横融型白深字答夜製票況音申様財港識注呼達良響帰針専推谷古候史天階程満敗管値歌買突兵接請器士光討路悪科攻督授催細効図週積丸他及録処省旧室憲太橋歩離岸客風紙激否周師摘材登系批郎母易健黒火戸速存花春飛殺央券赤号単盟座青破編捜竹除完降超責並療従右修捕隊危採織森競拡故館振給屋介読弁根色友苦就迎走販園具左異歴辞将秋因献厳馬愛幅休維富浜父遺彼般未塁貿講邦舞林装諸夏素亡劇河遣航抗冷模雄適婦鉄寄益込顔緊類児余禁印逆王返標換久短油妻暴輪占宣背昭廃植熱宿薬伊江清習険頼僚覚吉盛船倍均億途圧芸許皇臨踏駅署抜壊債便伸留罪停興爆陸玉源儀波創障継筋狙帯延羽努固闘精則葬乱避普散司康測豊洋静善逮婚厚喜齢囲卒迫略承浮惑崩順紀聴脱旅絶級幸岩練押軽倒簡鈴添付確認願送信設定更重要件知')].map((c) => c.codePointAt(0)!))
+const COMMON_KANJI = new Set([...NEWSPAPER_KANJI].map((c) => c.codePointAt(0)!))
 
 /** Symbols Japanese mail really uses: ℃ − ※ → ← ↑ ↓ ○ ● ◎ △ ▲ □ ■ ◆ ◇ ★ ☆ ♪ 〒 … ① – ⑳ */
 const COMMON_SYMBOLS = new Set([...'℃−※→←↑↓○●◎△▲▽▼□■◆◇★☆♪〒…‥①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳ⅠⅡⅢⅣⅤ㈱㈲№℡'].map((c) => c.codePointAt(0)!))
@@ -125,6 +126,11 @@ function charWeight (cp: number, ch: string): { w: number, jp: boolean } {
 /** Undecoded leftovers: encoded-words, ESC sequences, "$B…(B", QP escapes, long base64 runs. */
 const RESIDUE = /=\?[^?\s]{1,40}\?[BbQq]\?[^?\s]*\?=|\u001b[$(][@BJID]|\$[B@](?:[\x21-\x7e]{2}){1,64}\([BJ]|(?:=[0-9A-Fa-f]{2}){2,}|[A-Za-z0-9+/]{24,}={0,2}/g
 
+/** The fluency term of plausibility(): per character, LM_GAIN × (ln P(c | previous) + LM_MID), within ±LM_CLAMP (+LM_CLAMP/2 at most). */
+const LM_GAIN = 0.08
+const LM_MID = 7
+const LM_CLAMP = 0.6
+
 export function plausibility (text: string): { score: number, japaneseShare: number, lost: number } {
   let sum = 0
   let n = 0
@@ -162,6 +168,14 @@ export function plausibility (text: string): { score: number, japaneseShare: num
     last = jpChar ? ch : ''
   }
   if (pairs >= 3 && n) sum += n * (0.6 * (known / pairs) - 0.2)
+  // Fluency under the character bigram model (ja-lm.ts): real text, half-width katakana included, is
+  // made of likely successions; a mis-decoding into real but unrelated kanji is not
+  let prevCh = ''
+  for (const ch of text) {
+    if (ch === ' ' || ch === '\n' || ch === '\r' || ch === '\t' || ch === '\u3000') { prevCh = ''; continue }
+    sum += Math.max(-LM_CLAMP, Math.min(LM_CLAMP / 2, LM_GAIN * (lnNext(prevCh, ch) + LM_MID)))
+    prevCh = ch
+  }
   let residue = 0
   for (const m of text.matchAll(RESIDUE)) residue += m[0].length
   sum -= 1.5 * residue
@@ -301,7 +315,8 @@ const GUESS_BUDGET = 500_000
 /** Candidate characters kept per hole for the context choice. */
 const OPTIONS_PER_HOLE = 16
 
-interface Option { ch: string, w: number }
+/** w: a bonus of its own (0 for most), u: ln P(ch), the order in which options are kept; lead, tail: its first and last byte */
+interface Option { ch: string, w: number, u?: number, lead?: number, tail?: number }
 
 /** Which bytes a wrong decoder destroys: b, followed by next (-1: unknown), came out as U+FFFD. */
 interface LostBy { id: string, lost: (b: number, next: number) => boolean }
@@ -383,21 +398,25 @@ function choose (pieces: Piece[]): { text: string, guessed: number, marks: Array
   }
   // a text (or a line) ends with punctuation more often than with anything else
   const end = slots[slots.length - 1]
-  if (end?.hole) end.opts = end.opts.map((o) => ('。！？」）'.includes(o.ch) ? { ch: o.ch, w: o.w + 0.4 } : o))
+  if (end?.hole) end.opts = end.opts.map((o) => ('。！？」）'.includes(o.ch) ? { ch: o.ch, w: o.w + 2 } : o))
   const n = slots.length
   const score: number[][] = []
   const back: number[][] = []
   const last = (s: string): string => { const a = [...s]; return a[a.length - 1] ?? '' }
+  /** ln P of a guessed option's own successions (two characters chosen together) */
+  const inner = (s: string): number => { const a = [...s]; let v = 0; for (let k = 1; k < a.length; k++) v += lnNext(a[k - 1], a[k]); return v }
   const first = (s: string): string => [...s][0] ?? ''
   for (let i = 0; i < n; i++) {
     const opts = slots[i].opts
     score.push(new Array(opts.length).fill(-Infinity))
     back.push(new Array(opts.length).fill(0))
     for (let o = 0; o < opts.length; o++) {
-      if (i === 0) { score[i][o] = opts[o].w; continue }
+      // a hole's own bonus (end punctuation) plus ln P(its first character | the character before)
+      const own = slots[i].hole ? opts[o].w + inner(opts[o].ch) : 0
+      if (i === 0) { score[i][o] = own + lnUni(first(opts[o].ch)); continue }
       const prev = slots[i - 1].opts
       for (let q = 0; q < prev.length; q++) {
-        const v = score[i - 1][q] + opts[o].w + pairWeight(last(prev[q].ch), first(opts[o].ch))
+        const v = score[i - 1][q] + own + lnNext(last(prev[q].ch), first(opts[o].ch))
         if (v > score[i][o]) { score[i][o] = v; back[i][o] = q }
       }
     }
@@ -493,9 +512,31 @@ function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: Los
         if (!ok) continue
       }
       const ch = String.fromCodePoint(cp)
-      found.push({ ch, w: charWeight(cp, ch).w })
+      found.push({ ch, w: 0, u: lnUni(ch), lead: vals[0], tail: vals[len - 1] })
     }
     return true
+  }
+  /** Two neighbouring sequences whose boundary pair (first's last byte, second's lead) was destroyed together. */
+  const jointOptions = (seq1: Array<number | null>, at1: number[], seq2: Array<number | null>, at2: number[], by: LostBy): Option[] | null => {
+    const key = `j${by.id}${seq1.join(',')}|${seq2.join(',')}`
+    const hit = FILL_MEMO.get(key)
+    if (hit) return hit
+    const f1: Option[] = []
+    const f2: Option[] = []
+    if (!enumerate(seq1, at1, seq1[0] === null ? leadsFor(seq1.length) : null, f1) || !enumerate(seq2, at2, leadsFor(seq2.length), f2)) return null
+    const out: Option[] = []
+    for (const a of f1) {
+      for (const b of f2) {
+        if (a.tail === undefined || b.lead === undefined || !by.lost(a.tail, b.lead)) continue
+        out.push({ ch: a.ch + b.ch, w: 0, u: (a.u ?? 0) + lnNext(a.ch, b.ch) })
+      }
+    }
+    if (!out.length) return null
+    out.sort((a, b) => (b.u ?? 0) - (a.u ?? 0))
+    const opts = out.slice(0, 2 * OPTIONS_PER_HOLE)
+    if (FILL_MEMO.size >= 50_000) FILL_MEMO.clear()
+    FILL_MEMO.set(key, opts)
+    return opts
   }
   while (i < bytes.length) {
     const b = bytes[i]
@@ -544,6 +585,19 @@ function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: Los
       i = j
       continue
     }
+    // A decoder that swallowed two bytes (WHATWG) took this sequence's last byte and the next one's
+    // lead together: only pairs it cannot decode are possible, so the two are chosen together.
+    if (lostBy && holeAt[holeAt.length - 1] === j - 1 && second.has(j)) {
+      let k = 0
+      while (k < 3 && cont(bytes[j + 1 + k])) k++
+      const joint = k ? jointOptions(seq, holeAt, [null, ...bytes.slice(j + 1, j + 1 + k)], [j, ...bytes.slice(j + 1, j + 1 + k).map(() => -1)], lostBy) : null
+      if (joint) {
+        flush()
+        pieces.push({ options: joint, unknown: unknown + 1 })
+        i = j + 1 + k
+        continue
+      }
+    }
     // the same hole pattern recurs all along a garbled text: its options are worked out once;
     // what the wrong decoder did with the byte after each hole is part of the pattern
     const memoKey = `${choices ? 'c' : 'a'}${lostBy ? lostBy.id : ''}${seq.map((x, k) => (x === null ? `_${holeAt[k] >= 0 ? (second.has(holeAt[k]) ? 's' : bytes[holeAt[k] + 1] ?? -1) : ''}` : x)).join(',')}${alt ? '+' : ''}`
@@ -552,7 +606,7 @@ function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: Los
       const found: Option[] = []
       let complete = enumerate(seq, holeAt, seq[0] === null ? leadsFor(seq.length) : null, found)
       if (alt && alt.seq.length <= 4) complete = enumerate(alt.seq, alt.holeAt, leadsFor(alt.seq.length), found) && complete
-      found.sort((a, b) => b.w - a.w)
+      found.sort((a, b) => (b.u ?? 0) - (a.u ?? 0))
       opts = found.slice(0, OPTIONS_PER_HOLE)
       if (complete) {
         if (FILL_MEMO.size >= 50_000) FILL_MEMO.clear()
@@ -668,6 +722,71 @@ function fillEucHoles (src: Bytes, lostBy: LostBy): { buf: Buffer, guessed: numb
   return { buf: Buffer.from(bytes), guessed: at.length, at }
 }
 
+/**
+ * EUC-JP read as Shift_JIS, as a whole: each damaged EUC-JP character (a pair
+ * counted from the start of its run of high bytes) has the readings whose
+ * bytes the Shift_JIS decoder would have destroyed, and the model picks the
+ * sequence that reads best (choose()), marking the guesses. Null when the
+ * bytes do not pair up (then the window-by-window guessing applies).
+ */
+function decodeEucChoices (src: Bytes, lostBy: LostBy, pairs: boolean): { text: string, guessed: number, marks: Array<[number, number]> } | null {
+  const input = src.bytes
+  // a hole stands for two bytes where the run of high bytes around it has odd length (iconv-lite
+  // loses one byte per error), or everywhere (`pairs`: a WHATWG decoder loses two)
+  const bytes: number[] = []
+  if (pairs) for (const b of input) { if (b < 0) bytes.push(-1, -1); else bytes.push(b) }
+  const n = pairs ? 0 : input.length
+  for (let i = 0; i < n;) {
+    if (input[i] >= 0 && input[i] < 0x80) { bytes.push(input[i]); i++; continue }
+    let j = i
+    let holes = 0
+    while (j < input.length && !(input[j] >= 0 && input[j] < 0x80)) { if (input[j] < 0) holes++; j++ }
+    let odd = (j - i) % 2 === 1 && holes > 0
+    for (let k = i; k < j; k++) {
+      if (input[k] < 0 && odd) { bytes.push(-1, -1); odd = false } else bytes.push(input[k])
+    }
+    i = j
+  }
+  const HIGH = Array.from({ length: 0xfe - 0xa1 + 1 }, (_, k) => 0xa1 + k)
+  const pieces: Piece[] = []
+  let known: number[] = []
+  const flush = (): void => { if (known.length) { pieces.push(decodeWith(Buffer.from(known), 'euc-jp')); known = [] } }
+  let work = 200_000
+  for (let i = 0; i < bytes.length;) {
+    if (bytes[i] >= 0 && bytes[i] < 0x80) { known.push(bytes[i]); i++; continue }
+    let j = i
+    while (j < bytes.length && !(bytes[j] >= 0 && bytes[j] < 0x80)) j++
+    if ((j - i) % 2) return null
+    for (let p = i; p < j; p += 2) {
+      const a = bytes[p]
+      const b = bytes[p + 1]
+      if (a >= 0 && b >= 0) { known.push(a, b); continue }
+      const next = bytes[p + 2] ?? -1
+      const options: Option[] = []
+      const firsts = a >= 0 ? [a] : HIGH
+      const seconds = b >= 0 ? [b] : HIGH
+      for (const x of firsts) {
+        for (const y of seconds) {
+          if (--work < 0) return null
+          // what the decoder destroyed: a lone first byte (iconv-lite) or the pair (WHATWG)
+          if (a < 0 && b >= 0 && !lostBy.lost(x, y)) continue
+          if (a < 0 && b < 0 && !lostBy.lost(x, y)) continue
+          if (a >= 0 && b < 0 && !lostBy.lost(y, next)) continue
+          const ch = decodeWindow([x, y], 'euc-jp')
+          if (ch.length !== 1 || ch === '\ufffd') continue
+          options.push({ ch, w: 0, u: lnUni(ch) })
+        }
+      }
+      options.sort((m, n) => (n.u ?? 0) - (m.u ?? 0))
+      flush()
+      pieces.push({ options: options.slice(0, 2 * OPTIONS_PER_HOLE), unknown: (a < 0 ? 1 : 0) + (b < 0 ? 1 : 0) })
+    }
+    i = j
+  }
+  flush()
+  return choose(pieces)
+}
+
 function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>): { buf: Buffer, guessed: number, at: number[] } {
   if (!src.holeChoices && dec === 'euc-jp' && src.label === 'shift_jis→bytes') return fillEucHoles(src, LOST_BY['shift_jis→bytes'])
   const bytes = src.bytes.slice()
@@ -703,7 +822,7 @@ function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>):
     for (const c of choices) {
       const win = bytes.slice(from, to).map((b, k) => (from + k === i ? c : b < 0 ? choices[0] : b))
       // the first choice is the likeliest (0x81 leads Shift_JIS punctuation, ー and 「」): a head start
-      const sc = quickScore(decodeWindow(win, dec)) + (c === choices[0] ? 0.05 : 0)
+      const sc = lnText(decodeWindow(win, dec))
       if (sc > bestScore) { bestScore = sc; best = c }
     }
     bytes[i] = best
@@ -711,6 +830,45 @@ function fillHoles (src: Bytes, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp'>):
     at.push(i)
   }
   return { buf: Buffer.from(bytes), guessed, at }
+}
+
+/**
+ * Shift_JIS whose holes are known to be one of a few byte values (windows-1252's
+ * five undefined bytes 81 8D 8F 90 9D, all of them Shift_JIS lead bytes and
+ * valid trail bytes): the character structure does not depend on the fill,
+ * so each damaged character has a handful of readings, and the model picks
+ * the sequence that reads best as a whole (choose()). Guessed characters are
+ * marked.
+ */
+function decodeSjisChoices (bytes: number[], choices: number[]): { text: string, guessed: number, marks: Array<[number, number]> } {
+  const isLead = (b: number): boolean => b < 0 || (b >= 0x81 && b <= 0x9f) || (b >= 0xe0 && b <= 0xfc)
+  const pieces: Piece[] = []
+  let from = 0
+  let p = 0
+  while (p < bytes.length) {
+    const len = isLead(bytes[p]) && p + 1 < bytes.length ? 2 : 1
+    const holes: number[] = []
+    for (let k = 0; k < len; k++) if (bytes[p + k] < 0) holes.push(p + k)
+    if (!holes.length) { p += len; continue }
+    if (p > from) pieces.push(decodeWith(Buffer.from(bytes.slice(from, p)), 'shift_jis'))
+    const options: Option[] = []
+    const seen = new Set<string>()
+    const total = Math.pow(choices.length, holes.length)
+    for (let f = 0; f < total; f++) {
+      const win = bytes.slice(p, p + len)
+      let x = f
+      for (const h of holes) { win[h - p] = choices[x % choices.length]; x = Math.floor(x / choices.length) }
+      const ch = len === 1 ? '\ufffd' : decodeWindow(win, 'shift_jis')
+      if (ch.includes('\ufffd') || [...ch].length !== 1 || seen.has(ch)) continue
+      seen.add(ch)
+      options.push({ ch, w: 0 })
+    }
+    pieces.push({ options, unknown: holes.length })
+    p += len
+    from = p
+  }
+  if (from < bytes.length) pieces.push(decodeWith(Buffer.from(bytes.slice(from)), 'shift_jis'))
+  return choose(pieces)
 }
 
 /**
@@ -750,11 +908,43 @@ function decodeMarked (buf: Buffer, dec: Exclude<Decoder, 'utf-8' | 'iso-2022-jp
  * when the reading is promising, i.e. what survived (the text without its
  * U+FFFD) already reads as Japanese. A wrong reading keeps its holes as lost.
  */
+/** Bytes with holes (-1) as UTF-8, a hole fitting anywhere: true when at most 1 in 20 high bytes is out of place. */
+function utf8Fits (bytes: number[]): boolean {
+  const cont = (b: number): boolean => b === -1 || (b >= 0x80 && b <= 0xbf)
+  let high = 0
+  let bad = 0
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i]
+    if (b >= 0 && b < 0x80) { i++; continue }
+    const need = b === -1 ? -1 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0
+    if (need === 0) { high++; bad++; i++; continue }
+    if (need === -1) {
+      // a hole: a lead byte (whatever follows), or a lone continuation
+      let k = 1
+      while (k < 4 && i + k < bytes.length && bytes[i + k] !== -1 && bytes[i + k] >= 0x80 && bytes[i + k] <= 0xbf) k++
+      high += k
+      i += k
+      continue
+    }
+    // a hole inside the sequence may hold the rest of it and the next lead (a decoder that took two bytes)
+    let k = 1
+    while (k <= need && i + k < bytes.length && bytes[i + k] !== -1 && cont(bytes[i + k])) k++
+    high += k
+    if (k <= need && i + k < bytes.length && bytes[i + k] !== -1) bad += k
+    i += k
+  }
+  return high > 0 && bad * 20 <= high
+}
+
 function worthGuessing (src: Bytes, dec: Exclude<Decoder, 'iso-2022-jp'>): boolean {
   // windows-1252's five undefined bytes are cheap to try, and UTF-8 Japanese is full of them
   if (src.holeChoices) return true
+  // UTF-8 tells by its structure alone: when the holes may stand for the bytes a sequence misses,
+  // and almost every surviving high byte then sits in a well-formed sequence, the reading is real
+  // (text of half-width kana or full-width digits loses most of its characters to a Shift_JIS decoder)
+  if (dec === 'utf-8') return utf8Fits(src.bytes)
   const filled = Buffer.from(src.bytes.map((b) => (b < 0 ? 0xff : b)))
-  const text = dec === 'utf-8' ? filled.toString('utf8') : decodeWith(filled, dec)
+  const text = decodeWith(filled, dec)
   const kept = text.replace(/\ufffd/g, '')
   if (kept.length < text.length / 2) return false
   return plausibility(kept).score >= 0.45
@@ -773,6 +963,18 @@ function decodeBytes (src: Bytes, dec: Decoder): { text: string, guessed: number
   }
   if (!src.holes) return { text: decodeWith(Buffer.from(src.bytes), dec), guessed: 0, marks: [] }
   if (!worthGuessing(src, dec)) return { text: decodeWith(Buffer.from(src.bytes.map((b) => (b < 0 ? 0xff : b))), dec), guessed: 0, marks: [] }
+  if (dec === 'shift_jis' && src.holeChoices) return decodeSjisChoices(src.bytes, src.holeChoices)
+  if (dec === 'euc-jp' && !src.holeChoices && src.label === 'shift_jis→bytes') {
+    // which decoder did it is not known: the reading that reads better says
+    let best: ReturnType<typeof decodeEucChoices> = null
+    let bestScore = -Infinity
+    for (const pairs of [false, true]) {
+      const r = decodeEucChoices(src, LOST_BY['shift_jis→bytes'], pairs)
+      const sc = r ? plausibility(r.text).score : -Infinity
+      if (r && sc > bestScore) { best = r; bestScore = sc }
+    }
+    if (best) return best
+  }
   const { buf, guessed, at } = fillHoles(src, dec)
   const m = decodeMarked(buf, dec, at)
   return { text: m.text, guessed, marks: m.marks }

@@ -7,7 +7,7 @@
 // lost.
 import t from 'tap'
 import { repairMojibake } from '../../src/tools/mojibake.js'
-import { PATHS, PASSAGES, measure, formatScores, normalise } from './mojibake-corpus.js'
+import { PATHS, PASSAGES, measure, formatScores, normalise, overall } from './mojibake-corpus.js'
 
 const scores = measure((s) => repairMojibake(s))
 console.log(formatScores(scores))
@@ -20,8 +20,9 @@ t.test('every lossless garbling: first candidate right on ≥ 95 %', async (t) =
 })
 
 t.test('lossy garblings: most characters come back, and what differs is marked', async (t) => {
-  const all = scores.reduce((a, s) => [a[0] + s.right, a[1] + s.total], [0, 0])
-  t.ok(all[0] >= 0.7 * all[1], `first candidate right on ${all[0]}/${all[1]} of all garblings`)
+  // the issue's goal (500 of 564) is checked by bench/tools.ts; this floor catches a regression
+  const all = overall(scores)
+  t.ok(all[0] >= 0.85 * all[1], `first candidate right on ${all[0]}/${all[1]} of the garblings that can come back`)
   for (const id of ['utf8-sjis-iconv', 'utf8-1252-iconv', 'sjis-1252-iconv']) {
     const s = scores.find((x) => x.id === id)!
     t.ok(s.charsRight >= 0.95 * s.chars, `${s.name}: ${(100 * s.charsRight / s.chars).toFixed(1)} % of the characters`)

@@ -179,3 +179,14 @@ t.test('hostile shapes get sane answers (their timing is in bench/tools.ts)', as
   t.equal(decodeIso2022JpEscLost('$B%F%9%Hあ'), null, 'a span that runs into non-ASCII is left alone')
   t.equal(decodeIso2022JpEscLost('^[$B%F%9%H^[(B and ?$B%F%9%H?(B'), 'テスト and テスト', 'ESC traces "^[" and "?" are removed with it')
 })
+
+t.test('"$B" 60,000 times: a failed ESC-lost span is not scanned again from each "$B" inside it', async (t) => {
+  // quadratic before: minutes of CPU; linear now: a fraction of a second (CPU time, which other processes do not inflate)
+  const s = '$B'.repeat(60_000) + 'あ'
+  const c0 = process.cpuUsage()
+  t.equal(decodeIso2022JpEscLost(s), null)
+  const d = process.cpuUsage(c0)
+  t.ok((d.user + d.system) / 1000 < 10_000, `${((d.user + d.system) / 1000).toFixed(0)} ms of CPU`)
+  t.equal(decodeIso2022JpEscLost('$B%F%9あ $B%H(B'), '$B%F%9あ ト', 'a span after a failed one still decodes')
+  t.equal(decodeIso2022JpEscLost('$B%F%9あ$B%H(B'), '$B%F%9あト', 'also right after it')
+})
