@@ -2,10 +2,11 @@
 // when the wrong decoding destroyed a byte, the structure of the charset
 // leaves a handful of characters it can have been, and the one that reads
 // best with its neighbours wins. The model is an interpolated character
-// bigram, ln P(b | a), from the rounded counts in ja-freq.ts (built by
+// bigram, ln P(b | a), with a trigram ln P(c | a b) over it where kana are
+// involved (ポート, not バート), from the rounded counts in ja-freq.ts (built by
 // scripts/build-ja-freq.mjs), with a newspaper frequency order of kanji as a
 // prior for the kanji that technical sources rarely use (株, 祝, 佐).
-import { JA_CHAR_LOG2, JA_PAIR_LOG2, JA_FREQ_TOTAL } from './ja-freq.js'
+import { JA_CHAR_LOG2, JA_PAIR_LOG2, JA_TRIPLE_LOG2, JA_FREQ_TOTAL } from './ja-freq.js'
 import { kanjiLevel } from './jis.js'
 
 /**
@@ -21,6 +22,11 @@ const PAIR_COUNT = new Map<string, number>()
 JA_PAIR_LOG2.forEach((pairs, k) => {
   const a = [...pairs]
   for (let i = 0; i + 1 < a.length; i += 2) PAIR_COUNT.set(a[i] + a[i + 1], Math.pow(2, k + 0.5))
+})
+const TRIPLE_COUNT = new Map<string, number>()
+JA_TRIPLE_LOG2.forEach((triples, k) => {
+  const a = [...triples]
+  for (let i = 0; i + 2 < a.length; i += 3) TRIPLE_COUNT.set(a[i] + a[i + 1] + a[i + 2], Math.pow(2, k + 0.5))
 })
 const RANK = new Map<string, number>()
 {
@@ -107,13 +113,35 @@ function lnNextRaw (a: string, b: string): number {
   return Math.log(((nab ?? 0) + BETA * uni) / ((na ?? 0) + BETA))
 }
 
+/** How many counts P(c | b) weighs against the triple counts (as for pairs; 10–100 differ by a few garblings). */
+const BETA3 = 100
+
+/**
+ * ln P(c | a b): how likely c is after a and b. Triples are counted only where
+ * kana are involved (ポート over バート: ー follows both ポ and バ alike); elsewhere,
+ * and after a pair seen too rarely, it is the pair model, ln P(c | b).
+ */
+export function lnNext3 (a: string, b: string, c: string): number {
+  const bi = lnNext(b, c)
+  if (!a || !b) return bi
+  const sa = sym(a)
+  const sb = sym(b)
+  const nab = PAIR_COUNT.get(sa + sb)
+  if (!nab) return bi
+  const sc = sym(c)
+  const nabc = TRIPLE_COUNT.get(sa + sb + sc) ?? 0
+  return Math.log((nabc + BETA3 * Math.exp(bi)) / (nab + BETA3))
+}
+
 /** ln P(text) under the model; white space and line ends start afresh. */
 export function lnText (text: string): number {
   let sum = 0
   let prev = ''
+  let prev2 = ''
   for (const ch of text) {
-    if (ch === ' ' || ch === '\n' || ch === '\r' || ch === '\t' || ch === '\u3000') { prev = ''; continue }
-    sum += lnNext(prev, ch)
+    if (ch === ' ' || ch === '\n' || ch === '\r' || ch === '\t' || ch === '\u3000') { prev = ''; prev2 = ''; continue }
+    sum += lnNext3(prev2, prev, ch)
+    prev2 = prev
     prev = ch
   }
   return sum

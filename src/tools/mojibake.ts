@@ -11,7 +11,7 @@ import { assertToolText } from './input.js'
 import { registerAdvice } from '../i18n/index.js'
 import { TOOLS_ADVICE } from '../i18n/advice/tools.js'
 import { JA_PAIR_TIERS } from './ja-model.js'
-import { NEWSPAPER_KANJI, lnNext, lnText, lnUni } from './ja-lm.js'
+import { NEWSPAPER_KANJI, lnNext, lnNext3, lnText, lnUni } from './ja-lm.js'
 import { kanjiLevel, decodeIso2022Jp, decodeIso2022JpEscLost, encodeJapanese, toJisMapping } from './jis.js'
 
 export interface Candidate {
@@ -315,6 +315,13 @@ const GUESS_BUDGET = 500_000
 /** Candidate characters kept per hole for the context choice. */
 const OPTIONS_PER_HOLE = 16
 
+/**
+ * Characters a hole of the UTF-8 reading keeps before its neighbours are
+ * known (the commonest first): the neighbours then pick OPTIONS_PER_HOLE of
+ * them, so 円 after ０ is among the options although 定 and 国 are commoner.
+ */
+const POOL_PER_HOLE = 8 * OPTIONS_PER_HOLE
+
 /** w: a bonus of its own (0 for most), u: ln P(ch), the order in which options are kept; lead, tail: its first and last byte */
 interface Option { ch: string, w: number, u?: number, lead?: number, tail?: number }
 
@@ -406,13 +413,44 @@ function choose (pieces: Piece[]): { text: string, guessed: number, marks: Array
   /** ln P of a guessed option's own successions (two characters chosen together) */
   const inner = (s: string): number => { const a = [...s]; let v = 0; for (let k = 1; k < a.length; k++) v += lnNext(a[k - 1], a[k]); return v }
   const first = (s: string): string => [...s][0] ?? ''
+  const BREAK = ' \n\r\t\u3000'
+  /** up to two known characters on one side of slot i (nearest first); stops at a hole or white space */
+  const known = (i: number, step: -1 | 1): string[] => {
+    const got: string[] = []
+    for (let j = i + step; j >= 0 && j < n && got.length < 2 && !slots[j].hole; j += step) {
+      const a = [...slots[j].opts[0].ch]
+      if (step < 0) a.reverse()
+      for (const c of a) { if (BREAK.includes(c)) return got; got.push(c); if (got.length === 2) break }
+    }
+    return got
+  }
+  /**
+   * What the runs of three around a guessed character add to the pairs the
+   * Viterbi below counts (ln P(c | a b) − ln P(c | b) for each run of three
+   * that holds the guess and known neighbours): ポート reads better than バート
+   * although ー follows ポ and バ alike.
+   */
+  const tripleGain = (i: number, ch: string): number => {
+    const h = [...ch]
+    if (!h.length || h[0] === '\ufffd') return 0
+    const [l1, l2] = known(i, -1)
+    const [r1, r2] = known(i, 1)
+    const a = h[0]
+    const z = h[h.length - 1]
+    const beforeZ = h.length > 1 ? h[h.length - 2] : l1
+    let d = 0
+    if (l1 && l2) d += lnNext3(l2, l1, a) - lnNext(l1, a)
+    if (r1 && beforeZ) d += lnNext3(beforeZ, z, r1) - lnNext(z, r1)
+    if (r1 && r2) d += lnNext3(z, r1, r2) - lnNext(r1, r2)
+    return d
+  }
   for (let i = 0; i < n; i++) {
     const opts = slots[i].opts
     score.push(new Array(opts.length).fill(-Infinity))
     back.push(new Array(opts.length).fill(0))
     for (let o = 0; o < opts.length; o++) {
       // a hole's own bonus (end punctuation) plus ln P(its first character | the character before)
-      const own = slots[i].hole ? opts[o].w + inner(opts[o].ch) : 0
+      const own = slots[i].hole ? opts[o].w + inner(opts[o].ch) + (opts.length > 1 ? tripleGain(i, opts[o].ch) : 0) : 0
       if (i === 0) { score[i][o] = own + lnUni(first(opts[o].ch)); continue }
       const prev = slots[i - 1].opts
       for (let q = 0; q < prev.length; q++) {
@@ -607,7 +645,7 @@ function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: Los
       let complete = enumerate(seq, holeAt, seq[0] === null ? leadsFor(seq.length) : null, found)
       if (alt && alt.seq.length <= 4) complete = enumerate(alt.seq, alt.holeAt, leadsFor(alt.seq.length), found) && complete
       found.sort((a, b) => (b.u ?? 0) - (a.u ?? 0))
-      opts = found.slice(0, OPTIONS_PER_HOLE)
+      opts = found.slice(0, POOL_PER_HOLE)
       if (complete) {
         if (FILL_MEMO.size >= 50_000) FILL_MEMO.clear()
         FILL_MEMO.set(memoKey, opts)
@@ -618,7 +656,29 @@ function decodeUtf8Holes (input: number[], choices: number[] | null, lostBy: Los
     i = j
   }
   flush()
-  return choose(pieces)
+  return choose(narrowByNeighbours(pieces))
+}
+
+/**
+ * Keeps, of each hole's options, the OPTIONS_PER_HOLE that read best with
+ * the known characters on either side (ln P(ch | left) + ln P(right | ch));
+ * the choice among them is choose()'s.
+ */
+function narrowByNeighbours (pieces: Piece[]): Piece[] {
+  return pieces.map((p, k) => {
+    if (typeof p === 'string' || p.options.length <= OPTIONS_PER_HOLE) return p
+    const before = pieces[k - 1]
+    const after = pieces[k + 1]
+    const left = typeof before === 'string' ? before.slice(/[\udc00-\udfff]$/.test(before) ? -2 : -1) : ''
+    const right = typeof after === 'string' ? String.fromCodePoint(after.codePointAt(0)!) : ''
+    const scored = p.options.map((o) => {
+      const a = String.fromCodePoint(o.ch.codePointAt(0)!)
+      const z = [...o.ch].pop()!
+      return { o, s: (o.u ?? 0) + (left ? lnNext(left, a) - lnUni(a) : 0) + (right ? lnNext(z, right) : 0) }
+    })
+    scored.sort((x, y) => y.s - x.s)
+    return { options: scored.slice(0, OPTIONS_PER_HOLE).map((x) => x.o), unknown: p.unknown }
+  })
 }
 
 type Decoder = 'utf-8' | 'shift_jis' | 'euc-jp' | 'iso-2022-jp'
