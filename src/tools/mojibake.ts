@@ -418,8 +418,9 @@ function choose (pieces: Piece[]): { text: string, guessed: number, marks: Array
   const known = (i: number, step: -1 | 1): string[] => {
     const got: string[] = []
     for (let j = i + step; j >= 0 && j < n && got.length < 2 && !slots[j].hole; j += step) {
-      const a = [...slots[j].opts[0].ch]
-      if (step < 0) a.reverse()
+      // (the middle slot of a known run is the whole run: only its end is looked at)
+      const t = slots[j].opts[0].ch
+      const a = step < 0 ? [...t.slice(-4)].reverse() : [...t.slice(0, 4)]
       for (const c of a) { if (BREAK.includes(c)) return got; got.push(c); if (got.length === 2) break }
     }
     return got
@@ -430,11 +431,9 @@ function choose (pieces: Piece[]): { text: string, guessed: number, marks: Array
    * that holds the guess and known neighbours): ポート reads better than バート
    * although ー follows ポ and バ alike.
    */
-  const tripleGain = (i: number, ch: string): number => {
+  const tripleGain = (ch: string, [l1, l2]: string[], [r1, r2]: string[]): number => {
     const h = [...ch]
     if (!h.length || h[0] === '\ufffd') return 0
-    const [l1, l2] = known(i, -1)
-    const [r1, r2] = known(i, 1)
     const a = h[0]
     const z = h[h.length - 1]
     const beforeZ = h.length > 1 ? h[h.length - 2] : l1
@@ -446,11 +445,12 @@ function choose (pieces: Piece[]): { text: string, guessed: number, marks: Array
   }
   for (let i = 0; i < n; i++) {
     const opts = slots[i].opts
+    const around = slots[i].hole && opts.length > 1 ? [known(i, -1), known(i, 1)] as const : null
     score.push(new Array(opts.length).fill(-Infinity))
     back.push(new Array(opts.length).fill(0))
     for (let o = 0; o < opts.length; o++) {
       // a hole's own bonus (end punctuation) plus ln P(its first character | the character before)
-      const own = slots[i].hole ? opts[o].w + inner(opts[o].ch) + (opts.length > 1 ? tripleGain(i, opts[o].ch) : 0) : 0
+      const own = slots[i].hole ? opts[o].w + inner(opts[o].ch) + (around ? tripleGain(opts[o].ch, around[0], around[1]) : 0) : 0
       if (i === 0) { score[i][o] = own + lnUni(first(opts[o].ch)); continue }
       const prev = slots[i - 1].opts
       for (let q = 0; q < prev.length; q++) {
@@ -671,15 +671,25 @@ function narrowByNeighbours (pieces: Piece[]): Piece[] {
     const after = pieces[k + 1]
     const left = typeof before === 'string' ? before.slice(/[\udc00-\udfff]$/.test(before) ? -2 : -1) : ''
     const right = typeof after === 'string' ? String.fromCodePoint(after.codePointAt(0)!) : ''
+    // a hole pattern's options are one shared array (FILL_MEMO): its narrowing per pair of neighbours is kept with it
+    let memo = NARROW_MEMO.get(p.options)
+    if (!memo) { memo = new Map(); NARROW_MEMO.set(p.options, memo) }
+    const key = left + '\u0000' + right
+    const hit = memo.get(key)
+    if (hit) return { options: hit, unknown: p.unknown }
     const scored = p.options.map((o) => {
       const a = String.fromCodePoint(o.ch.codePointAt(0)!)
       const z = [...o.ch].pop()!
       return { o, s: (o.u ?? 0) + (left ? lnNext(left, a) - lnUni(a) : 0) + (right ? lnNext(z, right) : 0) }
     })
     scored.sort((x, y) => y.s - x.s)
-    return { options: scored.slice(0, OPTIONS_PER_HOLE).map((x) => x.o), unknown: p.unknown }
+    const options = scored.slice(0, OPTIONS_PER_HOLE).map((x) => x.o)
+    if (memo.size < 2_000) memo.set(key, options)
+    return { options, unknown: p.unknown }
   })
 }
+
+const NARROW_MEMO = new WeakMap<Option[], Map<string, Option[]>>()
 
 type Decoder = 'utf-8' | 'shift_jis' | 'euc-jp' | 'iso-2022-jp'
 
