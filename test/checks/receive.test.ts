@@ -229,7 +229,9 @@ t.test('hostile and broken servers: fail, in time, with advice', async (t) => {
       t.equal(r.status, 'fail', `${script}: fail (${r.summary})`)
       t.match(r.summary, summary, `${script}: summary says why`)
       t.ok(r.advice.some((x: any) => x.code === advice), `${script}: advice ${advice} (${r.advice.map((x: any) => x.code)})`)
-      t.ok(ms < 8000, `${script}: ended in ${ms} ms`)
+      // Bounded by the reply timeouts (3 s here), and never later than the check's deadline
+      // (CHECK_DEADLINE_MS 15 s in testConfig): the deadline is the bound that holds on a loaded machine.
+      t.ok(ms < 15_000, `${script}: ended in ${ms} ms`)
       if (['refused', 'silent', 'close_before_banner'].includes(script)) t.ok(r.advice.some((x: any) => x.code === 'smtp.unreachable_checklist'), `${script}: checklist`)
       else t.notOk(r.advice.some((x: any) => x.code === 'smtp.unreachable_checklist' || x.code === 'net.timeout'), `${script}: connected, so no "filtered port" checklist`)
       if (script === 'starttls_injection') t.notOk(r.transcript.some((l: any) => l.dir === 'C' && /^MAIL/.test(l.text)), 'nothing sent after the injection')

@@ -217,8 +217,10 @@ t.test('relay check against scripted servers', async (t) => {
     const r = (await slowApp.inject({ method: 'POST', url: '/api/v1/checks/relay?lang=en', payload: { domain: 'd6.example' }, remoteAddress: ips[6] })).json()
     await srv.close()
     t.equal(r.status, 'fail', r.summary)
-    t.ok(r.durationMs < 5000, `finished in ${r.durationMs} ms, inside the deadline`)
-    t.match(r.relay.stoppedEarly, /time budget/)
+    // Every socket dies at the 5 s deadline; the report is written just after. The slack is for a
+    // loaded CI machine's scheduling, not for the check: the battery's own budget is 3 s (60 %).
+    t.ok(r.durationMs < 5000 + 1500, `finished in ${r.durationMs} ms, at the deadline at the latest`)
+    t.match(r.relay.stoppedEarly, /time budget/, `stopped by the battery's own budget (${r.relay.stoppedEarly})`)
     t.ok(r.vectors.some((v: any) => v.accepted))
     t.ok(r.vectors.some((v: any) => v.stage === 'not_run'))
 
