@@ -735,15 +735,11 @@ function decodeWindow (bytes: number[], dec: Exclude<Decoder, 'utf-8' | 'iso-202
  * hole becomes 0xFF, which no Japanese codec decodes (U+FFFD: lost).
  */
 /**
- * EUC-JP read as Shift_JIS: the Shift_JIS decoder destroyed a byte (iconv-lite)
- * or a byte pair (WHATWG) wherever EUC-JP bytes made no Shift_JIS character.
- * EUC-JP bytes come in pairs: a run of high bytes of odd length had a
- * two-byte hole. Each hole takes the EUC-JP byte(s) the decoder would have
- * destroyed that read best with their neighbours.
+ * EUC-JP bytes with holes (-1) where a decoder lost a byte: a hole stands for
+ * two bytes where the run of high bytes around it has odd length (EUC-JP
+ * characters are pairs, so such a run lost a whole character's worth).
  */
-function fillEucHoles (src: Bytes, lostBy: LostBy): { buf: Buffer, guessed: number, at: number[] } {
-  const input = src.bytes
-  // expand a hole to two bytes where the run of high bytes around it has odd length
+function expandOddHoles (input: number[]): number[] {
   const bytes: number[] = []
   for (let i = 0; i < input.length;) {
     if (input[i] >= 0 && input[i] < 0x80) { bytes.push(input[i]); i++; continue }
@@ -756,6 +752,18 @@ function fillEucHoles (src: Bytes, lostBy: LostBy): { buf: Buffer, guessed: numb
     }
     i = j
   }
+  return bytes
+}
+
+/**
+ * EUC-JP read as Shift_JIS: the Shift_JIS decoder destroyed a byte (iconv-lite)
+ * or a byte pair (WHATWG) wherever EUC-JP bytes made no Shift_JIS character.
+ * EUC-JP bytes come in pairs: a run of high bytes of odd length had a
+ * two-byte hole. Each hole takes the EUC-JP byte(s) the decoder would have
+ * destroyed that read best with their neighbours.
+ */
+function fillEucHoles (src: Bytes, lostBy: LostBy): { buf: Buffer, guessed: number, at: number[] } {
+  const bytes = expandOddHoles(src.bytes)
   const at: number[] = []
   let scored = 0
   // window decodes per call, at most: a two-byte hole alone can take a few hundred
@@ -803,20 +811,7 @@ function decodeEucChoices (src: Bytes, lostBy: LostBy, pairs: boolean): { text: 
   const input = src.bytes
   // a hole stands for two bytes where the run of high bytes around it has odd length (iconv-lite
   // loses one byte per error), or everywhere (`pairs`: a WHATWG decoder loses two)
-  const bytes: number[] = []
-  if (pairs) for (const b of input) { if (b < 0) bytes.push(-1, -1); else bytes.push(b) }
-  const n = pairs ? 0 : input.length
-  for (let i = 0; i < n;) {
-    if (input[i] >= 0 && input[i] < 0x80) { bytes.push(input[i]); i++; continue }
-    let j = i
-    let holes = 0
-    while (j < input.length && !(input[j] >= 0 && input[j] < 0x80)) { if (input[j] < 0) holes++; j++ }
-    let odd = (j - i) % 2 === 1 && holes > 0
-    for (let k = i; k < j; k++) {
-      if (input[k] < 0 && odd) { bytes.push(-1, -1); odd = false } else bytes.push(input[k])
-    }
-    i = j
-  }
+  const bytes = pairs ? input.flatMap((b) => b < 0 ? [-1, -1] : [b]) : expandOddHoles(input)
   const HIGH = Array.from({ length: 0xfe - 0xa1 + 1 }, (_, k) => 0xa1 + k)
   const pieces: Piece[] = []
   let known: number[] = []
