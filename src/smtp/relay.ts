@@ -387,6 +387,18 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
     let pending = [...claim]
     let client: SmtpClient | null = null
     let progress = false
+    /** This connection's vectors by sender: settled (ready), still waiting for one (still); untestable ones drop out. */
+    const bySender = (list: Envelope[]): { ready: Array<{ env: Envelope, from: string }>, still: Envelope[] } => {
+      const ready: Array<{ env: Envelope, from: string }> = []
+      const still: Envelope[] = []
+      for (const env of list) {
+        const f = senderFor(env, n)
+        if (f === false) { progress = true; continue }
+        if (f === null) { still.push(env); continue }
+        ready.push({ env, from: f })
+      }
+      return { ready, still }
+    }
     let opened = false
     open++
     maxOpen = Math.max(maxOpen, open)
@@ -455,14 +467,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
             continue
           }
           // Vectors whose sender is settled: as many as the budgets allow, in one flight.
-          const ready: Array<{ env: Envelope, from: string }> = []
-          const still: Envelope[] = []
-          for (const env of pending) {
-            const f = senderFor(env, n)
-            if (f === false) { progress = true; continue }
-            if (f === null) { still.push(env); continue }
-            ready.push({ env, from: f })
-          }
+          const { ready, still } = bySender(pending)
           pending = still.concat(ready.map((x) => x.env))
           if (!ready.length) { if (still.length) continue; break }
           const batch: typeof ready = []
@@ -510,14 +515,7 @@ export async function runEnvelopes (ctx: CheckContext, ip: string, envelopes: En
         let tx: { from: string, mail: Reply, clean: boolean } | null = null
         let rounds = 0
         while (pending.length && !ended() && rounds++ < 256) {
-          const ready: Array<{ env: Envelope, from: string }> = []
-          const still: Envelope[] = []
-          for (const env of pending) {
-            const f = senderFor(env, n)
-            if (f === false) { progress = true; continue }
-            if (f === null) { still.push(env); continue }
-            ready.push({ env, from: f })
-          }
+          const { ready, still } = bySender(pending)
           pending = still.concat(ready.map((x) => x.env))
           let from: string
           let group: Envelope[]
