@@ -8,7 +8,14 @@
 //  2. From the sender's 250 after DATA to the finished report reaching an
 //     SSE follower, one mail at a time (DKIM-signed, SPF with an include,
 //     DMARC, three DNSBL zones): p50 / max.
-// Targets: RSS < 300 MB, /healthz p99 < 50 ms, 250 → report ≤ 1000 ms.
+//  3. The red team's hostile mails (issue 22), one at a time: one h= list of
+//     50,000 names over 50,000 fields, 600 l= signatures, 1,500 junk
+//     signatures. While each is analysed, /healthz is asked every 50 ms and a
+//     legitimate send test runs from another home. Measured: worst /healthz,
+//     peak RSS, the hostile report's size, the lookups the mail caused, and
+//     the legitimate test's time from connect to finished report.
+// Targets: RSS < 300 MB, /healthz p99 < 50 ms, 250 → report ≤ 1000 ms;
+// hostile mails: worst /healthz < 250 ms, the legitimate test ≤ 15 s.
 // Exits non-zero when one is missed.
 //   npm run bench:inbound   (INBOUND_SESSIONS=200 INBOUND_TIMED=20)
 import http from 'node:http'
@@ -19,6 +26,7 @@ import { buildServer, startServer, freePort } from '../test/ops/fixtures.js'
 import { uniquePrefix, REDIS_URL, randomLoopback } from '../test/helpers.js'
 import { talk, type Talk } from '../test/fixtures/smtp-talk.js'
 import { reverseName, type Zone } from '../test/fixtures/dns.js'
+import { hListBomb, lBomb, signatureFlood } from '../test/fixtures/hostile-mail.js'
 import { machine, percentile, fmt, load, startDnsProcess } from './common.js'
 
 const SESSIONS = Number(process.env.INBOUND_SESSIONS ?? 200)
@@ -194,6 +202,84 @@ async function main (): Promise<void> {
     times.sort((a, b) => a - b)
     serverTimes.sort((a, b) => a - b)
 
+    // ---- 3. hostile mails, each beside a legitimate send test
+    const hostileRows: string[] = []
+    const signMsg = async (msg: string): Promise<string> => (await dkimSign(msg, { signatureData: [{ signingDomain: 'home.test', selector: 'sel', privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, algorithm: 'ed25519-sha256' }] })).signatures + msg
+    const waitReport = async (id: string, ms: number): Promise<{ r: any, bytes: number } | null> => {
+      const end = Date.now() + ms
+      for (;;) {
+        const body = (await request(`${url}/api/v1/checks/${id}`)).body
+        const r = JSON.parse(body)
+        if (r.status !== 'running') return { r, bytes: Buffer.byteLength(body) }
+        if (Date.now() > end) return null
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+    }
+    const attacks: Array<{ name: string, make: (to: string) => string }> = [
+      { name: 'h= list of 50,000 names', make: (to) => hListBomb(to) },
+      { name: '600 l= signatures', make: (to) => lBomb(to) },
+      { name: '1,500 junk signatures', make: (to) => { const f = signatureFlood(to); return f.junk + f.message } }
+    ]
+    for (const [k, attack] of attacks.entries()) {
+      const evil = homeOf(100 + k)
+      const good = homeOf(150 + k)
+      const h = JSON.parse((await request(`${url}/api/v1/checks/send`, { method: 'POST', body: { domain: 'home.test' }, xff: evil })).body)
+      const g = JSON.parse((await request(`${url}/api/v1/checks/send`, { method: 'POST', body: { domain: 'home.test' }, xff: good })).body)
+      const hl: number[] = []
+      let on = true
+      const poller = (async () => {
+        // eslint-disable-next-line no-unmodified-loop-condition
+        while (on) {
+          const t0 = performance.now()
+          await request(`${url}/healthz`)
+          hl.push(performance.now() - t0)
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      })()
+      let hPeak = vmHwmMb(pid)
+      const sample = setInterval(() => { hPeak = Math.max(hPeak, vmHwmMb(pid)) }, 100)
+      const evilMail = (async () => {
+        const s = await talk(listenIp, smtpPort, evil)
+        await s.cmd('EHLO mx.home.test')
+        await s.cmd('MAIL FROM:<m@evil.test>')
+        await s.cmd(`RCPT TO:<${h.address}>`)
+        await s.cmd('DATA')
+        const reply = await s.data(attack.make(h.address))
+        await s.cmd('QUIT')
+        return reply
+      })()
+      // the legitimate sender arrives while the hostile mail is being analysed
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const g0 = Date.now()
+      const goodMail = (async () => {
+        const msg = `From: taro@home.test\r\nTo: ${g.address}\r\nSubject: beside an attack\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <g${k}@home.test>\r\n\r\nhello\r\n`
+        const s = await talk(listenIp, smtpPort, good)
+        await s.cmd('EHLO mx.home.test')
+        await s.cmd('MAIL FROM:<taro@home.test>')
+        await s.cmd(`RCPT TO:<${g.address}>`)
+        await s.cmd('DATA')
+        const reply = await s.data(await signMsg(msg))
+        await s.cmd('QUIT')
+        return reply
+      })()
+      const [evilReply, goodReply] = await Promise.all([evilMail, goodMail])
+      const goodDone = await waitReport(g.id, 30_000)
+      const goodMs = Date.now() - g0
+      const evilDone = await waitReport(h.id, 30_000)
+      on = false
+      await poller
+      clearInterval(sample)
+      hPeak = Math.max(hPeak, vmHwmMb(pid))
+      const worst = Math.max(...hl)
+      const lookups = evilDone?.r.inbound?.analysis?.lookups
+      const lookupsText = lookups ? Object.entries(lookups).map(([p, n]) => `${p} ${n}`).join(', ') : 'n/a'
+      hostileRows.push(`| ${attack.name} | ${fmt(worst)} ms (${hl.length} samples) | ${fmt(hPeak, 0)} MB | ${evilDone ? `${Math.round(evilDone.bytes / 1024)} KiB, ${evilDone.r.status}` : 'still running'} | ${lookupsText} | ${goodDone ? `${goodMs} ms, ${goodDone.r.status}` : 'not finished'} |`)
+      if (!(worst < 250)) failures.push(`${attack.name}: worst /healthz ${fmt(worst)} ms ≥ 250 ms`)
+      if (!goodReply.startsWith('250') || !goodDone || goodMs > 15_000) failures.push(`${attack.name}: legitimate send test ${goodReply.trim()} / ${goodDone?.r.status ?? 'not finished'} in ${goodMs} ms (target ≤ 15 s)`)
+      if (!evilDone) failures.push(`${attack.name}: the hostile mail's report never finished (${evilReply.trim()})`)
+      else if (evilDone.bytes > 512 * 1024) failures.push(`${attack.name}: report ${Math.round(evilDone.bytes / 1024)} KiB > 512 KiB`)
+    }
+
     const p99 = percentile(lat, 0.99)
     console.log(`bench:inbound · ${machine()} · load ${load()}`)
     console.log('| figure | value | target |')
@@ -205,6 +291,10 @@ async function main (): Promise<void> {
     console.log(`| /healthz p50 / p99 / max meanwhile (${lat.length} requests) | ${fmt(percentile(lat, 0.5))} / **${fmt(p99)}** / ${fmt(lat.at(-1) ?? NaN)} ms | p99 < 50 ms |`)
     console.log(`| 250 → finished report at an SSE follower, p50 / max (${times.length} mails) | ${fmt(percentile(times, 0.5), 0)} / **${fmt(times.at(-1) ?? NaN, 0)}** ms | ≤ 1000 ms |`)
     console.log(`| same, in the server (receivedAt → finishedAt), p50 / max | ${fmt(percentile(serverTimes, 0.5), 0)} / ${fmt(serverTimes.at(-1) ?? NaN, 0)} ms | |`)
+    console.log('')
+    console.log('| hostile mail | worst /healthz meanwhile | peak RSS | its report | lookups it caused (by part) | legitimate send test beside it |')
+    console.log('| --- | ---: | ---: | --- | --- | --- |')
+    for (const row of hostileRows) console.log(row)
     if (peak >= 300) failures.push(`peak RSS ${fmt(peak, 0)} MB ≥ 300 MB`)
     if (!(p99 < 50)) failures.push(`/healthz p99 ${fmt(p99)} ms ≥ 50 ms`)
     if (accepted !== SESSIONS || finished !== SESSIONS) failures.push(`accepted ${accepted}, finished ${finished} of ${SESSIONS}`)

@@ -1,15 +1,22 @@
 // What a receiving mail server sees of a mail the visitor's server sent:
 // the connecting IP and its reverse DNS, the HELO name, TLS, the envelope
-// sender, SPF/DKIM/DMARC (mailauth, through mxprobe's own DnsClient so
-// DNS_SERVERS applies), DNS block lists, and the header tool's analysis of
-// the message. Every lookup starts at once and has its own time limit: the
-// report is ready a few hundred milliseconds after the sender's 250.
-import { authenticate, type Resolver } from 'mailauth'
+// sender and SPF, DNS block lists (here, on the main thread: none of it
+// reads the message), then DKIM/DMARC and the header tool's analysis of the
+// message (./content.ts, in a worker thread under a hard time budget, on the
+// bounded message). Lookups go through mxprobe's own DnsClient (DNS_SERVERS
+// applies), each with its own time limit and all within the mail's lookup
+// budget (./dns-budget.ts): the report is ready a few hundred milliseconds
+// after the sender's 250.
+import { isIP } from 'node:net'
 import { spf as spfVerify } from 'mailauth/lib/spf/index.js'
 import type { DnsClient } from '../dns/resolver.js'
 import { resolveMailHosts } from '../checks/mailhosts.js'
 import { parseIp, sameIp } from '../net/ip.js'
-import { analyzeHeaders, decodeHeaderValue, type HeaderAnalysis } from '../tools/headers.js'
+import type { HeaderAnalysis } from '../tools/headers.js'
+import type { Bounds } from './bound.js'
+import type { CharsetInfo, ContentFindings, DkimFinding, DmarcFinding } from './content.js'
+import { MailDnsBudget, type LookupPart } from './dns-budget.js'
+import { AnalysisTimeoutError, type AnalysisPool } from './pool.js'
 
 /** One line of the inbound dialogue. C: mxprobe's listener said it, S: the visitor's server said it. */
 export interface DialogueLine { at: number, dir: 'C' | 'S' | 'I', text: string }
@@ -31,19 +38,33 @@ export interface ReceivedMail {
   acceptedAt: number
 }
 
+/** What the top SPF record of the sender's domain lists, looked up when a mail over IPv6 did not pass SPF. */
+export interface SpfRecordFacts {
+  /** the record has ip4: mechanisms */
+  ip4: boolean
+  /** the record has ip6: mechanisms */
+  ip6: boolean
+  /** it has mechanisms that may cover IPv6 too (a, mx, include, exists, ptr, redirect) */
+  other: boolean
+}
+
+/** The mechanisms of one SPF record, for the IPv6 advice; null when the text is no SPF record. */
+export function spfRecordFacts (record: string): SpfRecordFacts | null {
+  const terms = record.trim().split(/\s+/)
+  if (!/^v=spf1$/i.test(terms[0] ?? '')) return null
+  const names = terms.slice(1).map((x) => x.replace(/^[-+~?]/, '').toLowerCase().split(/[:=/]/)[0])
+  return { ip4: names.includes('ip4'), ip6: names.includes('ip6'), other: names.some((n) => ['a', 'mx', 'include', 'exists', 'ptr', 'redirect'].includes(n)) }
+}
+
 export interface DnsblResult { zone: string, listed: boolean, answer: string | null, reason: string | null, dynamic: boolean, error?: string }
 
-export interface CharsetInfo {
-  /** every text part that carries non-ASCII (or ISO-2022-JP escapes) declares its charset */
-  declared: boolean
-  charsets: string[]
-  /** text parts with non-ASCII content and no charset */
-  undeclaredParts: number
-}
+export type { CharsetInfo }
 
 export interface InboundFindings {
   address: string
   connectingIp: string
+  /** the family the mail came over */
+  family: 4 | 6
   callerIp: string
   /** the mail came from the IP that started the test */
   isCallerIp: boolean
@@ -62,10 +83,10 @@ export interface InboundFindings {
   heloFqdn: boolean
   tls: { version: string, cipher: string } | null
   mailFrom: string
-  spf: { result: string, domain: string, reason?: string }
+  spf: { result: string, domain: string, reason?: string, record?: SpfRecordFacts }
   spfHelo: { result: string, domain: string } | null
-  dkim: Array<{ result: string, domain: string | null, selector: string | null, reason?: string, aligned?: boolean }>
-  dmarc: { result: string, policy: string | null, domain: string | null }
+  dkim: DkimFinding[]
+  dmarc: DmarcFinding
   dnsbl: DnsblResult[]
   headers: HeaderAnalysis | null
   subject: string | null
@@ -75,6 +96,14 @@ export interface InboundFindings {
   excerpt: string
   /** ms the lookups took */
   lookupMs: number
+  /** what was cut before verification; null when the message's analysis was stopped */
+  bounds: Bounds | null
+  /** the message's analysis (DKIM, DMARC, headers) ran past its budget and was stopped */
+  stopped: boolean
+  /** the budget it had, ms */
+  budgetMs: number
+  /** lookups caused by the mail's own content, per part, and those refused over an allowance */
+  lookups: Record<LookupPart, number> & { refused: number }
 }
 
 export interface AnalyzeDeps {
@@ -82,12 +111,11 @@ export interface AnalyzeDeps {
   dnsblZones: string[]
   /** name of the receiving MTA in Authentication-Results */
   mta: string
+  /** the worker threads that read the message */
+  pool: AnalysisPool
   /** per lookup group */
   timeoutMs?: number
 }
-
-const HEADER_CAP = 64 * 1024
-const EXCERPT_CHARS = 2000
 
 async function within<T> (p: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -98,25 +126,6 @@ async function within<T> (p: Promise<T>, ms: number, fallback: T): Promise<T> {
   } finally {
     if (timer) clearTimeout(timer)
   }
-}
-
-/** mailauth's resolver: our DnsClient (DNS_SERVERS), node's error codes kept. */
-export function mailauthResolver (dns: DnsClient): Resolver {
-  return async (name: string, rrtype: string) => await dns.resolve(name, rrtype)
-}
-
-/** The header block of a raw message (capped), and where the body starts. */
-export function splitMessage (raw: Buffer): { header: string, body: Buffer } {
-  let end = raw.indexOf('\r\n\r\n')
-  let skip = 4
-  const lf = raw.indexOf('\n\n')
-  if (end < 0 || (lf >= 0 && lf < end)) { end = lf; skip = 2 }
-  if (end < 0) return { header: raw.subarray(0, HEADER_CAP).toString('latin1'), body: Buffer.alloc(0) }
-  const head = raw.subarray(0, Math.min(end, HEADER_CAP))
-  // Header bytes beyond ASCII are UTF-8 (SMTPUTF8) or raw legacy bytes; decode as UTF-8 when valid.
-  let header = head.toString('utf8')
-  if (header.includes('\ufffd')) header = head.toString('latin1')
-  return { header, body: raw.subarray(end + skip) }
 }
 
 /** Spamhaus-style and named policy lists: the address is a home line, not a spammer. */
@@ -172,45 +181,6 @@ export function looksGeneric (ptr: string, ip: string): boolean {
   return /(^|[.-])(dynamic|dyn|dhcp|ppp|pppoe|pool|dsl|adsl|vdsl|ftth|cable|dialup|dial|client|customer|cust|bbtec|ipngn|flets|dion|ocn|nttpc)[0-9]*([.-]|$)/.test(name)
 }
 
-/** Is every non-ASCII text part's charset declared? A light MIME walk (top level and one level of parts). */
-export function charsetInfo (header: string, body: Buffer): CharsetInfo {
-  const charsets = new Set<string>()
-  let undeclared = 0
-  const typeOf = (h: string): string => (/^content-type:\s*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/im.exec(h)?.[1] ?? '').replace(/\r?\n[ \t]+/g, ' ')
-  const encodingOf = (h: string): string => (/^content-transfer-encoding:\s*([^\s;]+)/im.exec(h)?.[1] ?? '7bit').toLowerCase()
-  // A native latin1 decode and one regex scan: a per-byte callback cost ~4 ms per 64 KiB (bench:inbound).
-  const high = (b: Buffer): boolean => /[\u0080-\u00ff\u001b]/.test(b.toString('latin1'))
-  const nonAscii = (text: Buffer, enc: string): boolean => {
-    if (enc === 'base64') return high(Buffer.from(text.subarray(0, 96 * 1024).toString('latin1'), 'base64'))
-    if (enc === 'quoted-printable' && /=(?:[89A-Fa-f][0-9A-Fa-f]|1[Bb])/.test(text.toString('latin1'))) return true
-    return high(text)
-  }
-  const visit = (h: string, content: Buffer, depth: number): void => {
-    const ct = typeOf(h)
-    const mime = (ct.split(';')[0].trim() || 'text/plain').toLowerCase()
-    if (mime.startsWith('multipart/') && depth < 2) {
-      const boundary = /boundary="?([^";\r\n]+)"?/i.exec(ct)?.[1]
-      if (!boundary) return
-      const parts = content.toString('latin1').split(`--${boundary}`).slice(1, 51)
-      for (const part of parts) {
-        if (part.startsWith('--')) break
-        const p = part.replace(/^\r?\n/, '')
-        const cut = p.search(/\r?\n\r?\n/)
-        const ph = cut < 0 ? p : p.slice(0, cut)
-        const pb = cut < 0 ? '' : p.slice(cut).replace(/^\r?\n\r?\n/, '')
-        visit(ph, Buffer.from(pb, 'latin1'), depth + 1)
-      }
-      return
-    }
-    if (!mime.startsWith('text/')) return
-    const cs = /charset="?([^";\s]+)"?/i.exec(ct)?.[1]
-    if (cs) { charsets.add(cs.toLowerCase()); return }
-    if (nonAscii(content, encodingOf(h))) undeclared++
-  }
-  visit(header, body, 0)
-  return { declared: undeclared === 0, charsets: [...charsets], undeclaredParts: undeclared }
-}
-
 function domainOf (address: string): string {
   const at = address.lastIndexOf('@')
   return at >= 0 ? address.slice(at + 1).toLowerCase() : ''
@@ -221,7 +191,7 @@ export async function analyzeMail (mail: ReceivedMail, target: { address: string
   const { dns } = deps
   const ms = deps.timeoutMs ?? 5000
   const ip = mail.remoteIp
-  const resolver = mailauthResolver(dns)
+  const budget = new MailDnsBudget(dns)
   const helo = mail.helo
   const heloLiteral = helo ? /^\[(?:ipv6:)?([0-9a-f:.]+)\]$/i.exec(helo)?.[1] ?? null : null
   const heloFqdn = !!helo && !heloLiteral && /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/i.test(helo)
@@ -246,59 +216,51 @@ export async function analyzeMail (mail: ReceivedMail, target: { address: string
     return mh.hosts.flatMap((h) => h.addresses.map((a) => a.address))
   })(), ms, [] as string[])
 
-  const authP = within(authenticate(mail.raw, {
-    ip,
-    helo: helo ?? undefined,
-    sender: mail.mailFrom || undefined,
-    mta: deps.mta,
-    resolver,
-    disableBimi: true
-  }).catch(() => null), ms * 2, null)
+  // SPF on the main thread (it does not read the message; RFC 7208's limits inside mailauth,
+  // the mail's lookup budget around them), so a report whose message analysis is stopped still has it.
+  const senderDomain = domainOf(mail.mailFrom) || (helo ?? '').replace(/\.$/, '').toLowerCase()
+  const spfHeloArg = !helo ? `[${ip}]` : isIP(helo) ? `[${helo}]` : helo
+  const family = parseIp(ip)?.family ?? 4
+  const spfP = within((async () => {
+    const r = await spfVerify({ sender: mail.mailFrom || undefined, ip, helo: spfHeloArg, mta: deps.mta, resolver: budget.resolver('spf') })
+    const out: InboundFindings['spf'] = { result: r.status.result, domain: r.domain, ...(r.status.comment ? { reason: String(r.status.comment).slice(0, 300) } : {}) }
+    // Over IPv6 without a pass: does the record list IPv6 at all? (the classic ip4:-only record)
+    if (family === 6 && r.domain && !['pass', 'none', 'temperror', 'permerror'].includes(out.result)) {
+      try {
+        const txt = (await budget.resolve('spf', r.domain, 'TXT') as string[][]).map((x) => Array.isArray(x) ? x.join('') : String(x))
+        const facts = txt.map(spfRecordFacts).find((x) => x !== null)
+        if (facts) out.record = facts
+      } catch { /* no record facts: the plain SPF advice */ }
+    }
+    return out
+  })(), ms * 2, { result: 'temperror', domain: senderDomain })
 
   const spfHeloP = within((async () => {
     if (!heloFqdn || !helo) return null
-    const r = await spfVerify({ sender: `postmaster@${helo.replace(/\.$/, '')}`, ip, helo, mta: deps.mta, resolver })
+    const r = await spfVerify({ sender: `postmaster@${helo.replace(/\.$/, '')}`, ip, helo, mta: deps.mta, resolver: budget.resolver('spfHelo') })
     return { result: r.status.result, domain: r.domain }
   })(), ms, null)
 
   const dnsblP = Promise.all(deps.dnsblZones.map((z) => within(dnsblLookup(dns, ip, z), ms, { zone: z, listed: false, answer: null, reason: null, dynamic: false, error: 'TIMEOUT' })))
 
-  // The header tool's analysis runs while the lookups are out.
-  const { header, body } = splitMessage(mail.raw)
-  let headers: HeaderAnalysis | null = null
-  try { headers = analyzeHeaders(header.endsWith('\n') ? header : header + '\n') } catch { headers = null }
-  const subjectRaw = headers?.headers.find((h) => h.name.toLowerCase() === 'subject')?.value ?? null
-  const subject = subjectRaw === null ? null : decodeHeaderValue(subjectRaw)
-  const charset = charsetInfo(header, body)
-  let excerpt = body.subarray(0, EXCERPT_CHARS * 2).toString('utf8')
-  if (excerpt.includes('\ufffd')) excerpt = body.subarray(0, EXCERPT_CHARS).toString('latin1')
-  excerpt = excerpt.slice(0, EXCERPT_CHARS)
+  // The message itself, in a worker, once SPF is known (DMARC needs it). The budget is the
+  // pool's: past it the thread is terminated and the report says what was known.
+  const contentP = spfP.then(async (spf): Promise<ContentFindings | null> => {
+    try {
+      return await deps.pool.analyze(mail.raw, { sender: mail.mailFrom, spfPassDomain: spf.result === 'pass' ? spf.domain : null }, async (name, type) => await budget.workerResolve(name, type))
+    } catch (err) {
+      if (err instanceof AnalysisTimeoutError) return null
+      throw err
+    }
+  })
 
-  const [ptr, heloResolves, mxAddresses, auth, spfHelo, dnsbl] = await Promise.all([ptrP, heloP, mxP, authP, spfHeloP, dnsblP])
-
-  const senderDomain = domainOf(mail.mailFrom) || (helo ?? '').replace(/\.$/, '').toLowerCase()
-  const spf = auth?.spf
-    ? { result: auth.spf.status.result, domain: auth.spf.domain, ...(auth.spf.status.comment ? { reason: String(auth.spf.status.comment) } : {}) }
-    : { result: 'temperror', domain: senderDomain }
-  const dkim = (auth?.dkim.results ?? [])
-    .filter((d) => d.status.result !== 'none')
-    .map((d) => ({
-      // A body that no longer matches its signature is a failed signature (RFC 6376 6.1.3:
-      // PERMFAIL); mailauth, like Gmail, words it "neutral (body hash did not verify)".
-      result: d.status.result === 'neutral' && /body hash did not verify/i.test(String(d.status.comment ?? '')) ? 'fail' : d.status.result,
-      domain: d.signingDomain ?? null,
-      selector: d.selector ?? null,
-      ...(d.status.comment ? { reason: String(d.status.comment) } : {}),
-      aligned: !!d.status.aligned
-    }))
-  const dm = auth?.dmarc
-  const dmarc = dm
-    ? { result: dm.status.result, policy: dm.policy ?? dm.p ?? null, domain: dm.domain ?? null }
-    : { result: auth ? 'none' : 'temperror', policy: null, domain: null }
+  const [ptr, heloResolves, mxAddresses, spf, spfHelo, dnsbl, content] = await Promise.all([ptrP, heloP, mxP, spfP, spfHeloP, dnsblP, contentP])
+  const stopped = content === null
 
   return {
     address: target.address,
     connectingIp: ip,
+    family,
     callerIp: target.callerIp,
     isCallerIp: sameIp(ip, target.callerIp),
     isMxAddress: mxAddresses.some((a) => sameIp(a, ip)),
@@ -314,14 +276,18 @@ export async function analyzeMail (mail: ReceivedMail, target: { address: string
     mailFrom: mail.mailFrom,
     spf,
     spfHelo,
-    dkim,
-    dmarc,
+    dkim: content?.dkim ?? [],
+    dmarc: content?.dmarc ?? { result: 'temperror', policy: null, domain: null },
     dnsbl,
-    headers,
-    subject,
+    headers: content?.headers ?? null,
+    subject: content?.subject ?? null,
     size: mail.size,
-    charset,
-    excerpt,
-    lookupMs: Date.now() - t0
+    charset: content?.charset ?? { declared: true, charsets: [], undeclaredParts: 0 },
+    excerpt: content?.excerpt ?? '',
+    lookupMs: Date.now() - t0,
+    bounds: content?.bounds ?? null,
+    stopped,
+    budgetMs: deps.pool.o.budgetMs,
+    lookups: { ...budget.used, refused: budget.refused }
   }
 }

@@ -39,3 +39,22 @@ declare module 'mailauth/lib/spf/index.js' {
   import type { Resolver, AuthStatus } from 'mailauth'
   export function spf (opts: { sender?: string, ip: string, helo?: string, mta?: string, resolver?: Resolver }): Promise<{ domain: string, status: AuthStatus, info?: string }>
 }
+
+declare module 'mailauth/lib/dkim/verify.js' {
+  import type { Resolver, DkimResult } from 'mailauth'
+  export function dkimVerify (input: Buffer | string, opts: { resolver?: Resolver, sender?: string, minBitLength?: number }): Promise<{
+    headerFrom?: string[]
+    envelopeFrom?: string | false
+    results?: Array<DkimResult & { id?: string }>
+  }>
+}
+
+declare module 'mailauth/lib/dmarc/index.js' {
+  import type { Resolver, AuthStatus } from 'mailauth'
+  export function dmarc (opts: {
+    headerFrom: string[] | string
+    spfDomains: string[]
+    dkimDomains: Array<{ id?: string, domain?: string, aligned?: string | false, underSized?: number | false }>
+    resolver?: Resolver
+  }): Promise<{ domain?: string, policy?: string, p?: string, status: AuthStatus } | false>
+}

@@ -7,7 +7,7 @@
 // line goes to the report's transcript as it is sent or read.
 import MailComposer from 'nodemailer/lib/mail-composer'
 import type { CheckSettings } from '../checks/context.js'
-import type { ReportBuilder } from '../checks/report.js'
+import type { ReportBuilder } from '../core/report.js'
 import { mailTargetFor } from '../checks/mailhosts.js'
 import { parseMailbox, configuredMailbox, type Mailbox } from '../smtp/address.js'
 import { deliverMessage } from '../smtp/deliver.js'
