@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox'
 import { refuseCrossSite } from './helpers.js'
 import { pickLang, type Lang } from '../src/i18n/index.js'
 import { REPORT_ID } from '../src/core/report.js'
-import { BadInputError, NotFoundError, PayloadTooLargeError } from '../src/errors.js'
+import { BadInputError, NotFoundError, PayloadTooLargeError, RateLimitedError, httpAnswer } from '../src/errors.js'
 import type { HeaderAnalysis } from '../src/tools/headers.js'
 import type { MojibakeResult } from '../src/tools/mojibake.js'
 import { toolLinks as links } from '../src/tools/records.js'
@@ -58,7 +58,7 @@ const SPLIT_FORMS = new WeakSet<object>()
 
 export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit, answer }: ToolPageDeps): Promise<void> {
   /** Errors on the pages are pages too (400, 413, 429), in the page's language. */
-  const pageErrors = (tool: 'headers' | 'mojibake') => (err: FastifyError & { retryAfter?: number, retryAfterSeconds?: number }, req: FastifyRequest, reply: FastifyReply) => {
+  const pageErrors = (tool: 'headers' | 'mojibake') => (err: FastifyError & { retryAfterSeconds?: number }, req: FastifyRequest, reply: FastifyReply) => {
     const lang = pageLang(req)
     const status = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : err.validation ? 400 : (err.statusCode ?? 500)
     if (err instanceof ToolsBusyError) {
@@ -76,7 +76,11 @@ export default async function toolPageRoutes (app: FastifyInstance, { toolsLimit
       req.log.error({ err }, 'tool page failed')
       return sendPage(reply, status, toolErrorPage(lang, tool, webText(lang).tools.internal))
     }
-    if (status === 429) reply.header('retry-after', String(err.retryAfterSeconds ?? err.retryAfter ?? 60))
+    if (err instanceof RateLimitedError) {
+      const a = httpAnswer(err, lang)
+      reply.headers(a.headers)
+      return sendPage(reply, 429, toolErrorPage(lang, tool, a.body.message))
+    }
     const message = status === 413 && !(err instanceof PayloadTooLargeError)
       ? webText(lang).tools.tooLarge
       : err.message

@@ -12,7 +12,7 @@ import { PayloadTooLargeError, RateLimitedError, StoreDownError } from '../src/e
 import { lookupOriginPtr, type HeaderAnalysis } from '../src/tools/headers.js'
 import type { MojibakeResult } from '../src/tools/mojibake.js'
 import { headersRecord, mojibakeRecord, toolLinks as links } from '../src/tools/records.js'
-import { newReportId } from '../src/checks/report.js'
+import { newReportId } from '../src/core/report.js'
 import { fillSlot, headersOriginJson, type AnswerPayload } from '../src/web/tool-answers.js'
 import { ptrLine } from '../src/web/tools.js'
 import type { Lang } from '../src/i18n/index.js'
@@ -70,8 +70,7 @@ export default async function toolsRoutes (app: FastifyInstance): Promise<void> 
     }
     if (!r.isAllowed && r.isExceeded) {
       app.mx.metrics.rateLimited()
-      const wait = Math.max(1, r.ttlInSeconds)
-      throw new RateLimitedError(`rate limit exceeded: at most ${rule.max} tool requests per ${rule.windowSeconds} s; try again in ${wait} s`, wait)
+      throw RateLimitedError.over({ kind: 'tools', max: rule.max, windowSeconds: rule.windowSeconds }, r.ttlInSeconds)
     }
   }
   const ttl = app.mx.config.reportTtlSeconds

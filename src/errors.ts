@@ -20,8 +20,11 @@ export class RefusalError extends Error {
   /**
    * `extra`: more fields for the 403 body: `diagnosis` (the classic mistakes
    * found in the DNS facts, `[ { code, message } ]`), `retry` (when and how to
-   * try again), and, for a diagnosis, `fixFirst`.
+   * try again), for a diagnosis `fixFirst`, and `id`: the stored refusal
+   * report (`/r/:id`), once the runner has stored it.
    */
+  /** the classic mistakes with their advice parameters, for the stored refusal report (not in the 403 body) */
+  findings: Array<{ code: string, params: Record<string, unknown> }> = []
   constructor (public code: 'ip_mismatch' | 'target_forbidden', message: string, public callerIp: string, public dns: unknown, public extra: Record<string, unknown> = {}) {
     super(message)
   }
@@ -48,11 +51,41 @@ export class ProbeError extends Error {
   constructor (public kind: ProbeFailureKind, message: string, public port?: number) { super(message) }
 }
 
-/** 429: over a rate limit or a concurrency cap. Built once, here; answered with Retry-After. */
+/** A rate limit a caller went over: which one, and how many requests per window it allows. */
+export interface RateLimit {
+  /** `check`: one check type per caller; `domain`: checks of one domain; `tools`: the text tools per caller */
+  kind: 'check' | 'domain' | 'tools'
+  max: number
+  windowSeconds: number
+}
+
+/** The text of a rate limit's 429, in the language of the answer (the page's or the API caller's). */
+export function rateLimitText (lang: Lang, limit: RateLimit, waitSeconds: number): string {
+  const wait = Math.max(1, waitSeconds)
+  switch (limit.kind) {
+    case 'check': return bi(lang, `テストの回数が上限に達しました (同じテストは ${limit.windowSeconds} 秒に ${limit.max} 回まで)。${wait} 秒後にもう一度お試しください。`, `rate limit exceeded: at most ${limit.max} such checks per ${limit.windowSeconds} s; try again in ${wait} s`)
+    case 'domain': return bi(lang, `このドメインへのテストが多すぎます (${limit.windowSeconds} 秒に ${limit.max} 回まで)。${wait} 秒後にもう一度お試しください。`, `too many checks of this domain: at most ${limit.max} per ${limit.windowSeconds} s; try again in ${wait} s`)
+    case 'tools': return bi(lang, `解析ツールの利用回数が上限に達しました (${limit.windowSeconds} 秒に ${limit.max} 回まで)。${wait} 秒後にもう一度お試しください。`, `rate limit exceeded: at most ${limit.max} tool requests per ${limit.windowSeconds} s; try again in ${wait} s`)
+  }
+}
+
+/**
+ * 429: over a rate limit or a concurrency cap, the one 429 of mxprobe:
+ * `{ error, message }` with Retry-After (httpAnswer). Over a rate limit
+ * (`RateLimitedError.over`) the error carries the limit, and its text is
+ * written when the answer is, in the answer's language.
+ */
 export class RateLimitedError extends Error {
   statusCode = 429
   code: string = 'rate_limited'
+  limit?: RateLimit
   constructor (message: string, public retryAfterSeconds: number) { super(message) }
+
+  static over (limit: RateLimit, retryAfterSeconds: number): RateLimitedError {
+    const e = new RateLimitedError(rateLimitText('en', limit, retryAfterSeconds), Math.max(1, retryAfterSeconds))
+    e.limit = limit
+    return e
+  }
 }
 
 export interface HttpAnswer {
@@ -72,11 +105,9 @@ export interface HttpAnswer {
  */
 export function httpAnswer (err: Error & { statusCode?: number, code?: unknown, validation?: unknown, validationContext?: string, retryAfterSeconds?: number }, lang: Lang = 'en'): HttpAnswer {
   if (err instanceof RefusalError) return { status: 403, headers: {}, body: { ...err.extra, error: err.code, message: err.message, callerIp: err.callerIp, dns: err.dns } }
-  if (err instanceof RateLimitedError) return { status: 429, headers: { 'retry-after': String(Math.max(1, err.retryAfterSeconds)) }, body: { error: err.code, message: err.message } }
-  // (a 429 built by hand, { statusCode: 429, retryAfter }: routes/tools.ts until it throws RateLimitedError)
-  if (err.statusCode === 429) {
-    const after = (err as { retryAfter?: number }).retryAfter
-    return { status: 429, headers: { 'retry-after': String(Math.max(1, after ?? 60)) }, body: { error: 'rate_limited', message: err.message } }
+  if (err instanceof RateLimitedError) {
+    const message = err.limit ? rateLimitText(lang, err.limit, err.retryAfterSeconds) : err.message
+    return { status: 429, headers: { 'retry-after': String(Math.max(1, err.retryAfterSeconds)) }, body: { error: err.code, message } }
   }
   if (err instanceof StoreDownError) {
     return { status: 503, headers: { 'retry-after': '5' }, body: { error: 'store_unavailable', message: bi(lang, 'mxprobe の共有ストア (Redis) が使えないため、テストを始めませんでした。しばらくしてからもう一度お試しください。', 'the shared store (Redis) is unavailable; no probe was started') } }

@@ -47,9 +47,32 @@ const RULES: Rule[] = [
   [/^body must NOT have additional properties$/, () => '知らない項目が含まれています。'],
   [/^body\/(\S+) must NOT have more than (\d+) characters$/, (f, n) => `${f} は ${n} 文字以内で入力してください。`],
   [/^body\/(\S+) must NOT have fewer than (\d+) characters$/, (f) => `${f} が空です。`],
+  [/^body\/(\S+) must NOT have more than (\d+) items$/, (f, n) => `${f} に指定できるのは ${n} 個までです。`],
   [/^body\/(\S+) must be (string|integer|number|array|boolean)$/, (f, t) => `${f} の型が違います (${({ string: '文字列', integer: '整数', number: '数値', array: 'リスト', boolean: '真偽値' } as Record<string, string>)[t]} で指定してください)。`],
   [/^querystring\/lang must be equal to one of the allowed values$/, () => 'lang には ja か en を指定してください。']
 ]
+
+/** Why a proof in `proofs` proves nothing (src/net/proof.ts), with what the reader can do. */
+export type ProofProblem = 'list' | 'malformed' | 'forged' | 'expired' | 'future' | 'family' | 'special'
+
+/**
+ * The 400 of a proof, in the caller's language; it names the field
+ * (`proofs[1]`) and never repeats the proof itself.
+ */
+export function proofText (lang: Lang, problem: ProofProblem, index: number, p: { max?: number, ttl?: number, ip?: string, reason?: string } = {}): string {
+  const f = index >= 0 ? `proofs[${index}]` : 'proofs'
+  const again = lang === 'ja' ? 'ページを再読み込みして、もう一度お試しください。' : 'reload the page (or ask GET /api/v1/ip again) and retry'
+  const minutes = Math.max(1, Math.round((p.ttl ?? 300) / 60))
+  switch (problem) {
+    case 'list': return lang === 'ja' ? `${f} には証明 (proof) のリストを ${p.max} 個まで指定してください。` : `${f} must be a list of at most ${p.max} proofs`
+    case 'malformed': return lang === 'ja' ? `${f} はこのサービスのアドレス証明の形式になっていません。${again}` : `${f} is not an address proof of this service (malformed); ${again}`
+    case 'forged': return lang === 'ja' ? `${f} はこのサービスが発行した証明ではありません (改変されたか、別の PROOF_SECRET で署名されています)。${again}` : `${f} was not signed by this service (altered, or signed with another PROOF_SECRET); ${again}`
+    case 'expired': return lang === 'ja' ? `${f} は有効期限 (${minutes} 分) が切れています。${again}` : `${f} has expired (a proof is valid for ${minutes} min); ${again}`
+    case 'future': return lang === 'ja' ? `${f} の発行時刻が未来になっています (このサービスのサーバー同士の時計がずれています)。${again}` : `${f} was issued in the future (the clocks of this service's instances differ); ${again}`
+    case 'family': return lang === 'ja' ? `${f} のアドレスファミリー (IPv4/IPv6) がアドレスと合っていません。` : `${f} has an address family that does not fit its address`
+    case 'special': return lang === 'ja' ? `${f} が証明するアドレス ${p.ip} は特別な用途のアドレスなので、テストの対象になりません (${p.reason})。` : `${f} proves ${p.ip}, which is never a target: ${p.reason}`
+  }
+}
 
 /** The message in the caller's language (English messages are returned as they are). */
 export function errorText (lang: Lang, message: string): string {

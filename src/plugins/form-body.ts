@@ -1,9 +1,18 @@
-// Form bodies (application/x-www-form-urlencoded, parsed by @fastify/formbody)
-// carry every value as a string. This preValidation hook converts them by the
-// route's own body schema before validation, so a check route takes a form
-// post and a JSON body alike; JSON bodies are never coerced.
-import type { FastifyRequest } from 'fastify'
+// Form bodies: HTML forms and `curl -d` post application/x-www-form-urlencoded.
+// The plugin registers @fastify/formbody's parser for the whole app; such a
+// body carries every value as a string, and the preValidation hook below
+// converts it by the route's own body schema before validation, so a check
+// route takes a form post and a JSON body alike. JSON bodies are never coerced.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import formbody from '@fastify/formbody'
 import type { TSchema } from '@sinclair/typebox'
+
+async function formBodyPlugin (app: FastifyInstance, opts: { bodyLimit: number }): Promise<void> {
+  await app.register(formbody, { bodyLimit: opts.bodyLimit })
+}
+// Not encapsulated (fp): the parser serves every route of the app.
+export default fp(formBodyPlugin, { name: 'mxprobe-form-body' })
 
 /**
  * HTML forms and `curl -d` send every value as a string, and the schemas do not

@@ -4,6 +4,7 @@
 // /metrics exports it and p50/p99/max of the samples since the previous scrape. One cheap
 // timer instead of two samplers, one of them at 10 ms resolution.
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 
 export class LoopMonitor {
   /** lateness of the last sample, ms */
@@ -40,8 +41,8 @@ export class LoopMonitor {
   }
 }
 
-export default async function pressurePlugin (app: FastifyInstance, o: { monitor: LoopMonitor }): Promise<void> {
+async function pressurePlugin (app: FastifyInstance, o: { monitor: LoopMonitor }): Promise<void> {
   o.monitor.start()
   app.addHook('onClose', async () => o.monitor.stop())
 }
-;(pressurePlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true
+export default fp(pressurePlugin, { name: 'mxprobe-pressure' })

@@ -7,6 +7,7 @@
 // (lang, async, save) are kept, so a password someone put into a URL never
 // reaches a log.
 import type { FastifyInstance, FastifyRequest, FastifyReply } from 'fastify'
+import fp from 'fastify-plugin'
 
 const KEPT_PARAMS = new Set(['lang', 'async', 'save'])
 
@@ -33,7 +34,7 @@ function useful (req: FastifyRequest, status: number): boolean {
 /** Polled paths: no hook at all on their routes (an onResponse hook costs a hook pass per request). */
 export const QUIET_PATHS = new Set(['/api/v1/ip', '/healthz', '/readyz', '/metrics'])
 
-export default async function requestLogPlugin (app: FastifyInstance): Promise<void> {
+async function requestLogPlugin (app: FastifyInstance): Promise<void> {
   // A plain callback hook: an async one costs a promise each time.
   const onResponse = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const status = reply.statusCode
@@ -50,4 +51,5 @@ export default async function requestLogPlugin (app: FastifyInstance): Promise<v
     route.onResponse = own ? [...(Array.isArray(own) ? own : [own]), onResponse] as typeof own : onResponse as never
   })
 }
-;(requestLogPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true
+// Not encapsulated (fp): its onRoute hook sees the routes of every later plugin.
+export default fp(requestLogPlugin, { name: 'mxprobe-request-log' })

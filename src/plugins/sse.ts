@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { REPORT_ID, type ReportEvent } from '../checks/report.js'
+import { REPORT_ID, type ReportEvent } from '../core/report.js'
 import { NotFoundError } from '../errors.js'
 import { parseIp, rateLimitKey } from '../net/ip.js'
 import { bi, pickLang } from '../i18n/index.js'

@@ -3,7 +3,7 @@
 // its summary, and the advice list of the mojibake answer.
 import { stepTitle } from '../i18n/steps.js'
 import { adviceText, type Lang } from '../i18n/index.js'
-import { newReportId, type Report, type Status } from '../checks/report.js'
+import { newReportId, type Report, type Status } from '../core/report.js'
 import type { HeaderAnalysis } from './headers.js'
 import type { MojibakeResult } from './mojibake.js'
 

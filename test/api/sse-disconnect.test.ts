@@ -6,7 +6,7 @@ import t from 'tap'
 import net from 'node:net'
 import { Redis } from 'ioredis'
 import { testApp, uniquePrefix, REDIS_URL } from '../helpers.js'
-import { ReportBuilder } from '../../src/checks/report.js'
+import { ReportBuilder } from '../../src/core/report.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

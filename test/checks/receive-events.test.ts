@@ -8,7 +8,7 @@ import { startSmtp } from '../fixtures/smtp.js'
 import { testApp, randomLoopback, REDIS_URL, uniquePrefix } from '../helpers.js'
 import { RedisStore } from '../../src/store/redis.js'
 import { MemoryStore } from '../../src/store/memory.js'
-import type { ReportEvent } from '../../src/checks/report.js'
+import type { ReportEvent } from '../../src/core/report.js'
 
 class CountingStore extends RedisStore {
   writes = 0

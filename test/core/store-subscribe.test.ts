@@ -5,7 +5,7 @@
 import t from 'tap'
 import { Redis } from 'ioredis'
 import { RedisStore } from '../../src/store/redis.js'
-import { newReportId, type ReportEvent } from '../../src/checks/report.js'
+import { newReportId, type ReportEvent } from '../../src/core/report.js'
 import { uniquePrefix, REDIS_URL } from '../helpers.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -9,7 +9,7 @@ import { RedisStore, parseClusterUrl, tag } from '../../src/store/redis.js'
 import { loadConfig } from '../../src/config.js'
 import { testApp, randomLoopback, uniquePrefix, requireTool } from '../helpers.js'
 import { freeClusterPort, startRedis, tmpDir, startScriptedServer, sseClient } from './fixtures.js'
-import type { Report } from '../../src/checks/report.js'
+import type { Report } from '../../src/core/report.js'
 
 const home = randomLoopback()
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { testApp, uniquePrefix, REDIS_URL } from '../helpers.js'
 import { sseClient } from '../ops/fixtures.js'
-import { ReportBuilder } from '../../src/checks/report.js'
+import { ReportBuilder } from '../../src/core/report.js'
 import { parseLastEventId } from '../../src/plugins/sse.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -145,12 +145,18 @@ t.test('rate limit: config.rateLimits.tools per caller', async (t) => {
   const third = await hit()
   t.equal(third.statusCode, 429)
   t.ok(Number(third.headers['retry-after']) > 0)
+  t.same(Object.keys(third.json()), ['error', 'message'], 'the one 429 shape')
+  t.match(third.json(), { error: 'rate_limited', message: /at most 2 tool requests per 600 s; try again in \d+ s/ })
   const other = await app.inject({ method: 'POST', url: '/api/v1/tools/mojibake', payload: { text: 'abc' }, remoteAddress: randomLoopback() })
   t.equal(other.statusCode, 200, 'another caller has its own budget')
   const page = await app.inject({ method: 'POST', url: '/tools/mojibake?lang=en', payload: 'text=abc', headers: { 'content-type': 'application/x-www-form-urlencoded' }, remoteAddress: caller })
   t.equal(page.statusCode, 429, 'the form shares the budget')
   t.match(page.headers['content-type'], /text\/html/)
   t.ok(Number(page.headers['retry-after']) > 0)
+  const ja = await app.inject({ method: 'POST', url: '/tools/mojibake?lang=ja', payload: 'text=abc', headers: { 'content-type': 'application/x-www-form-urlencoded' }, remoteAddress: caller })
+  t.equal(ja.statusCode, 429)
+  t.match(ja.body, /解析ツールの利用回数が上限に達しました \(600 秒に 2 回まで\)。\d+ 秒後にもう一度お試しください。/, 'a Japanese page says it in Japanese')
+  t.notMatch(ja.body, /rate limit exceeded/)
 })
 
 t.test('pages: forms without JavaScript, Japanese and English, every byte escaped', async (t) => {

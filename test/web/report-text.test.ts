@@ -1,8 +1,8 @@
 // The forum text: one language, MX → IP first, local time with its zone,
 // no internal codes, no fixed-column wrapping, the test mail cut to its headers.
 import t from 'tap'
-import { ReportBuilder } from '../../src/checks/report.js'
-import { reportText, localTime } from '../../src/checks/report-text.js'
+import { ReportBuilder } from '../../src/core/report.js'
+import { reportText, localTime } from '../../src/web/report-text.js'
 
 t.test('local time: JST for Japanese readers, the zone always shown', async (t) => {
   t.equal(localTime('2026-12-01T17:00:05.123Z', 'ja'), '2026-12-02 02:00:05 JST')

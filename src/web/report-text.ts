@@ -2,7 +2,7 @@
 // language: the MX -> IP table first, the verdict, what to fix, the steps,
 // the transcript (the test mail cut to its headers), local times. Pure function:
 // the web page shows it in a copy block, the API can answer text/plain.
-import type { Report, TranscriptLine } from './report.js'
+import type { Report, TranscriptLine } from '../core/report.js'
 import type { Lang } from '../i18n/index.js'
 import { checkName } from '../i18n/checks.js'
 
