@@ -6,10 +6,11 @@
 // stream) answer any origin, without credentials, for sites that want to
 // show results themselves.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
 import { assets } from '../src/web/assets.js'
 import { framePage, EMBED_CHECKS, type EmbedCheck } from '../src/web/pages.js'
 import { pageHeaders, pageLang } from './web.js'
-import { callerIp } from './helpers.js'
+import { callerIp, ownOrigin } from './helpers.js'
 
 /** The frame may be shown on any site; everything else in the policy is as strict as the pages'. */
 const FRAME_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors *; base-uri 'none'"
@@ -23,20 +24,23 @@ export function isCorsReadPath (method: string, url: string): boolean {
 
 /**
  * Registered on the root instance (app.ts), before the API routes, and
- * without encapsulation (skip-override) so its hook sees them. Headers go on the raw response, because the event stream hijacks
+ * without encapsulation (fp) so its hook sees them. Headers go on the raw response, because the event stream hijacks
  * the reply and writes its own head.
  */
-export async function corsForReads (app: FastifyInstance): Promise<void> {
+export const corsForReads = fp(async function corsForReads (app: FastifyInstance): Promise<void> {
   // A plain callback hook: it runs on every request, and an async one costs a promise each time.
+  const origins = app.mx.config.check.origins
   app.addHook('onRequest', (req: FastifyRequest, reply, done) => {
     if (req.headers.origin && isCorsReadPath(req.method, req.url)) {
-      reply.raw.setHeader('access-control-allow-origin', '*')
+      // The service's own origins (the page on the IPv4 origin asking the IPv6 one) read
+      // /api/v1/ip with its proof; any other site still reads the address, without one.
+      const own = req.url.startsWith('/api/v1/ip') && ownOrigin(req, origins)
+      reply.raw.setHeader('access-control-allow-origin', own ? req.headers.origin : '*')
       reply.raw.setHeader('access-control-expose-headers', 'retry-after')
     }
     done()
   })
-}
-(corsForReads as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true
+}, { name: 'mxprobe-cors-reads' })
 
 export default async function embedRoutes (app: FastifyInstance): Promise<void> {
   const files = assets()

@@ -5,7 +5,7 @@ import { isIPv4 } from 'node:net'
 import type { FastifyInstance, FastifyRequest, FastifyReply } from 'fastify'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { parseIp, rateLimitKey } from '../src/net/ip.js'
-import { pickLang, bi, type Lang } from '../src/i18n/index.js'
+import { pickLang, type Lang } from '../src/i18n/index.js'
 import type { CheckDefinition } from '../src/checks/context.js'
 import type { LimitedType } from '../src/config.js'
 import { ReportSchema, type Report } from '../src/core/report.js'
@@ -13,9 +13,13 @@ import { StoreDownError, RateLimitedError } from '../src/errors.js'
 import { refuseCrossSite } from '../src/plugins/cross-site.js'
 import { startCheck, type StartResult } from '../src/checks/start.js'
 import { coerceFormBody } from '../src/plugins/form-body.js'
-import { reportText } from '../src/checks/report-text.js'
+import { reportText } from '../src/web/report-text.js'
 import { wantsText, errorsAsText } from '../src/plugins/text-answers.js'
 import { validateDomain } from '../src/dns/names.js'
+import { CallerAddresses, type FamilyOrigins } from '../src/net/caller.js'
+import { MAX_PROOFS, MAX_PROOF_BYTES } from '../src/net/proof.js'
+import { BadInputError } from '../src/errors.js'
+import { proofText } from '../src/i18n/errors.js'
 
 /**
  * The caller's address: the TCP peer, or the X-Forwarded-For entry that
@@ -26,6 +30,54 @@ export function callerIp (req: FastifyRequest): string {
   if (isIPv4(req.ip)) return req.ip
   const p = parseIp(req.ip)
   return p ? p.text : req.ip
+}
+
+/**
+ * Did this request come from a program (no Origin) or from one of this
+ * service's own pages: its own host, PUBLIC_ORIGIN, IPV4_ORIGIN, IPV6_ORIGIN?
+ */
+export function ownOrigin (req: FastifyRequest, origins: FamilyOrigins = {}): boolean {
+  const origin = req.headers.origin
+  if (origin === undefined) return true
+  if (origin === origins[4] || origin === origins[6] || origin === origins.public) return true
+  try { return new URL(origin).host === req.headers.host } catch { return false }
+}
+
+/** `proofs` of every check body: address proofs from GET /api/v1/ip on the other family's origin. */
+export const ProofsField = Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: MAX_PROOF_BYTES }), {
+  maxItems: MAX_PROOFS,
+  description: `proofs of the caller's other addresses (the \`proof\` of GET /api/v1/ip on IPV4_ORIGIN / IPV6_ORIGIN), at most ${MAX_PROOFS}; a bad, expired or forged one is a 400`
+}))
+
+/** A check body schema with `proofs` added: every check route and the diagnosis take it, through here alone. */
+export function withProofs<T extends TSchema> (body: T): T {
+  const props = (body as { properties?: Record<string, TSchema> }).properties
+  if (!props || props.proofs) return body
+  return { ...body, properties: { ...props, proofs: ProofsField } }
+}
+
+/**
+ * Who the caller is: the connection's address plus each address proven by
+ * a valid proof of the body's `proofs`, and the input without them (so a
+ * proof never reaches a check, a stored report, the repeat cache or a log).
+ * Every check start, API or form, single check or diagnosis, comes through
+ * here. A proof that proves nothing is a 400 naming `proofs`, never ignored.
+ */
+export function callerOf<I> (app: FastifyInstance, req: FastifyRequest, input: I, lang: Lang): { caller: CallerAddresses, input: I } {
+  const ip = callerIp(req)
+  const body = input && typeof input === 'object' && !Array.isArray(input) ? input as Record<string, unknown> : null
+  if (!body || !('proofs' in body)) return { caller: CallerAddresses.of(ip, [], app.mx.config.ipv6HomePrefix), input }
+  const { proofs, ...rest } = body
+  if (!Array.isArray(proofs) || proofs.length > MAX_PROOFS) throw new BadInputError(proofText(lang, 'list', -1, { max: MAX_PROOFS }), 'proofs')
+  const proven: string[] = []
+  proofs.forEach((p, i) => {
+    const v = app.mx.proofs.verify(p)
+    if (!v.ok) throw new BadInputError(proofText(lang, v.reason, i, { ttl: app.mx.proofs.ttlSeconds }), 'proofs')
+    const allowed = app.mx.connector.addressVerdict(v.ip)
+    if (!allowed.ok) throw new BadInputError(proofText(lang, 'special', i, { ip: v.ip, reason: allowed.reason }), 'proofs')
+    proven.push(v.ip)
+  })
+  return { caller: CallerAddresses.of(ip, proven, app.mx.config.ipv6HomePrefix), input: rest as I }
 }
 
 export function langOf (req: FastifyRequest, fallback: Lang = 'en'): Lang {
@@ -93,7 +145,7 @@ const submitters = new WeakMap<object, Map<string, { submit: CheckSubmitter<any>
 export function registerSubmitter (app: FastifyInstance, type: string, entry: { submit: CheckSubmitter<any>, body: TSchema }): void {
   const known = submitters.get(app.mx) ?? new Map()
   submitters.set(app.mx, known)
-  if (!known.has(type)) known.set(type, entry)
+  if (!known.has(type)) known.set(type, { ...entry, body: withProofs(entry.body) })
 }
 
 /** A rate limiter made by `app.createRateLimit()`; `increment: false` only reads the counter. */
@@ -129,7 +181,8 @@ function limitDomain<I> (domainOf: (input: I) => string | undefined, body: unkno
   return typeof raw === 'string' ? validateDomain(raw).ascii : undefined
 }
 
-export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOptions<I>): void {
+export function registerCheckRoute<I> (app: FastifyInstance, opts: CheckRouteOptions<I>): void {
+  const o = { ...opts, body: withProofs(opts.body) }
   const cfg = app.mx.config
   const rule = cfg.rateLimits[o.limit]
   const domainRule = cfg.domainRateLimits[o.limit]
@@ -152,8 +205,9 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
   if (!ownLimiters.has(o.limit)) ownLimiters.set(o.limit, { ip: ipLimiter as unknown as CheckLimiter, domain: domainLimiter as unknown as CheckLimiter })
   const deps = { runner: app.mx.runner, store: app.mx.store, repeatWindowSeconds: cfg.repeatWindowSeconds, checkDeadlineMs: cfg.check.checkDeadlineMs }
 
-  const submit: CheckSubmitter<I> = async (req, input, { async, lang }) => {
+  const submit: CheckSubmitter<I> = async (req, body, { async, lang }) => {
     if (o.def.probes && !app.mx.store.isReady()) throw new StoreDownError()
+    const { caller, input } = callerOf(app, req, body, lang)
     // The per-domain limit counts the validated A-label name (" home.test", "ｈｏｍｅ.test" and
     // "home。test" are one domain), and a bad name is refused here, before any limiter runs:
     // nothing unvalidated ever becomes part of a Redis key.
@@ -161,17 +215,17 @@ export function registerCheckRoute<I> (app: FastifyInstance, o: CheckRouteOption
     const byIp = await ipLimiter(req)
     if (!byIp.isAllowed && byIp.isExceeded) {
       app.mx.metrics.rateLimited()
-      throw new RateLimitedError(bi(lang, `テストの回数が上限に達しました (同じテストは ${rule.windowSeconds} 秒に ${byIp.max} 回まで)。${Math.max(1, byIp.ttlInSeconds)} 秒後にもう一度お試しください。`, `rate limit exceeded: at most ${byIp.max} such checks per ${rule.windowSeconds} s; try again in ${Math.max(1, byIp.ttlInSeconds)} s`), byIp.ttlInSeconds)
+      throw RateLimitedError.over({ kind: 'check', max: rule.max, windowSeconds: rule.windowSeconds }, byIp.ttlInSeconds ?? 1)
     }
     if (domain) {
       req.mxDomain = domain
       const byDomain = await domainLimiter(req)
       if (!byDomain.isAllowed && byDomain.isExceeded) {
         app.mx.metrics.rateLimited()
-        throw new RateLimitedError(bi(lang, `このドメインへのテストが多すぎます。${Math.max(1, byDomain.ttlInSeconds)} 秒後にもう一度お試しください。`, `too many checks of this domain; try again in ${Math.max(1, byDomain.ttlInSeconds)} s`), byDomain.ttlInSeconds)
+        throw RateLimitedError.over({ kind: 'domain', max: domainRule.max, windowSeconds: domainRule.windowSeconds }, byDomain.ttlInSeconds ?? 1)
       }
     }
-    const out = await startCheck(deps, { def: o.def, input, callerIp: callerIp(req), lang, async, reuseRecent: o.reuseRecent })
+    const out = await startCheck(deps, { def: o.def, input, callerIp: caller.connectionIp, caller, lang, async, reuseRecent: o.reuseRecent })
     const cachedFrom = out.kind === 'started' ? (out.cached ? out.id : null) : (out.report.cachedFrom ?? null)
     if (cachedFrom) req.log.info({ cachedFrom, type: o.def.type }, 'repeated check answered from the recent report')
     return out

@@ -2,9 +2,12 @@
 // no HTTP, no fastify, so they run the same from a route, a script or a bench.
 import type { Logger } from 'pino'
 import type { DnsClient } from '../dns/resolver.js'
+import type { DnssecClient } from '../dns/dnssec.js'
 import type { GuardedConnector, GuardedSocket, ConnectRequest } from '../net/connect.js'
-import type { ReportBuilder } from './report.js'
+import type { CallerAddresses, FamilyOrigins } from '../net/caller.js'
+import type { ReportBuilder } from '../core/report.js'
 import type { Lang } from '../i18n/index.js'
+import type { HandshakeMemo } from '../core/handshakes.js'
 
 export interface CheckSettings {
   heloName: string
@@ -25,22 +28,35 @@ export interface CheckSettings {
    * budget is the same whether it is spent on checks or on one check's connections
    */
   parallelConnections?: number
+  /** IPV4_ORIGIN / IPV6_ORIGIN: where a caller proves its other family's address (advice links) */
+  origins?: FamilyOrigins
 }
 
 export interface CheckContext {
   id: string
   type: string
+  /** the connection's own address (what the report shows as `callerIp`) */
   callerIp: string
+  /**
+   * every address the caller owns: the connection's plus each proven by a
+   * valid proof (IPv4 exactly, IPv6 by home prefix); the connector allows
+   * only targets inside it
+   */
+  caller: CallerAddresses
   lang: Lang
   dns: DnsClient
+  /** the validating resolver whose AD bit mxprobe believes (absent: DNSSEC is not judged) */
+  dnssec?: DnssecClient
   report: ReportBuilder
   log: Logger
   settings: CheckSettings
   /** epoch ms at which the whole check must be over */
   deadline: number
-  /** open a guarded connection to the caller's own IP (anything else is refused by the connector) */
+  /** open a guarded connection to one of the caller's own addresses (anything else is refused by the connector) */
   connect: (ip: string, port: number, opts?: Partial<Pick<ConnectRequest, 'tls' | 'servername' | 'connectTimeoutMs' | 'maxBytes' | 'deadline'>>) => Promise<GuardedSocket>
   connector: GuardedConnector
+  /** inside a diagnosis: the TLS handshakes its checks share (the smtp check offers port 25's, the tls check takes it) */
+  handshakes?: HandshakeMemo
 }
 
 /**

@@ -7,7 +7,7 @@ import { DnsLookupError } from '../dns/resolver.js'
 import { resolveMailHosts, matchCaller, dnsFacts } from './mailhosts.js'
 import { isLanLike } from '../net/special.js'
 import { sameIp } from '../net/ip.js'
-import type { ReportBuilder } from './report.js'
+import type { ReportBuilder } from '../core/report.js'
 import { understandDomain, noteUnderstood } from './target-input.js'
 import { bi } from '../i18n/index.js'
 

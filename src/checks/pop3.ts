@@ -26,7 +26,8 @@ import { sameIp } from '../net/ip.js'
 import { mailTargetFor } from './mailhosts.js'
 import { Pop3Client } from '../pop3/client.js'
 import { describeCertificate, type CertificateInfo } from '../pop3/certificate.js'
-import { worst, type Status } from './report.js'
+import { handshakeFacts } from '../tls/probe.js'
+import { worst, type Status } from '../core/report.js'
 import { bi } from '../i18n/index.js'
 import { understandDomain, noteUnderstood } from './target-input.js'
 
@@ -191,6 +192,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
                 p110.stls = { offered, works: true }
                 p110.tls = true
                 p110.certificate = describeCertificate(t, plan.host)
+                ctx.handshakes?.offer(plan.ip, 110, handshakeFacts(t, 0))
                 r.step('STLS', 'pass', `TLS ${t.getProtocol() ?? ''}`)
                 reportCert(p110, 110)
                 p110.capabilitiesTls = await c.capa()
@@ -235,6 +237,7 @@ export const pop3Check: CheckDefinition<Pop3Input, Pop3Plan> = {
       try {
         r.line('I', bi(lang, `[995] TLS 接続 (${Date.now() - t0} ミリ秒)`, `[995] TLS established in ${Date.now() - t0} ms`))
         p995.certificate = describeCertificate(g.socket as import('node:tls').TLSSocket, plan.host)
+        ctx.handshakes?.offer(plan.ip, 995, handshakeFacts(g.socket as import('node:tls').TLSSocket, Date.now() - t0))
         const greet = await c.greeting(ctx.settings.bannerTimeoutMs)
         p995.greeting = greet.line
         p995.pop3 = greet.ok

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto'
 import MailComposer from 'nodemailer/lib/mail-composer'
 import type { CheckContext, CheckDefinition } from './context.js'
-import type { Status } from './report.js'
+import type { Status } from '../core/report.js'
 import type { StageTiming } from '../smtp/client.js'
 import { mailTargetFor } from './mailhosts.js'
 import { parseMailbox, configuredMailbox, type Mailbox } from '../smtp/address.js'

@@ -12,7 +12,7 @@ import { ProbeError } from '../errors.js'
 import { mailTargetFor } from './mailhosts.js'
 import { SmtpClient, probePath, POSTMASTER, type ProbePath } from '../smtp/client.js'
 import { replyHeadline } from '../smtp/reply.js'
-import type { Status } from './report.js'
+import type { Status } from '../core/report.js'
 import { understandDomain, noteUnderstood } from './target-input.js'
 import { bi } from '../i18n/index.js'
 

@@ -4,11 +4,12 @@
 // (RFC 5321 §4.5.1). MAIL FROM + RCPT TO:<postmaster> is followed by RSET,
 // and the session ends with QUIT.
 import type { CheckContext, CheckDefinition } from './context.js'
-import type { ReportBuilder, Status, StepStatus } from './report.js'
-import { worst } from './report.js'
+import type { ReportBuilder, Status, StepStatus } from '../core/report.js'
+import { worst } from '../core/report.js'
 import { mailTargetFor } from './mailhosts.js'
 import { forwardConfirmedPtr, reportPtr } from './dns.js'
 import { SmtpClient, POSTMASTER, type TlsInfo } from '../smtp/client.js'
+import { handshakeFacts } from '../tls/probe.js'
 import { configuredMailbox } from '../smtp/address.js'
 import { explainReply, explainedDetail, looksGreylisted } from '../smtp/codes.js'
 import { replyHeadline, type Reply } from '../smtp/reply.js'
@@ -90,7 +91,7 @@ export function judgeCertificate (r: ReportBuilder, t: TlsInfo, host: string, fi
         t.nameMatches === null ? '' : t.nameMatches ? `${host} と一致` : `${host} と不一致`, c.selfSigned ? '自己署名' : t.authorized ? '証明書チェーン検証済み' : `証明書チェーンを検証できません: ${t.authorizationError}`].filter(Boolean)
     : [`subject ${c.subject}`, `SAN ${c.san.join(', ') || 'none'}`, `issuer ${c.issuer}`, `valid ${c.validFrom.slice(0, 10)} to ${c.validTo.slice(0, 10)} (${c.daysLeft} days left)`,
         t.nameMatches === null ? '' : t.nameMatches ? `matches ${host}` : `does not match ${host}`, c.selfSigned ? 'self-signed' : t.authorized ? 'chain verified' : `chain not verified: ${t.authorizationError}`].filter(Boolean)
-  if (c.daysLeft < 0) { statuses.push('fail'); r.advise('smtp.cert_expired', { validTo: c.validTo.slice(0, 10) }) } else if (c.daysLeft < 14) { statuses.push('warn'); r.advise('smtp.cert_expiring', { days: c.daysLeft, validTo: c.validTo.slice(0, 10) }) }
+  if (c.daysLeft < 0) { statuses.push('fail'); r.advise('smtp.cert_expired', { validTo: c.validTo }) } else if (c.daysLeft < 14) { statuses.push('warn'); r.advise('smtp.cert_expiring', { days: c.daysLeft, validTo: c.validTo }) }
   if (c.selfSigned) { statuses.push('warn'); r.advise('smtp.cert_self_signed', { subject: c.subjectCN ?? c.subject, host }) } else if (!t.authorized) { statuses.push('warn'); r.advise('smtp.cert_untrusted', { reason: t.authorizationError ?? 'unknown' }) }
   if (t.nameMatches === false) { statuses.push('warn'); r.advise('smtp.cert_name_mismatch', { host, names: c.san.length ? c.san.map((n) => n.replace(/^DNS:/, '')) : [c.subjectCN ?? c.subject] }) }
   const st = worst(...statuses)
@@ -192,6 +193,7 @@ export const smtpCheck: CheckDefinition<SmtpInput, MailPlan> = {
             r.advise('smtp.starttls_failed', { reason: replyHeadline(res.reply) })
           } else {
             tls = res.tls
+            if (ctx.handshakes && c.tlsSocket) ctx.handshakes.offer(plan.ip, 25, handshakeFacts(c.tlsSocket, ms))
             r.step('starttls', 'pass', bi(lang, '提供されていて、正常に動作します', 'offered and working'), ms)
             judgeTls(r, tls)
             judgeCertificate(r, tls, plan.host)

@@ -7,7 +7,7 @@ import { parseMailbox, type Mailbox } from '../smtp/address.js'
 import { BadInputError } from '../errors.js'
 import { parseIp } from '../net/ip.js'
 import { bi, type Lang } from '../i18n/index.js'
-import type { ReportBuilder } from './report.js'
+import type { ReportBuilder } from '../core/report.js'
 
 export type TargetKind = 'domain' | 'address' | 'url'
 

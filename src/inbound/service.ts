@@ -13,11 +13,13 @@ import type { DnsClient } from '../dns/resolver.js'
 import type { GuardedConnector } from '../net/connect.js'
 import type { CheckSettings } from '../checks/context.js'
 import type { InboundSettings } from '../config.js'
-import { ReportBuilder, type Report, type ReportEvent, type Status, type StepStatus } from '../checks/report.js'
+import { ReportBuilder, type Report, type ReportEvent, type Status, type StepStatus } from '../core/report.js'
 import { registerAdvice, bi, type Lang } from '../i18n/index.js'
 import { SEND_ADVICE } from '../i18n/advice/send.js'
 import { parseIp, rateLimitKey } from '../net/ip.js'
 import { analyzeMail, type InboundFindings, type ReceivedMail } from './analyze.js'
+import { AnalysisPool } from './pool.js'
+import { MAX_SIGNATURES } from './bound.js'
 import { composeReply, sendReply, type ReplyOutcome } from './reply.js'
 
 registerAdvice(SEND_ADVICE)
@@ -57,6 +59,33 @@ export function sendStepTitle (name: string, lang: Lang): string {
   return TITLES[name]?.[lang] ?? name
 }
 
+/**
+ * What one send-test report may store: a hostile mail's report stays at a few hundred KiB.
+ * Lines beyond the cap, steps beyond the cap and transcript events beyond the byte cap are
+ * dropped, with one "truncated" note each.
+ */
+export const REPORT_CAPS = { transcriptLines: 400, lineChars: 512, steps: 40, eventBytes: 256 * 1024 }
+
+/** Bounds a report writer to REPORT_CAPS (its stored transcript and steps; the event bytes are capped in open()). */
+export function capWriter (b: ReportBuilder): void {
+  const line = b.line.bind(b)
+  const step = b.step.bind(b)
+  let stepsCut = false
+  b.line = (dir, text, at) => {
+    const n = b.report.transcript.length
+    if (n > REPORT_CAPS.transcriptLines) return
+    if (n === REPORT_CAPS.transcriptLines) { line('I', bi(b.lang, `… ここから先のやりとりは省略しました (1 件の結果に ${REPORT_CAPS.transcriptLines} 行まで)`, `… transcript truncated (at most ${REPORT_CAPS.transcriptLines} lines per report)`)); return }
+    line(dir, text.length > REPORT_CAPS.lineChars ? text.slice(0, REPORT_CAPS.lineChars) + '…' : text, at)
+  }
+  b.step = (name, status, detail, ms, title) => {
+    if (b.report.steps.length >= REPORT_CAPS.steps) {
+      if (!stepsCut) { stepsCut = true; line('I', bi(b.lang, `… これ以降の確認結果は省略しました (1 件の結果に ${REPORT_CAPS.steps} 項目まで)`, `… further results omitted (at most ${REPORT_CAPS.steps} steps per report)`)) }
+      return { name, title: title ?? name, status, detail }
+    }
+    return step(name, status, detail.length > 4 * REPORT_CAPS.lineChars ? detail.slice(0, 4 * REPORT_CAPS.lineChars) + '…' : detail, ms, title)
+  }
+}
+
 /** the local part of a one-time address */
 export const TOKEN_RE = /^t-([0-9a-f]{20})$/
 
@@ -73,8 +102,18 @@ export class SendService {
   private readonly queue: Array<() => void> = []
   static maxConcurrentAnalyses = 8
 
+  /** the worker threads that read the received messages (started with the first mail) */
+  readonly pool: AnalysisPool
+
   constructor (readonly deps: SendServiceDeps) {
     this.enabled = deps.inbound.listen !== null
+    this.pool = new AnalysisPool({
+      threads: deps.inbound.analysisThreads,
+      budgetMs: deps.inbound.analysisBudgetMs,
+      nice: deps.inbound.analysisNice,
+      onError: (err) => deps.log.error({ err }, 'send test analysis worker failed'),
+      onPrinted: (lines) => deps.log.debug({ lines }, 'send test analysis: library output dropped')
+    })
   }
 
   get domain (): string { return this.deps.inbound.domain }
@@ -123,6 +162,9 @@ export class SendService {
     let chain: Promise<void> = Promise.resolve()
     let batch: ReportEvent[] = []
     let scheduled = false
+    // Transcript events beyond the byte cap are not stored (the report's own transcript is capped too).
+    let lineBytes = events.reduce((n, e) => n + (e.type === 'transcript' ? Buffer.byteLength(e.data.text) + 40 : 0), 0)
+    let cutNoted = false
     const flushBatch = (): void => {
       scheduled = false
       if (!batch.length) return
@@ -134,10 +176,19 @@ export class SendService {
       ).catch((err) => { log.warn({ err, id, events: evs.length }, 'send test events not stored') })
     }
     const emit = (ev: ReportEvent): void => {
+      if (ev.type === 'transcript') {
+        lineBytes += Buffer.byteLength(ev.data.text) + 40
+        if (lineBytes > REPORT_CAPS.eventBytes) {
+          if (cutNoted) return
+          cutNoted = true
+          ev = { ...ev, data: { ...ev.data, dir: 'I', text: bi(report.lang ?? 'en', `… ここから先のやりとりはライブ表示から省略しました (${REPORT_CAPS.eventBytes / 1024} KiB まで)`, `… live transcript truncated at ${REPORT_CAPS.eventBytes / 1024} KiB`) } }
+        }
+      }
       batch.push(ev)
       if (!scheduled) { scheduled = true; setImmediate(flushBatch) }
     }
     const b = ReportBuilder.resume(report, last, emit)
+    capWriter(b)
     return {
       b,
       flush: async () => {
@@ -241,15 +292,17 @@ export class SendService {
     b.info(bi(lang, `あなたのサーバーから mxprobe (${address}) への SMTP のやりとり (送信 = mxprobe の応答、受信 = あなたのサーバー):`, `the SMTP dialogue of your server delivering to mxprobe (${address}) (sent = mxprobe's replies, received = your server):`))
     for (const l of mail.dialogue) b.line(l.dir, l.text)
     const waited = Math.round((mail.acceptedAt - Date.parse(b.report.startedAt)) / 1000)
-    this.step(b, 'send-arrival', 'pass', bi(lang, `${mail.remoteIp} から ${mail.size} バイトのメールが届きました (開始から ${waited} 秒)`, `a mail of ${mail.size} bytes arrived from ${mail.remoteIp} (${waited} s after the start)`))
+    const v = parseIp(mail.remoteIp)?.family === 6 ? 'IPv6' : 'IPv4'
+    this.step(b, 'send-arrival', 'pass', bi(lang, `${mail.remoteIp} から ${v} で ${mail.size} バイトのメールが届きました (開始から ${waited} 秒)`, `a mail of ${mail.size} bytes arrived from ${mail.remoteIp} over ${v} (${waited} s after the start)`))
 
-    const f = await analyzeMail(mail, { address, callerIp: rec.callerIp, domain: rec.domain }, { dns: this.deps.dns, dnsblZones: inbound.dnsblZones, mta: settings.heloName })
+    const f = await analyzeMail(mail, { address, callerIp: rec.callerIp, domain: rec.domain }, { dns: this.deps.dns, dnsblZones: inbound.dnsblZones, mta: settings.heloName, pool: this.pool })
     this.judge(b, f, rec)
     const status = b.verdict()
     const analysisMs = Date.now() - mail.acceptedAt
     const inboundField = {
       address,
       connectingIp: f.connectingIp,
+      family: f.family,
       isCallerIp: f.isCallerIp,
       isMxAddress: f.isMxAddress,
       ptr: f.ptr,
@@ -272,7 +325,13 @@ export class SendService {
       excerpt: f.excerpt,
       receivedAt: new Date(mail.acceptedAt).toISOString(),
       lookupMs: f.lookupMs,
-      analysisMs
+      analysisMs,
+      analysis: {
+        stopped: f.stopped,
+        budgetMs: f.budgetMs,
+        lookups: f.lookups,
+        ...(f.bounds ? { bounds: { headerBytes: f.bounds.headerBytes, headerTruncated: f.bounds.headerTruncated, signatures: f.bounds.signatures, checked: f.bounds.checked } } : {})
+      }
     }
     b.set('inbound', inboundField)
 
@@ -289,21 +348,22 @@ export class SendService {
     const yes = (v: boolean | null): string => v === null ? '-' : v ? bi(lang, 'はい', 'yes') : bi(lang, 'いいえ', 'no')
 
     // The connecting IP
+    const over = bi(lang, `${f.family === 6 ? 'IPv6' : 'IPv4'} で届きました。`, `came over ${f.family === 6 ? 'IPv6' : 'IPv4'}. `)
     if (f.isCallerIp) {
-      this.step(b, 'send-ip', 'pass', bi(lang, `${f.connectingIp}: テストを始めた IP と同じです。${rec.domain} の MX のアドレス: ${yes(f.isMxAddress)}`, `${f.connectingIp}: the IP that started the test. An MX address of ${rec.domain}: ${yes(f.isMxAddress)}`))
+      this.step(b, 'send-ip', 'pass', bi(lang, `${f.connectingIp}: ${over}テストを始めた IP と同じです。${rec.domain} の MX のアドレス: ${yes(f.isMxAddress)}`, `${f.connectingIp}: ${over}The IP that started the test. An MX address of ${rec.domain}: ${yes(f.isMxAddress)}`))
       if (!f.isMxAddress && f.spf.result !== 'pass') b.advise('send.not_mx_ip', { ip: f.connectingIp, domain: rec.domain })
     } else {
-      this.step(b, 'send-ip', 'info', bi(lang, `${f.connectingIp}: テストを始めた IP (${rec.callerIp}) とは別です。プロバイダのリレーなどを経由しています`, `${f.connectingIp}: not the IP that started the test (${rec.callerIp}); the mail went through another server, such as the ISP's relay`))
+      this.step(b, 'send-ip', 'info', bi(lang, `${f.connectingIp}: ${over}テストを始めた IP (${rec.callerIp}) とは別です。プロバイダのリレーなどを経由しています`, `${f.connectingIp}: ${over}Not the IP that started the test (${rec.callerIp}); the mail went through another server, such as the ISP's relay`))
       b.advise('send.via_relay', { ip: f.connectingIp, callerIp: rec.callerIp, domain: rec.domain })
     }
 
     // Reverse DNS
     if (!f.ptr) {
       this.step(b, 'send-ptr', 'warn', bi(lang, `${f.connectingIp} に逆引きがありません`, `${f.connectingIp} has no PTR record`))
-      b.advise('send.ptr_missing', { ip: f.connectingIp })
+      b.advise(f.family === 6 ? 'send.ptr_missing_v6' : 'send.ptr_missing', { ip: f.connectingIp })
     } else if (!f.fcrdns) {
       this.step(b, 'send-ptr', 'warn', bi(lang, `${f.ptr}: 正引きすると ${f.connectingIp} になりません`, `${f.ptr}: does not resolve back to ${f.connectingIp}`))
-      b.advise('send.fcrdns_fail', { ip: f.connectingIp, ptr: f.ptr })
+      b.advise('send.fcrdns_fail', { ip: f.connectingIp, ptr: f.ptr, rr: f.family === 6 ? 'AAAA' : 'A' })
     } else if (f.ptrGeneric) {
       this.step(b, 'send-ptr', 'warn', bi(lang, `${f.ptr}: 正引きと一致しますが、プロバイダの汎用の名前に見えます`, `${f.ptr}: forward-confirmed, but it looks like the ISP's generic name`))
       b.advise('send.ptr_generic', { ip: f.connectingIp, ptr: f.ptr })
@@ -355,8 +415,11 @@ export class SendService {
       b.advise('send.spf_none', { domain: spf.domain, ip: f.connectingIp })
     } else if (spf.result === 'fail' || spf.result === 'softfail' || spf.result === 'neutral') {
       const s: Status = spf.result === 'fail' ? 'fail' : 'warn'
-      this.step(b, 'send-spf', s, `${spf.domain}: ${spf.result}`)
-      b.advise('send.spf_fail', { domain: spf.domain, ip: f.connectingIp, result: spf.result })
+      // Over IPv6 with a record that names no IPv6 address: the classic cause of Gmail's IPv6 refusals.
+      const noIp6 = f.family === 6 && spf.record && !spf.record.ip6
+      this.step(b, 'send-spf', s, `${spf.domain}: ${spf.result}` + (noIp6 ? bi(lang, ' (IPv6 で送られましたが、SPF レコードに ip6: がありません)', ' (sent over IPv6, but the SPF record has no ip6:)') : ''))
+      if (noIp6) b.advise('send.spf_no_ip6', { domain: spf.domain, ip: f.connectingIp, result: spf.result, prefix: rateLimitKey(parseIp(f.connectingIp)!) })
+      else b.advise('send.spf_fail', { domain: spf.domain, ip: f.connectingIp, result: spf.result })
     } else {
       this.step(b, 'send-spf', 'warn', `${spf.domain}: ${spf.result}${spf.reason ? ` (${spf.reason})` : ''}`)
       b.advise('send.spf_error', { domain: spf.domain, result: spf.result, reason: spf.reason ?? '' })
@@ -364,20 +427,32 @@ export class SendService {
     if (f.spfHelo) this.step(b, 'send-spf-helo', f.spfHelo.result === 'pass' ? 'pass' : 'info', `${f.spfHelo.domain}: ${f.spfHelo.result}`)
 
     // DKIM
-    if (!f.dkim.length) {
+    const bounds = f.bounds
+    const more = bounds && bounds.signatures > bounds.checked
+      ? bi(lang, `。ほか ${bounds.signatures - bounds.checked} 個の署名は確認していません (確認するのは 1 通 ${MAX_SIGNATURES} 個まで、From のドメインの署名が先)`, `; ${bounds.signatures - bounds.checked} more not checked (at most ${MAX_SIGNATURES} per mail, those of the From domain first)`)
+      : ''
+    if (f.stopped) {
+      this.step(b, 'send-dkim', 'skip', bi(lang, '解析を打ち切ったため確認していません', 'not checked: the analysis was stopped'))
+    } else if (!f.dkim.length && bounds?.signatures) {
+      this.step(b, 'send-dkim', 'warn', bi(lang, `${bounds.signatures} 個の署名のどれも確認していません (h= に並ぶヘッダー名が多すぎるか、上限を超えています)`, `none of the ${bounds.signatures} signatures was checked (their h= lists are too long, or they are beyond the limit)`))
+    } else if (!f.dkim.length) {
       this.step(b, 'send-dkim', 'warn', bi(lang, '署名がありません', 'no signature'))
       b.advise('send.dkim_none', { domain: rec.domain })
     } else {
       const good = f.dkim.filter((d) => d.result === 'pass')
       const detail = f.dkim.map((d) => `d=${d.domain ?? '?'} s=${d.selector ?? '?'}: ${d.result}${d.reason ? ` (${d.reason})` : ''}`).join('; ')
-      this.step(b, 'send-dkim', good.length ? 'pass' : 'warn', detail)
-      for (const d of f.dkim.filter((x) => x.result !== 'pass')) b.advise('send.dkim_fail', { domain: d.domain ?? '?', selector: d.selector ?? '?', result: d.result, reason: d.reason ?? '' })
+      this.step(b, 'send-dkim', good.length ? 'pass' : 'warn', detail + more)
+      // One paragraph per cause, not per signature: the first failing signature of each result and reason.
+      const causes = new Map<string, typeof f.dkim[number]>()
+      for (const d of f.dkim.filter((x) => x.result !== 'pass')) if (!causes.has(`${d.result}|${d.reason ?? ''}`)) causes.set(`${d.result}|${d.reason ?? ''}`, d)
+      for (const d of causes.values()) b.advise('send.dkim_fail', { domain: d.domain ?? '?', selector: d.selector ?? '?', result: d.result, reason: d.reason ?? '' })
     }
 
     // DMARC
     const dm = f.dmarc
     const dmDomain = dm.domain ?? rec.domain
-    if (dm.result === 'pass') this.step(b, 'send-dmarc', 'pass', `${dmDomain}: pass (p=${dm.policy ?? '-'})`)
+    if (f.stopped) this.step(b, 'send-dmarc', 'skip', bi(lang, '解析を打ち切ったため確認していません', 'not checked: the analysis was stopped'))
+    else if (dm.result === 'pass') this.step(b, 'send-dmarc', 'pass', `${dmDomain}: pass (p=${dm.policy ?? '-'})`)
     else if (dm.result === 'none') {
       this.step(b, 'send-dmarc', 'warn', bi(lang, `${dmDomain}: DMARC レコードがありません`, `${dmDomain}: no DMARC record`))
       b.advise('send.dmarc_none', { domain: dmDomain })
@@ -390,19 +465,28 @@ export class SendService {
     // Block lists
     const listed = f.dnsbl.filter((x) => x.listed)
     if (!f.dnsbl.length) this.step(b, 'send-dnsbl', 'skip', bi(lang, '照会するリストが設定されていません (DNSBL_ZONES)', 'no lists configured (DNSBL_ZONES)'))
-    else if (!listed.length) this.step(b, 'send-dnsbl', 'pass', bi(lang, `${f.dnsbl.length} 個のリストに登録なし`, `not listed in ${f.dnsbl.length} lists`) + (f.dnsbl.some((x) => x.error) ? ` (${f.dnsbl.filter((x) => x.error).map((x) => `${x.zone}: ${x.error}`).join(', ')})` : ''))
+    else if (!listed.length) this.step(b, 'send-dnsbl', 'pass', bi(lang, `${f.dnsbl.length} 個のリストに登録なし`, `not listed in ${f.dnsbl.length} lists`) + (f.family === 6 ? bi(lang, ' (IPv6 アドレスを 4 ビットずつ逆順にして照会しました)', ' (the IPv6 address looked up nibble by nibble, reversed)') : '') + (f.dnsbl.some((x) => x.error) ? ` (${f.dnsbl.filter((x) => x.error).map((x) => `${x.zone}: ${x.error}`).join(', ')})` : ''))
     else {
       this.step(b, 'send-dnsbl', 'warn', listed.map((x) => `${x.zone}: ${x.answer}${x.reason ? ` "${x.reason}"` : ''}`).join('; '))
       for (const x of listed) b.advise(x.dynamic ? 'send.dnsbl_dynamic' : 'send.dnsbl_listed', { ip: f.connectingIp, zone: x.zone, answer: x.answer ?? '', reason: x.reason ?? '' })
     }
 
     // The message
+    if (f.stopped) {
+      const sec = Math.round(f.budgetMs / 100) / 10
+      this.step(b, 'send-analysis', 'warn', bi(lang,
+        `メールの内容が複雑すぎて ${sec} 秒以内に解析できなかったため、解析を打ち切りました。DKIM・DMARC・ヘッダーは確認していません。接続元 IP・逆引き・HELO・暗号化・SPF の結果は上のとおりです`,
+        `the message was too complex to analyse in ${sec} s, so its analysis was stopped: DKIM, DMARC and the headers were not checked. The connecting IP, PTR, HELO, TLS and SPF results above stand`))
+      b.advise('send.analysis_stopped', { seconds: sec })
+      return
+    }
     const cs = f.charset.charsets.length ? f.charset.charsets.join(', ') : bi(lang, 'なし', 'none')
     this.step(b, 'send-message', f.charset.declared ? 'pass' : 'warn', bi(lang, `件名: ${f.subject ?? '(なし)'} / ${f.size} バイト / charset: ${cs}`, `Subject: ${f.subject ?? '(none)'} / ${f.size} bytes / charset: ${cs}`))
     if (!f.charset.declared) b.advise('send.no_charset', {})
     if (f.headers) {
       const warns = f.headers.findings.filter((x) => x.severity === 'warn')
-      this.step(b, 'send-headers', warns.length ? 'info' : 'pass', bi(lang, `ヘッダー ${f.headers.fieldCount} 個、Received ${f.headers.hops.length} 個${warns.length ? `、注意 ${warns.length} 件: ${warns.map((w) => w.ja).join(' ')}` : ''}`, `${f.headers.fieldCount} header fields, ${f.headers.hops.length} Received${warns.length ? `, ${warns.length} warnings: ${warns.map((w) => w.en).join(' ')}` : ''}`))
+      const cut = bounds?.headerTruncated ? bi(lang, ` (ヘッダーが ${Math.round(bounds.headerBytes / 1024)} KiB あったため、先頭 64 KiB だけを解析しました)`, ` (the header block was ${Math.round(bounds.headerBytes / 1024)} KiB; only its first 64 KiB were analysed)`) : ''
+      this.step(b, 'send-headers', warns.length || cut ? 'info' : 'pass', bi(lang, `ヘッダー ${f.headers.fieldCount} 個、Received ${f.headers.hops.length} 個${warns.length ? `、注意 ${warns.length} 件: ${warns.slice(0, 10).map((w) => w.ja).join(' ')}` : ''}`, `${f.headers.fieldCount} header fields, ${f.headers.hops.length} Received${warns.length ? `, ${warns.length} warnings: ${warns.slice(0, 10).map((w) => w.en).join(' ')}` : ''}`) + cut)
     }
   }
 
@@ -455,15 +539,26 @@ export class SendService {
 
   // ---- the expiry sweep (every instance; the store decides who settles each address)
 
+  /** sweeps failed in a row (the store down), and when the next one may run */
+  private sweepFailures = 0
+  private sweepNotBefore = 0
+  static sweepBackoffMaxMs = 60_000
+
   async sweep (now = Date.now()): Promise<number> {
-    if (this.sweeping) return 0
+    if (this.sweeping || now < this.sweepNotBefore) return 0
     this.sweeping = true
     let n = 0
     try {
       const due = await this.deps.store.inboundDue(now, 100)
       for (const token of due) if (await this.expire(token, now)) n++
+      if (this.sweepFailures) this.deps.log.info({ failures: this.sweepFailures }, 'send test sweep works again')
+      this.sweepFailures = 0
     } catch (err) {
-      this.deps.log.warn({ err }, 'send test sweep failed')
+      // The store is down: back off (1 s, 2 s, 4 s … up to a minute), one warning per attempt.
+      this.sweepFailures++
+      const waitMs = Math.min(SendService.sweepBackoffMaxMs, 1000 * 2 ** (this.sweepFailures - 1))
+      this.sweepNotBefore = Date.now() + waitMs
+      this.deps.log.warn({ err, failures: this.sweepFailures, retryInMs: waitMs }, 'send test sweep failed; backing off')
     } finally {
       this.sweeping = false
     }
@@ -524,5 +619,6 @@ export class SendService {
     if (this.sweeper) clearInterval(this.sweeper)
     this.sweeper = null
     await Promise.allSettled([...this.running])
+    await this.pool.close()
   }
 }

@@ -6,10 +6,15 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import { targetVerdict, addressVerdict, type PolicyOptions } from './policy.js'
+import { CallerAddresses } from './caller.js'
 import { ProbeError, RefusalError } from '../errors.js'
+import type { Ip } from './ip.js'
 
 export interface ConnectRequest {
+  /** the connection's own address of the caller (audit, refusal) */
   callerIp: string
+  /** the caller's proven addresses; without it, `callerIp` alone */
+  caller?: CallerAddresses
   /** an IP literal, never a name */
   ip: string
   port: number
@@ -39,6 +44,8 @@ export interface AuditRecord {
   reason?: string
   outcome?: string
   ms?: number
+  /** why a connection goes somewhere other than the caller (the MTA-STS policy fetch) */
+  purpose?: string
 }
 
 export interface ConnectorHooks {
@@ -77,17 +84,40 @@ export class GuardedConnector {
   }
 
   /** Would a connection be allowed? Same rule as connect(), no socket. */
-  check (callerIp: string, ip: string, port: number) {
-    return targetVerdict(callerIp, ip, port, this.policy)
+  check (caller: CallerAddresses | string, ip: string, port: number) {
+    return targetVerdict(caller, ip, port, this.policy)
   }
 
   async connect (req: ConnectRequest): Promise<GuardedSocket> {
-    const verdict = targetVerdict(req.callerIp, req.ip, req.port, this.policy)
+    const verdict = targetVerdict(req.caller ?? CallerAddresses.from(req.callerIp), req.ip, req.port, this.policy)
     const base: AuditRecord = { at: new Date().toISOString(), checkId: req.checkId, checkType: req.checkType, callerIp: req.callerIp, ip: req.ip, port: req.port, allowed: verdict.ok }
     if (!verdict.ok) {
       this.record({ ...base, reason: verdict.reason, outcome: 'refused_by_policy' })
       throw new RefusalError(verdict.code, verdict.reason, req.callerIp, null)
     }
+    return await this.open(req, verdict.ip, base)
+  }
+
+  /**
+   * THE one exception to "only the caller's own address": the tls check's
+   * MTA-STS policy fetch (RFC 8461 §3.3). HTTPS on port 443 only, to an
+   * address that is permissible at all (the special-purpose table applies,
+   * TARGET_ALLOW_CIDRS exempts), recorded with its purpose. The caller
+   * (src/tls/mta-sts.ts) sends one GET of the well-known path, follows no
+   * redirect and reads at most 64 KiB within 10 s.
+   */
+  async connectPolicyHost (req: Omit<ConnectRequest, 'port' | 'tls'> & { purpose: 'mta-sts' }): Promise<GuardedSocket> {
+    const verdict = addressVerdict(req.ip, this.policy)
+    const base: AuditRecord = { at: new Date().toISOString(), checkId: req.checkId, checkType: req.checkType, callerIp: req.callerIp, ip: req.ip, port: 443, allowed: verdict.ok, purpose: req.purpose }
+    if (!verdict.ok) {
+      this.record({ ...base, reason: verdict.reason, outcome: 'refused_by_policy' })
+      throw new RefusalError(verdict.code, verdict.reason, req.callerIp, null)
+    }
+    return await this.open({ ...req, port: 443, tls: true }, verdict.ip, base)
+  }
+
+  private async open (req: ConnectRequest, ip: Ip, base: AuditRecord): Promise<GuardedSocket> {
+    const verdict = { ip }
     const started = Date.now()
     const remaining = req.deadline - started
     if (remaining <= 0) throw new ProbeError('deadline', 'the check ran out of time before connecting')

@@ -1,8 +1,11 @@
-// The one rule every outbound connection obeys: only the caller's own
-// address, never a special-purpose range (unless the operator exempts it),
-// never an opted-out network, only the mail ports.
+// The one rule every outbound connection obeys: only an address inside the
+// caller's proven addresses (the connection's own address plus each address
+// proven by a valid proof; IPv4 exactly, IPv6 by home prefix), never a
+// special-purpose range (unless the operator exempts it), never an
+// opted-out network, only the mail ports.
 import { parseIp, parseCidr, cidrContains, type Cidr, type Ip } from './ip.js'
 import { specialRangeOf, type SpecialRange } from './special.js'
+import { CallerAddresses } from './caller.js'
 
 export const ALLOWED_PORTS: readonly number[] = [25, 110, 143, 465, 587, 993, 995]
 
@@ -42,14 +45,19 @@ export function addressVerdict (ipText: string, opts: PolicyOptions): PolicyVerd
   return { ok: true, ip }
 }
 
-/** The full rule: the target must be the caller's own address, and permissible, on a mail port. */
-export function targetVerdict (callerIp: string, targetIp: string, port: number, opts: PolicyOptions): PolicyVerdict {
+/**
+ * The full rule: the target must lie inside the caller's proven addresses
+ * (IPv4 exactly, IPv6 within the proven home prefix), be permissible
+ * (special ranges, TARGET_ALLOW_CIDRS, the opt-out list), on a mail port.
+ * A plain string is the connection's address alone.
+ */
+export function targetVerdict (caller: CallerAddresses | string, targetIp: string, port: number, opts: PolicyOptions): PolicyVerdict {
   if (!ALLOWED_PORTS.includes(port)) return { ok: false, code: 'target_forbidden', reason: `port ${port} is not a mail port mxprobe tests` }
-  const caller = parseIp(callerIp)
+  const who = CallerAddresses.from(caller)
   const target = parseIp(targetIp)
-  if (!caller || !target) return { ok: false, code: 'target_forbidden', reason: 'not an IP literal' }
-  if (caller.family !== target.family || caller.value !== target.value) {
-    return { ok: false, code: 'ip_mismatch', reason: `${target.text} is not the caller's address ${caller.text}` }
+  if (!target || who.connectionFamily === null) return { ok: false, code: 'target_forbidden', reason: 'not an IP literal' }
+  if (!who.owns(target.text)) {
+    return { ok: false, code: 'ip_mismatch', reason: `${target.text} is not one of the caller's addresses (${who.describe()})` }
   }
   return addressVerdict(target.text, opts)
 }

@@ -203,6 +203,8 @@ export class SmtpClient {
   usedHelo = false
   extensions = new Map<string, string[]>()
   tls: TlsInfo | null = null
+  /** the TLS socket once STARTTLS succeeded (a diagnosis shares its handshake: src/core/handshakes.ts) */
+  tlsSocket: tls.TLSSocket | null = null
   readonly timings: StageTiming[] = []
   /** every reply of the session with the stage it answered, in order (reports explain the non-2xx ones) */
   readonly replies: Array<{ stage: string, reply: Reply }> = []
@@ -430,6 +432,7 @@ export class SmtpClient {
     this.ehloReply = null
     this.usedHelo = false
     this.sock = tlsSock
+    this.tlsSocket = tlsSock
     this.attach(tlsSock)
     this.tls = describeTls(tlsSock, this.opts.servername ?? null)
     this.sink.line('I', tlsSummary(this.tls, this.opts.lang ?? 'en'))

@@ -9,8 +9,10 @@
 // variants). Every recipient ends at the outside domain, so a 2xx at RCPT
 // means the server agreed to carry mail to a domain that is not its own.
 //
-// Never DATA: the SMTP client has no DATA command at all; each attempt is
-// MAIL + RCPT + RSET and the session ends with QUIT.
+// Never DATA: a relay probe sends no message. The client's one DATA lives in
+// sendMessage() (the send test's reply leg), which this file never calls;
+// its pipelined flights cannot carry DATA. Each attempt is MAIL + RCPT +
+// RSET and the session ends with QUIT.
 //
 // Politeness and speed: real MTAs penalise clients that collect errors.
 // Postfix counts every 4xx/5xx reply (above smtpd_soft_error_limit = 10 it

@@ -138,7 +138,7 @@ export async function readSse (base: string, path: string, localAddress?: string
 
 const STATUSES = ['pass', 'warn', 'fail', 'error']
 
-/** The report shape every check answers with (CONTRACT.md "A report has at least"). */
+/** The report shape every check answers with (docs/API.md, "A report has at least"). */
 export function assertReport (t: Test, r: any, type: string, callerIp: string): void {
   t.type(r, 'object', `${type}: report is an object`)
   if (!r || typeof r !== 'object') return

@@ -1,7 +1,7 @@
 // The contract, as an outsider drives it: a running mxprobe (real process,
 // real Redis, real DNS) tested over HTTP from a "home" loopback address that
 // runs Debian Postfix on 25 and Dovecot on 110/995. Every mail endpoint of
-// CONTRACT.md, the async answer with SSE, and the refusals that must open no
+// docs/API.md, the async answer with SSE, and the refusals that must open no
 // socket (403 ip_mismatch, 429).
 import t from 'tap'
 import { startDns, reverseName } from '../fixtures/dns.js'

@@ -84,7 +84,7 @@ t.test('in-memory store: checks, receive, async + SSE', async (t) => {
   t.ok(roles.json.mailboxes.every((m: any) => m.accepted === true))
   const pop3 = await post('/api/v1/checks/pop3', { domain: 'home.test' })
   assertReport(t, pop3.json, 'pop3', home)
-  t.equal(pop3.json.status, 'fail', 'no POP3 server: nothing listening is the server failing (CONTRACT: fail, not error)')
+  t.equal(pop3.json.status, 'fail', 'no POP3 server: nothing listening is the server failing (docs/API.md: fail, not error)')
   t.ok(pop3.json.advice.length > 0, 'advice says why')
 })
 

@@ -5,7 +5,8 @@ import net from 'node:net'
 import { GuardedConnector } from '../../src/net/connect.js'
 import { parseCidrList } from '../../src/net/policy.js'
 import { ProbeError, RefusalError } from '../../src/errors.js'
-import { randomLoopback } from '../helpers.js'
+import { randomLoopback, ipv6Home, TEST_IPV6_PREFIX } from '../helpers.js'
+import { CallerAddresses } from '../../src/net/caller.js'
 
 const allowLoopback = { allowCidrs: parseCidrList('127.0.0.0/8', 'x'), denyCidrs: [] }
 
@@ -48,6 +49,41 @@ t.test('special ranges are refused unless TARGET_ALLOW_CIDRS exempts them', asyn
   const ok = await new GuardedConnector(allowLoopback).connect({ callerIp: `::ffff:${home}`, ip: home, port: 25, connectTimeoutMs: 1000, deadline: Date.now() + 2000, maxBytes: 1000 })
   t.equal(ok.raw.remoteAddress, home, 'IPv4-mapped caller is the same caller')
   ok.close()
+})
+
+t.test('the caller\'s addresses: the connection\'s, each proven one, an IPv6 home by its prefix', async (t) => {
+  const home6 = await ipv6Home(t, 9, 25)
+  if (!home6) return
+  const [pc, mx] = home6.addresses // the browser's (privacy) address, the mail server elsewhere in the same /64
+  const home4 = randomLoopback()
+  const stranger = randomLoopback()
+  const seen: string[] = []
+  const servers = await Promise.all([mx, home4, stranger].map(async (ip) => {
+    const server = net.createServer((s) => { seen.push(ip); s.on('error', () => {}); s.end('220 hi\r\n') })
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(25, ip, resolve) })
+    return server
+  }))
+  t.teardown(() => { for (const s of servers) s.close() })
+  const c = new GuardedConnector({ allowCidrs: parseCidrList(`127.0.0.0/8, ${TEST_IPV6_PREFIX}`, 'x'), denyCidrs: [] })
+  const req = { port: 25, connectTimeoutMs: 1000, deadline: Date.now() + 5000, maxBytes: 1000 }
+
+  // Over IPv6 alone: the MX at another address of the home /64 is the caller's; IPv4 is not, yet.
+  const g = await c.connect({ ...req, callerIp: pc, ip: mx })
+  t.equal(g.raw.remoteAddress, mx)
+  g.close()
+  await t.rejects(c.connect({ ...req, callerIp: pc, ip: home4 }), { code: 'ip_mismatch' })
+
+  // Over IPv4 with a proof of the IPv6 address: both families are the caller's, nothing else is.
+  const both = CallerAddresses.of(home4, [pc])
+  for (const ip of [home4, mx]) {
+    const s = await c.connect({ ...req, callerIp: home4, caller: both, ip })
+    t.equal(s.raw.remoteAddress, ip)
+    s.close()
+  }
+  await t.rejects(c.connect({ ...req, callerIp: home4, caller: both, ip: stranger }), { code: 'ip_mismatch' })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.same(seen.sort(), [home4, mx, mx].sort(), 'the stranger never saw a connection')
+  t.match(c.decisions.at(-1), { allowed: false, callerIp: home4, ip: stranger })
 })
 
 t.test('host names are never connected to', async (t) => {

@@ -46,6 +46,8 @@ t.test('respelled domains share one per-domain counter, for every check', async 
     t.equal(r.statusCode, 400, JSON.stringify(domain).slice(0, 40))
   }
   const keys = await redis.keys(`${prefix}*`)
-  t.ok(keys.some((k) => k.includes('domain:relay:home.test')), 'the per-domain key holds the normalised name')
+  t.ok(keys.includes(`${prefix}rl:domain:relay:home.test`), `the per-domain key is named and holds the normalised name: ${keys.join(', ')}`)
+  t.ok(keys.includes(`${prefix}rl:ip:relay:${caller}`), 'the per-caller key is named by its limit and the caller')
+  t.notOk(keys.some((k) => k.includes('undefined')), 'no key carries the name of a route a limiter does not have')
   t.notOk(keys.some((k) => /[\r\n ]|flushall|xxxxxxxx/i.test(k)), `no key holds an unvalidated name: ${keys.join(', ')}`)
 })

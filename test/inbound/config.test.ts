@@ -14,7 +14,9 @@ t.test('defaults', async (t) => {
 
 t.test('values', async (t) => {
   const c = loadConfig({ HELO_NAME: 'probe.example.net', INBOUND_LISTEN: '[::1]:2525', INBOUND_DOMAIN: 'Send.Example.ORG.', DNSBL_ZONES: '', SEND_WAIT_SECONDS: '60', RATE_LIMITS: 'send=3/60' })
-  t.same(c.inbound.listen, { host: '::1', port: 2525 })
+  t.same(c.inbound.listen, [{ host: '::1', port: 2525 }])
+  t.same(loadConfig({ INBOUND_LISTEN: '0.0.0.0:25, [::]:25' }).inbound.listen, [{ host: '0.0.0.0', port: 25 }, { host: '::', port: 25 }], 'a comma list: one listener each')
+  t.equal(c.inbound.maxConnectionsPerIp, 3, 'three connections per address (per /64) by default')
   t.equal(c.inbound.domain, 'send.example.org')
   t.same(c.inbound.dnsblZones, [], 'an empty DNSBL_ZONES looks nothing up')
   t.equal(c.inbound.waitSeconds, 60)
@@ -26,6 +28,8 @@ t.test('bad values name the variable', async (t) => {
     [{ INBOUND_LISTEN: 'mail.example.org:25' }, /INBOUND_LISTEN/],
     [{ INBOUND_LISTEN: '127.0.0.1' }, /INBOUND_LISTEN/],
     [{ INBOUND_LISTEN: '127.0.0.1:99999' }, /INBOUND_LISTEN/],
+    [{ INBOUND_LISTEN: '127.0.0.1:25,mail.example.org:25' }, /INBOUND_LISTEN/],
+    [{ INBOUND_LISTEN: '127.0.0.1:25,127.0.0.1:25' }, /twice/],
     [{ INBOUND_DOMAIN: 'not a domain' }, /INBOUND_DOMAIN/],
     [{ INBOUND_TLS_CERT: '/tmp/cert.pem' }, /INBOUND_TLS_CERT and INBOUND_TLS_KEY/],
     [{ DNSBL_ZONES: 'zen.spamhaus.org,bad zone' }, /DNSBL_ZONES/],

@@ -5,23 +5,15 @@
 // advice first; with INBOUND_LISTEN unset the test says it is off.
 import t from 'tap'
 import { startDns, publishMx } from '../fixtures/dns.js'
-import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
+import { testApp, randomLoopback, reportModelErrors, waitReportDone } from '../helpers.js'
 import { talk } from '../fixtures/smtp-talk.js'
 import type { FastifyInstance } from 'fastify'
-import type { Report } from '../../src/checks/report.js'
+import type { Report } from '../../src/core/report.js'
 
 const home = randomLoopback()
 const listenIp = randomLoopback()
 
-async function waitDone (app: FastifyInstance, id: string, ms = 20_000): Promise<Report> {
-  const until = Date.now() + ms
-  for (;;) {
-    const r = await app.mx.store.getReport(id)
-    if (r && r.status !== 'running') return r
-    if (Date.now() > until) throw new Error(`report ${id} still running: ${JSON.stringify(r?.transcript.slice(-5))}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const waitDone = (app: FastifyInstance, id: string): Promise<Report> => waitReportDone(app, id, 20_000, 50)
 
 async function start (app: FastifyInstance, lang = 'en'): Promise<Report> {
   const res = await app.inject({ method: 'POST', url: `/api/v1/checks/send?lang=${lang}`, payload: { domain: 'home.test' }, remoteAddress: home })

@@ -11,20 +11,12 @@ import { dkimSign } from 'mailauth/lib/dkim/sign.js'
 import { simpleParser } from 'mailparser'
 import { startDns, reverseName } from '../fixtures/dns.js'
 import { startPostfix, postfixAvailable } from '../fixtures/postfix.js'
-import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
+import { testApp, randomLoopback, reportModelErrors, waitReportDone } from '../helpers.js'
 import { talk } from '../fixtures/smtp-talk.js'
 import type { FastifyInstance } from 'fastify'
-import type { Report } from '../../src/checks/report.js'
+import type { Report } from '../../src/core/report.js'
 
-async function waitDone (app: FastifyInstance, id: string, ms = 30_000): Promise<Report> {
-  const until = Date.now() + ms
-  for (;;) {
-    const r = await app.mx.store.getReport(id)
-    if (r && r.status !== 'running') return r
-    if (Date.now() > until) throw new Error(`report ${id} still running`)
-    await new Promise((resolve) => setTimeout(resolve, 150))
-  }
-}
+const waitDone = (app: FastifyInstance, id: string): Promise<Report> => waitReportDone(app, id, 30_000, 150)
 
 if (!postfixAvailable()) {
   t.fail('this test needs /usr/sbin/postfix and root (.ci/run installs postfix)')
