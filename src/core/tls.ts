@@ -9,6 +9,7 @@ import tls from 'node:tls'
 import type { Static } from '@sinclair/typebox'
 import type { CertInfoSchema, TlsInfoSchema } from './report.js'
 import { bi, type Lang } from '../i18n/index.js'
+import { dayText } from '../i18n/dates.js'
 
 export type CertInfo = Static<typeof CertInfoSchema>
 export type TlsInfo = Static<typeof TlsInfoSchema>
@@ -62,13 +63,11 @@ export function describeTls (s: tls.TLSSocket, expectedName: string | null): Tls
   }
 }
 
-/** One transcript info line about a fresh TLS session. */
 /** One transcript info line about a fresh TLS session, in the report's language (the protocol and cipher names stay as they are). */
 export function tlsSummary (t: TlsInfo, lang: Lang = 'en'): string {
   const parts = [bi(lang, `TLS 接続を確立しました (TLS established): ${t.protocol ?? '?'} ${t.cipher ?? ''}`, `TLS established: ${t.protocol ?? '?'} ${t.cipher ?? ''}`).trim()]
   if (t.cert) {
-    const until = t.cert.validTo.slice(0, 10)
-    parts.push(bi(lang, `証明書 ${t.cert.subjectCN ?? t.cert.subject}、発行者 ${t.cert.issuer}、有効期限 ${until}`, `certificate ${t.cert.subjectCN ?? t.cert.subject}, issuer ${t.cert.issuer}, valid until ${until}`))
+    parts.push(bi(lang, `証明書 ${t.cert.subjectCN ?? t.cert.subject}、発行者 ${t.cert.issuer}、有効期限 ${dayText(t.cert.validTo, 'ja')}`, `certificate ${t.cert.subjectCN ?? t.cert.subject}, issuer ${t.cert.issuer}, valid until ${dayText(t.cert.validTo, 'en')}`))
     parts.push(t.authorized ? bi(lang, '証明書チェーンを検証できました', 'chain verified') : bi(lang, `証明書チェーンを検証できません (${t.authorizationError ?? 'unknown'})`, `chain not verified (${t.authorizationError ?? 'unknown'})`))
     if (t.nameMatches !== null) parts.push(t.nameMatches ? bi(lang, `名前が ${t.expectedName} と一致します`, `name matches ${t.expectedName}`) : bi(lang, `名前が ${t.expectedName} と一致しません`, `name does not match ${t.expectedName}`))
   } else {
