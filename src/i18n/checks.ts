@@ -11,7 +11,8 @@ export const CHECK_NAMES: Record<string, { ja: string, en: string }> = {
   roles: { ja: '必須アドレス (postmaster など)', en: 'Role addresses (postmaster …)' },
   relay: { ja: '第三者中継 (オープンリレー)', en: 'Open relay' },
   pop3: { ja: 'POP3', en: 'POP3' },
-  send: { ja: '送信テスト', en: 'Send test' }
+  send: { ja: '送信テスト', en: 'Send test' },
+  tls: { ja: 'TLS と証明書 (DNSSEC・DANE・MTA-STS)', en: 'TLS and certificates (DNSSEC, DANE, MTA-STS)' }
 }
 
 /** A check type's name in the given language (the type itself when unknown). */

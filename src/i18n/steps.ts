@@ -12,6 +12,8 @@ const TITLES: Record<string, Title> = {
   // any check: why it ended early (src/checks/runner.ts failReport), the step its verdict follows from
   stopped: t('テストの中断', 'Check stopped'),
   mxprobe: t('mxprobe 側の問題', 'Trouble on mxprobe\'s side'),
+  // any mail check: refused by the target rule before any socket (src/checks/refusal-report.ts)
+  refusal: t('テストできない理由', 'Why it cannot be tested'),
   // receive test: the clear-text retry after a failed STARTTLS handshake
   reconnect: t('再接続 (暗号化なし)', 'Reconnection (without TLS)'),
   // relay check (src/checks/relay.ts): the battery's own steps
@@ -23,6 +25,14 @@ const TITLES: Record<string, Title> = {
   'relay-summary': t('中継テストのまとめ', 'Relay attempts in all'),
   'relay-connect': t('メールサーバーへの接続', 'Connection to the mail server'),
   'relay-untested': t('試せなかった中継テスト', 'Relay attempts not tried'),
+  // tls (src/checks/tls.ts)
+  versions: (rest) => t(`TLS のバージョンと暗号 (ポート ${rest.replace(/\//g, '、')})`, `TLS versions and ciphers (port ${rest.replace(/\//g, ', ')})`),
+  dnssec: (rest) => rest ? t(`${rest} の DNSSEC`, `DNSSEC of ${rest}`) : t('DNSSEC (ドメイン)', 'DNSSEC (domain)'),
+  dane: t('DANE (TLSA レコード)', 'DANE (TLSA records)'),
+  'mta-sts': t('MTA-STS', 'MTA-STS'),
+  'tls-rpt': t('TLS-RPT', 'TLS-RPT'),
+  certificates: t('ポートごとの証明書', 'Certificates across ports'),
+  services: t('TLS サービス', 'TLS services'),
   // dns
   mx: t('MX レコード', 'MX record'),
   address: (host) => t(`${host} のアドレス`, `Address of ${host}`),

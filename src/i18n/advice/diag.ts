@@ -20,8 +20,22 @@ export const DIAG_ADVICE: AdviceCatalogue = {
         : `MX ホスト ${p.host} が ${p.ip} (${p.range}) を指しています。インターネットからは届かないアドレスです。ルーターのグローバル IP を登録してください。`
   },
   'refusal.ddns_stale': {
-    en: (p) => `DNS says the MX ${p.host} of ${p.domain} is at ${list(p.dnsIps)}, but you are visiting from ${p.callerIp}. Most likely your IP changed and the dynamic-DNS entry has not been updated yet: update it (check that the update client runs and logs no error), then wait for caches to expire: the TTL is ${p.ttl} s, so up to about ${p.ttlMinutes} min. If you are not at home (mobile, VPN, office), open this page from the network of your mail server.`,
-    ja: (p) => `DNS では ${p.domain} の MX ${p.host} は ${list(p.dnsIps)} ですが、アクセス元の IP は ${p.callerIp} です。IP アドレスが変わり、ダイナミック DNS がまだ更新されていない可能性が高いです。更新ソフトが動いてエラーが出ていないか確認して更新し、キャッシュが切れるまで待ってください (TTL は ${p.ttl} 秒、最長で約 ${p.ttlMinutes} 分)。自宅以外 (携帯回線、VPN、職場) から開いている場合は、メールサーバーのあるネットワークから開いてください。`
+    en: (p) => p.family === 6
+      ? `DNS says the IPv6 address (AAAA) of the MX ${p.host} of ${p.domain} is ${list(p.dnsIps)}, but that is outside your home's IPv6 prefix ${p.callerIp}. Most likely the provider delegated a new prefix and the AAAA record was not updated: dynamic DNS must update the AAAA record too, not only the A record. Update it, then wait for caches to expire: the TTL is ${p.ttl} s, so up to about ${p.ttlMinutes} min.`
+      : `DNS says the MX ${p.host} of ${p.domain} is at ${list(p.dnsIps)}, but you are visiting from ${p.callerIp}. Most likely your IP changed and the dynamic-DNS entry has not been updated yet: update it (check that the update client runs and logs no error), then wait for caches to expire: the TTL is ${p.ttl} s, so up to about ${p.ttlMinutes} min. If you are not at home (mobile, VPN, office), open this page from the network of your mail server.`,
+    ja: (p) => p.family === 6
+      ? `DNS では ${p.domain} の MX ${p.host} の IPv6 アドレス (AAAA レコード) は ${list(p.dnsIps)} ですが、あなたの家の IPv6 プレフィックス ${p.callerIp} の外です。プロバイダから割り当てられるプレフィックスが変わり、AAAA レコードが古いままになっている可能性が高いです。ダイナミック DNS は A レコードだけでなく AAAA レコードも更新するように設定し、更新後はキャッシュが切れるまで待ってください (TTL は ${p.ttl} 秒、最長で約 ${p.ttlMinutes} 分)。`
+      : `DNS では ${p.domain} の MX ${p.host} は ${list(p.dnsIps)} ですが、アクセス元の IP は ${p.callerIp} です。IP アドレスが変わり、ダイナミック DNS がまだ更新されていない可能性が高いです。更新ソフトが動いてエラーが出ていないか確認して更新し、キャッシュが切れるまで待ってください (TTL は ${p.ttl} 秒、最長で約 ${p.ttlMinutes} 分)。自宅以外 (携帯回線、VPN、職場) から開いている場合は、メールサーバーのあるネットワークから開いてください。`
+  },
+  'refusal.other_family': {
+    en: (p) => `The MX ${p.host} of ${p.domain} has ${p.only ? 'only ' : ''}IPv${p.family} addresses${p.family === 4 ? ' (A)' : ' (AAAA)'} ${list(p.dnsIps)}, and your visit came over IPv${p.callerFamily} (${p.callerIp}). That is not a DNS mistake: your browser simply reached mxprobe over the other address family, so your IPv${p.family} address is not known yet. ` +
+      (p.origin
+        ? `Open ${p.origin} (it answers over IPv${p.family} only) or reload mxprobe's home page, which fetches a proof from it, then test again.`
+        : `This mxprobe has no IPv${p.family}-only address (IPV${p.family}_ORIGIN is not set), so test from a connection that reaches it over IPv${p.family}: for example \`curl -${p.family} -d domain=${p.domain} ${p.site ?? 'https://<mxprobe>'}/api/v1/checks/dns\` from the server itself.`),
+    ja: (p) => `${p.domain} の MX ${p.host} には IPv${p.family} のアドレス${p.family === 4 ? ' (A レコード)' : ' (AAAA レコード)'} ${list(p.dnsIps)} ${p.only ? 'しかなく' : 'があり'}、今回のアクセスは IPv${p.callerFamily} (${p.callerIp}) で届きました。DNS の間違いではありません。ブラウザがもう一方のアドレス種別で mxprobe につないだため、あなたの IPv${p.family} アドレスがまだ分からないだけです。` +
+      (p.origin
+        ? `IPv${p.family} だけで応答する ${p.origin} を開くか、mxprobe のトップページを開き直すと IPv${p.family} アドレスの確認が済むので、そのあとでもう一度テストしてください。`
+        : `この mxprobe には IPv${p.family} 専用のアドレスが設定されていない (IPV${p.family}_ORIGIN なし) ため、IPv${p.family} で届く接続からテストしてください。たとえばサーバー上で \`curl -${p.family} -d domain=${p.domain} ${p.site ?? 'https://<mxprobe>'}/api/v1/checks/dns\` を実行します。`)
   },
   'refusal.no_mx_stale': {
     en: (p) => `${p.domain} has no MX record, and its own address is ${list(p.dnsIps)}, not your IP ${p.callerIp}. Register an MX record for ${p.domain} pointing to your mail server's host name, and make sure its address is your current IP (update the dynamic-DNS entry, then wait up to about ${p.ttlMinutes} min, the TTL of ${p.ttl} s).`,

@@ -2,6 +2,7 @@
 // finding means for a home mail server and what to change, most likely
 // fix first.
 import type { AdviceCatalogue } from '../index.js'
+import { dayText } from '../dates.js'
 
 export const PROBES_ADVICE: AdviceCatalogue = {
   // ---- ports
@@ -60,8 +61,8 @@ export const PROBES_ADVICE: AdviceCatalogue = {
     ja: (p) => `ポート ${p.port} の証明書は自己署名です (${p.subject})。メールソフトが警告を出すか接続を拒否します。ホスト名に対して Let's Encrypt などの無料証明書を取得すると解決します。`
   },
   'pop3.cert_expired': {
-    en: (p) => `The certificate on port ${p.port} expired on ${p.validTo}. Renew it (e.g. certbot renew) and reload the POP3 server.`,
-    ja: (p) => `ポート ${p.port} の証明書は ${p.validTo} に期限切れです。更新して (certbot renew など) POP3 サーバーを再読み込みしてください。`
+    en: (p) => `The certificate on port ${p.port} expired on ${dayText(p.validTo, 'en')}. Renew it (e.g. certbot renew) and reload the POP3 server.`,
+    ja: (p) => `ポート ${p.port} の証明書は ${dayText(p.validTo, 'ja')} に期限切れです。更新して (certbot renew など) POP3 サーバーを再読み込みしてください。`
   },
   'pop3.cert_name_mismatch': {
     en: (p) => `The certificate on port ${p.port} does not name ${p.host} (it names ${p.names}). Mail programs that connect to ${p.host} will warn.`,

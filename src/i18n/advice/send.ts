@@ -21,9 +21,17 @@ export const SEND_ADVICE: AdviceCatalogue = {
     en: (p) => `The reverse DNS of ${p.ip} is "${p.ptr}", which looks like the ISP's generic name for a home line. Receivers treat mail from such names as coming from a home connection and often refuse it. Ask the ISP for a PTR with your own mail host name (fixed-IP plans), or relay your outgoing mail through the ISP's submission server on port 587.`,
     ja: (p) => `${p.ip} の逆引きは「${p.ptr}」で、プロバイダが家庭向け回線に付ける汎用の名前に見えます。受信側はこのような名前からのメールを一般回線からのものと見なし、拒否することがよくあります。プロバイダに自分のメールサーバー名で逆引きを設定してもらう (固定 IP プラン) か、送信メールをプロバイダの送信サーバー (587 番) 経由にしてください。`
   },
+  'send.ptr_missing_v6': {
+    en: (p) => `Your server sent over IPv6, from ${p.ip}, and that address has no reverse DNS (PTR). Gmail refuses mail from an IPv6 address without a PTR ("550 5.7.1 … IPv6 … PTR"), and others junk it. On most home IPv6 lines the PTR cannot be set. Then let the server send over IPv4 and keep IPv6 for receiving: Postfix "smtp_address_preference = ipv4" in main.cf (or "inet_protocols = ipv4" to give up IPv6 altogether), then "postfix reload". Where the provider does delegate the ip6.arpa zone, set a PTR to the mail host's name with a matching AAAA.`,
+    ja: (p) => `あなたのサーバーは IPv6 (${p.ip}) で送信しましたが、このアドレスには逆引き (PTR) がありません。Gmail は逆引きのない IPv6 アドレスからのメールを拒否し (「550 5.7.1 … IPv6 … PTR」)、ほかの受信側も迷惑メール扱いにします。家庭向けの IPv6 回線では、ほとんどの場合逆引きを設定できません。その場合は、受信には IPv6 を使ったまま、送信だけ IPv4 にしてください。Postfix なら main.cf に「smtp_address_preference = ipv4」を書き (IPv6 をまったく使わないなら「inet_protocols = ipv4」)、「postfix reload」します。プロバイダが ip6.arpa の逆引きを設定させてくれる場合は、メールサーバー名で逆引きを設定し、同じ名前の AAAA レコードも登録してください。`
+  },
+  'send.spf_no_ip6': {
+    en: (p) => `Your server sent over IPv6, from ${p.ip}, but the SPF record of ${p.domain} lists only IPv4 addresses (ip4:), so SPF says ${p.result}. This is the most common cause of Gmail refusing mail over IPv6. Either add the IPv6 side to the record, e.g. "ip6:${p.prefix}" (or "ip6:${p.ip}") before the "-all", or let the server send over IPv4: Postfix "smtp_address_preference = ipv4" in main.cf (or "inet_protocols = ipv4"), then "postfix reload".`,
+    ja: (p) => `あなたのサーバーは IPv6 (${p.ip}) で送信しましたが、${p.domain} の SPF レコードには IPv4 のアドレス (ip4:) しかないため、SPF の結果は ${p.result} です。Gmail が IPv6 で届いたメールを拒否する、いちばん多い原因です。SPF レコードの「-all」の前に「ip6:${p.prefix}」(または「ip6:${p.ip}」) を加えるか、送信を IPv4 にしてください。Postfix なら main.cf に「smtp_address_preference = ipv4」(または「inet_protocols = ipv4」) を書き、「postfix reload」します。`
+  },
   'send.fcrdns_fail': {
-    en: (p) => `The reverse DNS of ${p.ip} is "${p.ptr}", but that name does not resolve back to ${p.ip} (no forward-confirmed reverse DNS). Add an A record ${p.ptr} → ${p.ip}, or have the PTR changed to a name that has one; receivers check both directions.`,
-    ja: (p) => `${p.ip} の逆引きは「${p.ptr}」ですが、その名前を正引きしても ${p.ip} になりません (正引きと逆引きが一致していません)。${p.ptr} の A レコードを ${p.ip} で登録するか、正引きできる名前に逆引きを変更してもらってください。受信側は両方向を確認します。`
+    en: (p) => `The reverse DNS of ${p.ip} is "${p.ptr}", but that name does not resolve back to ${p.ip} (no forward-confirmed reverse DNS). Add an ${p.rr ?? 'A'} record ${p.ptr} → ${p.ip}, or have the PTR changed to a name that has one; receivers check both directions.`,
+    ja: (p) => `${p.ip} の逆引きは「${p.ptr}」ですが、その名前を正引きしても ${p.ip} になりません (正引きと逆引きが一致していません)。${p.ptr} の ${p.rr ?? 'A'} レコードを ${p.ip} で登録するか、正引きできる名前に逆引きを変更してもらってください。受信側は両方向を確認します。`
   },
   'send.helo_mismatch': {
     en: (p) => `Your server introduced itself as "${p.helo}" (HELO/EHLO), but that name does not resolve to ${p.ip}. Set Postfix's myhostname (used in EHLO, smtp_helo_name) to the fully qualified name of your mail server whose A record is ${p.ip}, ideally the same as the PTR.`,
@@ -84,6 +92,10 @@ export const SEND_ADVICE: AdviceCatalogue = {
   'send.null_sender': {
     en: () => 'The mail had an empty envelope sender (MAIL FROM:<>), as bounces do: there is no address to reply to, and SPF was judged by the HELO name only. Send the test as a normal mail from a user of your domain.',
     ja: () => 'エンベロープ送信者が空 (MAIL FROM:<>) でした。エラーメール (バウンス) と同じ形で、返信先がなく、SPF は HELO の名前だけで判定されました。あなたのドメインのユーザーから普通のメールとして送ってください。'
+  },
+  'send.analysis_stopped': {
+    en: (p) => `The mail was too complex to analyse in ${p.seconds} s (a great many header fields or DKIM signatures), so mxprobe stopped reading it. Ordinary mail never comes near this. Check that no mail program or filter adds the same header fields again and again, then send a short test mail to a new test address.`,
+    ja: (p) => `このメールは複雑すぎて ${p.seconds} 秒以内に解析できなかったため (大量のヘッダーや DKIM 署名など)、mxprobe は途中で解析を止めました。ふつうのメールでこうなることはありません。メールソフトやフィルターが同じヘッダーを何度も付け足していないか確認してから、新しいテスト用アドレスへ短いテストメールを送ってください。`
   },
   'send.other_domain': {
     en: (p) => `The envelope sender ${p.sender} is not at ${p.domain}, the domain you named: SPF and the reply went by ${p.senderDomain}. Send the test from an address at ${p.domain} to test that domain.`,

@@ -3,6 +3,7 @@
 // likely fix first. Postfix names are given because it is what the
 // tutorial this service grew from uses; the idea carries to any MTA.
 import type { AdviceCatalogue } from '../index.js'
+import { dayText } from '../dates.js'
 
 const list = (v: unknown): string => Array.isArray(v) ? v.join(', ') : String(v ?? '')
 
@@ -48,20 +49,20 @@ export const SMTP_ADVICE: AdviceCatalogue = {
     ja: (p) => `STARTTLS は提供されていますが機能しません: ${p.reason}。TLS を先に試す送信側は、暗号化なしに切り替えるか配送を諦めます。設定した証明書と秘密鍵のファイル (サーバーが読めるか、鍵と証明書が対応しているか) とサーバーのログを確認してください。`
   },
   'smtp.cert_self_signed': {
-    en: (p) => `The certificate (${p.subject}) is self-signed. Sending servers usually accept it for opportunistic STARTTLS on port 25, but nothing proves the server is yours, and senders with DANE or MTA-STS policies will refuse it. A free certificate from Let's Encrypt for ${p.host} fixes this.`,
-    ja: (p) => `証明書 (${p.subject}) は自己署名です。25 番ポートの STARTTLS では多くの送信側が受け入れますが、サーバーの正当性は証明されず、DANE や MTA-STS を使う送信側には拒否されます。${p.host} の証明書を Let's Encrypt で無料で取得すると解決します。`
+    en: (p) => `The certificate (${p.subject}) is self-signed. Sending servers accept it for opportunistic STARTTLS on port 25, but nothing proves the server is yours, and senders that honour an MTA-STS policy refuse it. A free certificate from Let's Encrypt for ${p.host} fixes this; or, in a DNSSEC-signed zone, a DANE-EE TLSA record ("3 1 1" at _25._tcp.${p.host}) is the standard way to make exactly this certificate trusted by DANE senders.`,
+    ja: (p) => `証明書 (${p.subject}) は自己署名です。25 番ポートの STARTTLS では送信側はそのまま受け入れますが、サーバーの正当性は証明されず、MTA-STS のポリシーに従う送信側には拒否されます。${p.host} の証明書を Let's Encrypt で無料で取得すると解決します。ゾーンを DNSSEC で署名しているなら、DANE-EE の TLSA レコード (_25._tcp.${p.host} に「3 1 1」) を公開するのが、この証明書を DANE 対応の送信側に信頼させる標準の方法です。`
   },
   'smtp.cert_untrusted': {
     en: (p) => `The certificate chain could not be verified (${p.reason}). Install the intermediate certificates too (Postfix: use the "fullchain" file in smtpd_tls_cert_file).`,
     ja: (p) => `証明書チェーンを検証できません (${p.reason})。中間証明書も設定してください (Postfix の smtpd_tls_cert_file には「fullchain」のファイルを指定します)。`
   },
   'smtp.cert_expired': {
-    en: (p) => `The certificate expired on ${p.validTo}. Renew it (certbot renew) and reload the mail server so it reads the new file.`,
-    ja: (p) => `証明書は ${p.validTo} に期限切れになっています。更新し (certbot renew など)、新しいファイルを読み込むようメールサーバーを再読み込みしてください。`
+    en: (p) => `The certificate expired on ${dayText(p.validTo, 'en')}. Renew it (certbot renew) and reload the mail server so it reads the new file.`,
+    ja: (p) => `証明書は ${dayText(p.validTo, 'ja')} に期限切れになっています。更新し (certbot renew など)、新しいファイルを読み込むようメールサーバーを再読み込みしてください。`
   },
   'smtp.cert_expiring': {
-    en: (p) => `The certificate expires in ${p.days} days (${p.validTo}). Make sure automatic renewal works and that the mail server is reloaded after it.`,
-    ja: (p) => `証明書はあと ${p.days} 日 (${p.validTo}) で期限切れになります。自動更新が動いているか、更新後にメールサーバーを再読み込みしているかを確認してください。`
+    en: (p) => `The certificate expires in ${p.days} days (${dayText(p.validTo, 'en')}). Make sure automatic renewal works and that the mail server is reloaded after it.`,
+    ja: (p) => `証明書はあと ${p.days} 日 (${dayText(p.validTo, 'ja')}) で期限切れになります。自動更新が動いているか、更新後にメールサーバーを再読み込みしているかを確認してください。`
   },
   'smtp.cert_name_mismatch': {
     en: (p) => `The certificate is for ${list(p.names)}, not for the MX host name ${p.host}. Get a certificate that includes ${p.host}.`,

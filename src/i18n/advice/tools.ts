@@ -1,6 +1,7 @@
 // Findings of the forensics tools (header analyzer, garbled-text repair):
 // what a person reading a suspicious or garbled mail should make of them.
 import type { AdviceCatalogue } from '../index.js'
+import { timeText } from '../dates.js'
 
 export const TOOLS_ADVICE: AdviceCatalogue = {
   'tools.headers.no_received': {
@@ -20,8 +21,8 @@ export const TOOLS_ADVICE: AdviceCatalogue = {
     ja: (p) => `経路 ${p.hop} の時刻が、ひとつ前の経路より ${p.seconds} 秒 (${p.minutes} 分) 早くなっています。どちらかのサーバーの時計またはタイムゾーンが狂っているか、古い側のヘッダーが偽造されています。自分のサーバーなら NTP (chrony、systemd-timesyncd) を有効にしてください。`
   },
   'tools.headers.future_date': {
-    en: (p) => `Hop ${p.hop} is stamped in the future (${p.date}). That server's clock is wrong, or the header is forged.`,
-    ja: (p) => `経路 ${p.hop} の時刻が未来になっています (${p.date})。そのサーバーの時計が狂っているか、ヘッダーが偽造されています。`
+    en: (p) => `Hop ${p.hop} is stamped in the future (${timeText(p.date, 'en')}). That server's clock is wrong, or the header is forged.`,
+    ja: (p) => `経路 ${p.hop} の時刻が未来になっています (${timeText(p.date, 'ja')})。そのサーバーの時計が狂っているか、ヘッダーが偽造されています。`
   },
   'tools.headers.long_delay': {
     en: (p) => `Hop ${p.hop} took ${p.minutes} minutes. The mail waited in a queue there (greylisting, a server that was down, or a retry after a temporary error).`,
