@@ -184,7 +184,52 @@
     return es
   }
 
+  // Both families: ask the IPv4-only and the IPv6-only origin who we are. Each
+  // answer's proof goes into the forms' hidden `proofs` fields (one per family),
+  // so a check may reach the MX over both; an origin that does not answer in a
+  // few seconds is "no IPv6" / "no IPv4". Proofs last a few minutes: asked again
+  // while the page stays open.
+  const familyCells = document.querySelectorAll('dd.family-ip[data-origin]')
+  function setProof (family, proof) {
+    Array.prototype.forEach.call(document.querySelectorAll('input[name="proofs"][data-family="' + family + '"]'), function (input) { input.value = proof || '' })
+  }
+  function askFamily (cell) {
+    const family = cell.getAttribute('data-family')
+    const origin = cell.getAttribute('data-origin')
+    if (!origin) return
+    const none = function () {
+      setProof(family, '')
+      cell.setAttribute('data-state', 'none')
+      cell.textContent = (T.noFamily || {})[family] || ''
+    }
+    const ctl = typeof AbortController === 'function' ? new AbortController() : null
+    const timer = setTimeout(function () { if (ctl) ctl.abort(); none() }, 4000)
+    fetch(origin + '/api/v1/ip', { headers: { accept: 'application/json' }, credentials: 'omit', cache: 'no-store', signal: ctl ? ctl.signal : undefined })
+      .then(function (r) { return r.ok ? r.json() : null })
+      .then(function (j) {
+        clearTimeout(timer)
+        // The IPv6 origin must have been reached over IPv6 (a name with only an AAAA record), else it proves nothing about IPv6.
+        if (!j || String(j.family) !== family || typeof j.ip !== 'string' || typeof j.proof !== 'string') return none()
+        setProof(family, j.proof)
+        cell.setAttribute('data-state', 'proven')
+        cell.textContent = j.ip
+      })
+      .catch(function () { clearTimeout(timer); none() })
+  }
+  function askFamilies () { Array.prototype.forEach.call(familyCells, askFamily) }
+  if (familyCells.length) {
+    askFamilies()
+    setInterval(askFamilies, 150000)
+  }
+
   function formBody (check, form) {
+    const body = checkBody(check, form)
+    const proofs = Array.prototype.map.call(form.querySelectorAll('input[name="proofs"]'), function (i) { return i.value }).filter(Boolean)
+    if (proofs.length) body.proofs = proofs
+    return body
+  }
+
+  function checkBody (check, form) {
     const f = new FormData(form)
     const get = function (k) { const v = f.get(k); return typeof v === 'string' ? v.trim() : '' }
     if (check === 'receive') return { address: get('address') }
@@ -232,7 +277,8 @@
     const box = el('div', 'result refusal')
     box.setAttribute('role', 'alert')
     const code = status === 404 ? 'not_available' : (j && j.error) || 'other'
-    box.appendChild(el('h4', null, (T.errorTitle || {})[code] || (T.errorTitle || {}).other || code))
+    // A stored refusal names the mistake itself (「MX に LAN 内のアドレスが登録されています」) and has a page to share.
+    box.appendChild(el('h4', null, (j && typeof j.cause === 'string' && j.cause) || (T.errorTitle || {})[code] || (T.errorTitle || {}).other || code))
     if (code === 'ip_mismatch' && T.mismatchExplain) {
       let addrs = []
       ;((j.dns && j.dns.mx) || []).forEach(function (h) { addrs = addrs.concat(h.addresses || []) })
@@ -246,6 +292,11 @@
     if (j && j.retry && j.retry.message) box.appendChild(el('p', 'from-check', j.retry.message))
     if (retryAfter && T.retryAfterPrefix) box.appendChild(el('p', null, T.retryAfterPrefix.replace('%s', retryAfter)))
     if (j && j.dns) box.appendChild(dnsFacts(j.dns))
+    if (j && typeof j.id === 'string' && /^[A-Za-z0-9_-]{16}$/.test(j.id)) {
+      const link = el('a', 'report-link', T.fullResult)
+      link.href = '/r/' + encodeURIComponent(j.id) + '?lang=' + lang
+      const p = el('p'); p.appendChild(link); box.appendChild(p)
+    }
     live.appendChild(box)
   }
 

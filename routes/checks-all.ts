@@ -4,20 +4,20 @@
 // check (src/checks/all.ts) through the runner; sync or ?async=1.
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
-import { callerIp, langOf, refuseCrossSite, requireStore, wantsText, reportLinks, registerSubmitter, checkLimiters, errorsAsText, AsyncQuery, ReportSchema, ErrorBody, type CheckSubmitter, type CheckLimiter } from './helpers.js'
+import { callerOf, withProofs, langOf, refuseCrossSite, requireStore, wantsText, reportLinks, registerSubmitter, checkLimiters, errorsAsText, AsyncQuery, ReportSchema, ErrorBody, type CheckSubmitter, type CheckLimiter } from './helpers.js'
 import { coerceFormBody } from '../src/plugins/form-body.js'
 import { RateLimitedError, StoreDownError } from '../src/errors.js'
 import { makeAllCheck, childTypesFor, type AllInput } from '../src/checks/all.js'
 import { domainKeyOf } from '../src/checks/target-input.js'
-import { reportText } from '../src/checks/report-text.js'
+import { reportText } from '../src/web/report-text.js'
 import { bi } from '../src/i18n/index.js'
 import type { LimitedType } from '../src/config.js'
 
-export const AllBody = Type.Object({
+export const AllBody = withProofs(Type.Object({
   target: Type.String({ minLength: 1, maxLength: 1024, description: 'a domain (example.jp), a mail address (taro@example.jp: the receive test writes to it) or a URL (https://www.example.jp/)' }),
   username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'POP3 login (tried over TLS only); with it, the diagnosis also runs the POP3 test' })),
   password: Type.Optional(Type.String({ minLength: 1, maxLength: 512, writeOnly: true }))
-}, { additionalProperties: false })
+}, { additionalProperties: false }))
 
 export default async function allCheckRoutes (app: FastifyInstance): Promise<void> {
   const def = makeAllCheck({ runner: app.mx.runner })
@@ -25,15 +25,17 @@ export default async function allCheckRoutes (app: FastifyInstance): Promise<voi
   // counters: a diagnosis spends one unit of each child's, so a caller cannot get each limit
   // twice, once alone and once inside a diagnosis. Those routes are registered before this one.
   const limiters = new Map<LimitedType, { ip: CheckLimiter, domain: CheckLimiter }>()
-  for (const type of ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'pop3'] as const) {
+  for (const type of ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'tls', 'pop3'] as const) {
     const l = checkLimiters(app, type)
     if (!l) throw new Error(`routes/checks-all.ts: the ${type} check route must be registered before the diagnosis`)
     limiters.set(type, l)
   }
 
   // Shared by this route and the no-JavaScript form (routes/web.ts): one code path.
-  const submit: CheckSubmitter<AllInput> = async (req, input, { async, lang }) => {
+  const submit: CheckSubmitter<AllInput> = async (req, body, { async, lang }) => {
     if (!app.mx.store.isReady()) throw new StoreDownError()
+    // The proven addresses go to the diagnosis, which hands them to every child (src/checks/all.ts).
+    const { caller, input } = callerOf(app, req, body, lang)
     const domain = domainKeyOf(input.target)
     req.mxDomain = domain ?? ''
     // Count every child first without spending anything; refuse if one is over its limit, else spend one of each.
@@ -57,7 +59,7 @@ export default async function allCheckRoutes (app: FastifyInstance): Promise<voi
       await l.ip(req)
       if (domain) await l.domain(req)
     }
-    const started = await app.mx.runner.start(def, input, callerIp(req), lang)
+    const started = await app.mx.runner.start(def, input, caller, lang)
     if (async) {
       started.done.catch(() => {})
       return { kind: 'started', id: started.id, cached: false }
@@ -68,7 +70,7 @@ export default async function allCheckRoutes (app: FastifyInstance): Promise<voi
 
   app.post<{ Querystring: Static<typeof AsyncQuery> }>('/api/v1/checks/all', {
     schema: {
-      summary: 'The whole diagnosis: dns, ports, smtp, receive, roles, relay (and pop3 with credentials), each a report of its own, and what to fix first',
+      summary: 'The whole diagnosis: dns, ports, smtp, receive, roles, relay, tls (and pop3 with credentials), each a report of its own, and what to fix first',
       description: 'Report of type `all` with `children: [ { type, id, status, title, stage?, deadline?, summary? } ]` and `fixFirst: [ { check, code, message, id } ]`. ' +
         'Its event stream adds `child` events (`{ phase: queued|started|stage|finished, type, id, status, title, stage?, deadline?, summary? }`). Rate limits count each child.',
       tags: ['checks'],

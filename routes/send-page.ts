@@ -7,7 +7,7 @@ import { callerIp, crossSite } from './helpers.js'
 import { pageHeaders, pageLang } from './web.js'
 import { pickLang } from '../src/i18n/index.js'
 import { webText } from '../src/i18n/web.js'
-import { REPORT_ID } from '../src/checks/report.js'
+import { REPORT_ID } from '../src/core/report.js'
 import { refusalPage, notFoundPage, type Refusal } from '../src/web/pages.js'
 import { sendFormPage, sendWaitPage } from '../src/web/send-page.js'
 

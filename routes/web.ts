@@ -12,7 +12,7 @@ import { parseIp } from '../src/net/ip.js'
 import { pickLang, type Lang } from '../src/i18n/index.js'
 import { webText } from '../src/i18n/web.js'
 import { REPORT_ID, type Report } from '../src/core/report.js'
-import { reportText } from '../src/checks/report-text.js'
+import { reportText } from '../src/web/report-text.js'
 import { assets } from '../src/web/assets.js'
 import { indexPage, reportPage, refusalPage, notFoundPage, CHECKS, DEFAULT_PORTS, type Refusal, type Retry } from '../src/web/pages.js'
 import type { CheckKey } from '../src/i18n/web.js'
@@ -42,6 +42,15 @@ function sendPage (reply: FastifyReply, status: number, body: string): FastifyRe
 
 /** The API body a form post stands for; field names are the API's. */
 export function formToBody (check: CheckKey | 'all', form: Record<string, unknown>): Record<string, unknown> {
+  const body = formFields(check, form)
+  // The page fills one hidden `proofs` field per family; an empty one (that origin did not answer) is no proof.
+  const raw = form.proofs === undefined ? [] : Array.isArray(form.proofs) ? form.proofs : [form.proofs]
+  const proofs = raw.map((p) => typeof p === 'string' ? p.trim() : p).filter((p) => p !== '')
+  if (proofs.length) body.proofs = proofs
+  return body
+}
+
+function formFields (check: CheckKey | 'all', form: Record<string, unknown>): Record<string, unknown> {
   const str = (k: string): string => {
     const v = form[k]
     return typeof v === 'string' ? v.trim() : Array.isArray(v) && typeof v[0] === 'string' ? String(v[0]).trim() : ''
@@ -74,7 +83,11 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
     const ip = callerIp(req)
     let ptr: string | null = null
     try { ptr = (await app.mx.dns.ptr(ip))[0] ?? null } catch { ptr = null }
-    return sendPage(reply, 200, indexPage(lang, { ip, family: parseIp(ip)?.family ?? 4, ptr }, `${req.protocol}://${req.host}`))
+    const { 4: v4, 6: v6 } = app.mx.config.check.origins ?? {}
+    const body = indexPage(lang, { ip, family: parseIp(ip)?.family ?? 4, ptr, origins: { 4: v4, 6: v6 } }, `${req.protocol}://${req.host}`)
+    // The page asks the IPv4-only and the IPv6-only origin for a proof: those two may be connected to, nothing else.
+    const csp = v4 || v6 ? PAGE_CSP.replace("connect-src 'self'", ['connect-src', "'self'", v4, v6].filter(Boolean).join(' ')) : PAGE_CSP
+    return pageHeaders(reply.code(200), csp).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body)
   })
 
   app.post('/check/:type', { schema: { hide: true } }, async (req, reply) => {
@@ -101,7 +114,10 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
       const a = httpAnswer(err as Error, lang)
       if (a.status >= 500 && a.body.error === 'internal') req.log.error({ err }, 'form check failed')
       const b = a.body
+      // A stored refusal has a page of its own: a permalink, and a reload that posts nothing again.
+      if (typeof b.id === 'string' && REPORT_ID.test(b.id)) return reply.code(303).header('location', `/r/${b.id}?lang=${lang}`).send()
       const refusal: Refusal = {
+        cause: typeof b.cause === 'string' ? b.cause : undefined,
         diagnosis: Array.isArray(b.diagnosis) ? b.diagnosis as Refusal['diagnosis'] : undefined,
         retryHint: b.retry && typeof b.retry === 'object' ? b.retry as Refusal['retryHint'] : undefined,
         status: a.status,
@@ -114,7 +130,7 @@ export default async function webRoutes (app: FastifyInstance): Promise<void> {
       if (refusal.retryAfter) reply.header('retry-after', refusal.retryAfter)
       // The same form once more (a fixed DNS record, a port opened); never a password.
       const fields: Record<string, string> = { lang }
-      for (const [k, v] of Object.entries(formToBody(check, form))) {
+      for (const [k, v] of Object.entries(formFields(check, form))) {
         if (k !== 'password' && k !== 'username' && (typeof v === 'string' || typeof v === 'number')) fields[k] = String(v)
       }
       const retry: Retry | undefined = check === 'ports' || check === 'pop3' ? undefined : { action: `/check/${check}`, fields }

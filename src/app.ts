@@ -9,6 +9,7 @@ import type { Store } from './store/types.js'
 import { MemoryStore } from './store/memory.js'
 import { RedisStore } from './store/redis.js'
 import { DnsClient } from './dns/resolver.js'
+import { DnssecClient, systemServers } from './dns/dnssec.js'
 import { GuardedConnector, type AuditRecord } from './net/connect.js'
 import { CheckRunner } from './checks/runner.js'
 import { httpAnswer } from './errors.js'
@@ -16,7 +17,7 @@ import { Metrics } from './plugins/metrics.js'
 import { pickLang, type Lang } from './i18n/index.js'
 import { checkAuditRecord } from './plugins/audit.js'
 import swaggerPlugin from './plugins/swagger.js'
-import formbodyPlugin from './plugins/formbody.js'
+import formBodyPlugin from './plugins/form-body.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import pressurePlugin, { LoopMonitor } from './plugins/pressure.js'
 import ssePlugin from './plugins/sse.js'
@@ -24,14 +25,17 @@ import requestLogPlugin from './plugins/request-log.js'
 import { ToolsPool } from './tools/pool.js'
 import apiRoutes from '../routes/api.js'
 import mailCheckRoutes from '../routes/checks-mail.js'
+import tlsCheckRoutes from '../routes/checks-tls.js'
 import allCheckRoutes from '../routes/checks-all.js'
 import opsRoutes from '../routes/ops.js'
 import probeRoutes from '../routes/checks-probes.js'
 import toolsRoutes from '../routes/tools.js'
 import webRoutes, { htmlNotFound } from '../routes/web.js'
 import embedRoutes, { corsForReads } from '../routes/embed.js'
+import docsRoutes from '../routes/docs.js'
 import sendRoutes from '../routes/checks-send.js'
 import { SendService } from './inbound/service.js'
+import { AddressProofs } from './net/proof.js'
 import { startInboundListener, type InboundListener } from './inbound/listener.js'
 
 export interface Services {
@@ -50,6 +54,8 @@ export interface Services {
   send: SendService
   /** this instance's inbound SMTP listener (INBOUND_LISTEN), if any */
   inbound: InboundListener | null
+  /** issues and verifies address proofs (GET /api/v1/ip, `proofs` in check bodies) */
+  proofs: AddressProofs
 }
 
 declare module 'fastify' {
@@ -57,7 +63,8 @@ declare module 'fastify' {
 }
 
 /** Log redaction: a POP3 password given for a login test must never reach a log line. */
-export const LOG_REDACT = { paths: ['req.body.password', 'body.password', 'password', '*.password'], censor: '[redacted]' }
+/** Nor an address proof (it proves the caller's address to this service for a few minutes). */
+export const LOG_REDACT = { paths: ['req.body.password', 'body.password', 'password', '*.password', 'req.body.proofs', 'body.proofs', 'proofs', '*.proofs', 'proof', '*.proof'], censor: '[redacted]' }
 
 export interface BuildOptions {
   /** a store to share between app instances in one process (tests) */
@@ -83,9 +90,12 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     }
   })
   const dns = new DnsClient({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs })
+  // The AD bit is believed from the resolvers the operator named (DNSSEC_RESOLVERS, else DNS_SERVERS), or the system's on loopback.
+  const dnssec = new DnssecClient({ servers: config.dnssecResolvers.length ? config.dnssecResolvers : config.dnsServers, systemServers: systemServers(), timeoutMs: config.dnsTimeoutMs })
   const runner = new CheckRunner({
     store,
     dns,
+    dnssec,
     connector,
     log,
     settings: config.check,
@@ -137,11 +147,12 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     http: { headersTimeout: config.http.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs) } as never
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.decorate('mx', { config, store, dns, connector, runner, metrics, loop, tools, log, send, inbound })
+  const proofs = new AddressProofs({ secret: config.proof.secret, ttlSeconds: config.proof.ttlSeconds })
+  app.decorate('mx', { config, store, dns, connector, runner, metrics, loop, tools, log, send, inbound, proofs })
 
   await app.register(requestLogPlugin)
   await app.register(swaggerPlugin)
-  await app.register(formbodyPlugin, { bodyLimit: config.bodyLimitBytes })
+  await app.register(formBodyPlugin, { bodyLimit: config.bodyLimitBytes })
   // One event-loop monitor; it never answers 503 on its own (a busy instance must still serve
   // running SSE streams and /api/v1/ip): /readyz takes the instance out of the load balancer.
   await app.register(pressurePlugin, { monitor: loop })
@@ -171,10 +182,12 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(ssePlugin, config.sse)
   await app.register(probeRoutes)
   await app.register(mailCheckRoutes)
+  await app.register(tlsCheckRoutes)
   await app.register(allCheckRoutes)
   await app.register(toolsRoutes)
   await app.register(webRoutes)
   await app.register(embedRoutes)
+  await app.register(docsRoutes)
   await app.register(sendRoutes)
 
   app.addHook('onClose', async () => {

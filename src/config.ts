@@ -9,7 +9,7 @@ import { parseClusterUrl } from './store/redis.js'
 export interface RateRule { max: number, windowSeconds: number }
 
 /** Check types that have their own limits; `mail` tests send or attempt mail. */
-export const CHECK_TYPES = ['dns', 'ports', 'smtp', 'receive', 'relay', 'roles', 'pop3', 'tools', 'send'] as const
+export const CHECK_TYPES = ['dns', 'ports', 'smtp', 'receive', 'relay', 'roles', 'pop3', 'tools', 'send', 'tls'] as const
 export type LimitedType = typeof CHECK_TYPES[number]
 
 export interface Config {
@@ -19,6 +19,8 @@ export interface Config {
   redisPrefix: string
   trustProxy: string[]
   dnsServers: string[]
+  /** DNSSEC_RESOLVERS: validating resolvers whose AD bit is believed (empty: DNS_SERVERS) */
+  dnssecResolvers: string[]
   dnsTimeoutMs: number
   allowCidrs: Cidr[]
   denyCidrs: Cidr[]
@@ -48,6 +50,10 @@ export interface Config {
   http: HttpSettings
   /** the send test's inbound SMTP listener */
   inbound: InboundSettings
+  /** address proofs (src/net/proof.ts): PROOF_SECRET (null: random at start), their lifetime */
+  proof: { secret: string | null, ttlSeconds: number }
+  /** IPV6_HOME_PREFIX: an IPv6 caller's home is its address's /N (the rate limits' unit, 64) */
+  ipv6HomePrefix: number
 }
 
 export interface SseSettings { perCaller: number, total: number, maxSeconds: number }
@@ -64,8 +70,8 @@ function logLevel (v: string | undefined): string {
 }
 
 export interface InboundSettings {
-  /** INBOUND_LISTEN: where the listener accepts mail; null: the send test is off */
-  listen: { host: string, port: number } | null
+  /** INBOUND_LISTEN: where the listeners accept mail (one each); null: the send test is off */
+  listen: Array<{ host: string, port: number }> | null
   /** one-time addresses are t-<token>@domain */
   domain: string
   /** PEM files for STARTTLS; null: a self-signed certificate generated at start */
@@ -75,7 +81,7 @@ export interface InboundSettings {
   waitSeconds: number
   /** largest message accepted (552 above it) */
   maxMessageBytes: number
-  /** open connections per client IP, and in all, per instance */
+  /** open connections per client IP (per /64 for IPv6), and in all, per instance */
   maxConnectionsPerIp: number
   maxConnections: number
   /** commands one session may send */
@@ -88,6 +94,11 @@ export interface InboundSettings {
   addressesTotal: number
   /** DNS block-list zones the connecting IP is looked up in */
   dnsblZones: string[]
+  /** worker threads that read received messages, and one message's time budget there */
+  analysisThreads: number
+  analysisBudgetMs: number
+  /** added to those threads' nice value (TOOLS_NICE) */
+  analysisNice: number
 }
 
 /** Public zones looked up by default: the widely used ones that answer any resolver for free at small volume. */
@@ -104,7 +115,8 @@ const DEFAULT_RATES: Record<LimitedType, RateRule> = {
   roles: { max: 20, windowSeconds: 600 },
   pop3: { max: 20, windowSeconds: 600 },
   tools: { max: 120, windowSeconds: 600 },
-  send: { max: 10, windowSeconds: 600 }
+  send: { max: 10, windowSeconds: 600 },
+  tls: { max: 20, windowSeconds: 600 }
 }
 
 const DEFAULT_DOMAIN_RATES: Record<LimitedType, RateRule> = {
@@ -116,7 +128,8 @@ const DEFAULT_DOMAIN_RATES: Record<LimitedType, RateRule> = {
   roles: { max: 30, windowSeconds: 600 },
   pop3: { max: 30, windowSeconds: 600 },
   tools: { max: 1000, windowSeconds: 600 },
-  send: { max: 15, windowSeconds: 600 }
+  send: { max: 15, windowSeconds: 600 },
+  tls: { max: 30, windowSeconds: 600 }
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
@@ -146,14 +159,45 @@ function rates (env: NodeJS.ProcessEnv, name: string, defaults: Record<LimitedTy
   return out
 }
 
-function inboundListen (v: string | undefined): { host: string, port: number } | null {
-  const s = v?.trim()
+/** "0.0.0.0:25,[::]:25": one listener each (both families); null when unset. */
+function inboundListen (v: string | undefined): Array<{ host: string, port: number }> | null {
+  const items = list(v)
+  if (!items.length) return null
+  const out = items.map((s) => {
+    const m = s.match(/^(?:\[([0-9a-fA-F:.]+)\]|([\d.]+)):(\d{1,5})$/)
+    const host = m ? (m[1] ?? m[2]) : ''
+    const port = m ? Number(m[3]) : NaN
+    if (!m || !parseIp(host) || !(port >= 0 && port <= 65535)) throw new ConfigError(`INBOUND_LISTEN must be a comma list of ip:port or [ipv6]:port (port 0: any free port), got "${s}"`)
+    return { host, port }
+  })
+  const seen = new Set<string>()
+  for (const a of out) {
+    const k = `${parseIp(a.host)!.text}|${a.port}`
+    if (a.port !== 0 && seen.has(k)) throw new ConfigError(`INBOUND_LISTEN names ${a.host}:${a.port} twice`)
+    seen.add(k)
+  }
+  return out
+}
+
+/** An origin URL (scheme://host[:port]), as a browser writes it in an Origin header; null when unset. */
+function origin (env: NodeJS.ProcessEnv, name: string): string | null {
+  const v = env[name]?.trim()
+  if (!v) return null
+  let u: URL
+  try { u = new URL(v) } catch { throw new ConfigError(`${name} must be a URL like https://v4.example.net, got "${v}"`) }
+  if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) {
+    throw new ConfigError(`${name} must be an http(s) origin without path, query or credentials, like https://v4.example.net, got "${v}"`)
+  }
+  // A page's Content-Security-Policy (connect-src) cannot name an IPv6 literal: the page could never ask it.
+  if (u.hostname.startsWith('[')) throw new ConfigError(`${name} must name its host (one with only an A or only an AAAA record), not an IP literal: browsers cannot allow an IPv6 literal in a page's connect-src, got "${v}"`)
+  return u.origin
+}
+
+function proofSecret (v: string | undefined): string | null {
+  const s = v ?? ''
   if (!s) return null
-  const m = s.match(/^(?:\[([0-9a-fA-F:.]+)\]|([\d.]+)):(\d{1,5})$/)
-  const host = m ? (m[1] ?? m[2]) : ''
-  const port = m ? Number(m[3]) : NaN
-  if (!m || !parseIp(host) || !(port >= 0 && port <= 65535)) throw new ConfigError(`INBOUND_LISTEN must be ip:port or [ipv6]:port (port 0: any free port), got "${s}"`)
-  return { host, port }
+  if (s.length < 16) throw new ConfigError('PROOF_SECRET must be at least 16 characters (instances behind one balancer share it); leave it unset for a random one')
+  return s
 }
 
 function hostName (name: string, v: string): string {
@@ -162,7 +206,7 @@ function hostName (name: string, v: string): string {
   return s
 }
 
-function dnsServers (v: string | undefined): string[] {
+function dnsServers (v: string | undefined, name = 'DNS_SERVERS'): string[] {
   return list(v).map((s) => {
     // ip, ip:port, [v6]:port, v6
     if (parseIp(s)) return s
@@ -170,7 +214,7 @@ function dnsServers (v: string | undefined): string[] {
     if (v4port && parseIp(v4port[1]) && Number(v4port[2]) > 0 && Number(v4port[2]) < 65536) return s
     const v6port = s.match(/^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/)
     if (v6port && parseIp(v6port[1]) && Number(v6port[2]) > 0 && Number(v6port[2]) < 65536) return s
-    throw new ConfigError(`DNS_SERVERS: "${s}" must be ip, ip:port or [ipv6]:port`)
+    throw new ConfigError(`${name}: "${s}" must be ip, ip:port or [ipv6]:port`)
   })
 }
 
@@ -227,11 +271,14 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     tlsKeyFile,
     waitSeconds: int(env, 'SEND_WAIT_SECONDS', 900, 1, 86_400),
     maxMessageBytes: int(env, 'INBOUND_MAX_MESSAGE_BYTES', 1024 * 1024, 1024, 50 * 1024 * 1024),
-    maxConnectionsPerIp: int(env, 'INBOUND_MAX_CONNECTIONS_PER_IP', 5, 1, 10_000),
+    maxConnectionsPerIp: int(env, 'INBOUND_MAX_CONNECTIONS_PER_IP', 3, 1, 10_000),
     maxConnections: int(env, 'INBOUND_MAX_CONNECTIONS', 500, 1, 100_000),
     maxCommands: int(env, 'INBOUND_MAX_COMMANDS', 50, 5, 10_000),
     sessionMaxMs: int(env, 'INBOUND_SESSION_MAX_MS', 120_000, 1000, 3_600_000),
     idleMs: int(env, 'INBOUND_IDLE_MS', 30_000, 500, 600_000),
+    analysisThreads: int(env, 'INBOUND_ANALYSIS_THREADS', Math.max(1, Math.min(2, (os.availableParallelism?.() ?? os.cpus().length))), 1, 64),
+    analysisBudgetMs: int(env, 'INBOUND_ANALYSIS_MS', 10_000, 100, 120_000),
+    analysisNice: int(env, 'TOOLS_NICE', 10, 0, 19),
     addressesPerCaller: int(env, 'SEND_ADDRESSES_PER_CALLER', 3, 1, 10_000),
     addressesTotal: int(env, 'SEND_ADDRESSES_TOTAL', 5000, 1, 1_000_000),
     dnsblZones: (env.DNSBL_ZONES === undefined ? DEFAULT_DNSBL_ZONES : list(env.DNSBL_ZONES)).map((z) => hostName('DNSBL_ZONES', z))
@@ -243,6 +290,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: redisPrefix(env.REDIS_PREFIX),
     trustProxy,
     dnsServers: dnsServers(env.DNS_SERVERS),
+    dnssecResolvers: dnsServers(env.DNSSEC_RESOLVERS, 'DNSSEC_RESOLVERS'),
     dnsTimeoutMs: int(env, 'DNS_TIMEOUT_MS', 2000, 100, 30_000),
     allowCidrs,
     denyCidrs,
@@ -284,8 +332,11 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 15_000, 100, 300_000),
       checkDeadlineMs,
       maxBytesPerConnection: int(env, 'MAX_BYTES_PER_CONNECTION', 256 * 1024, 1024, 16 * 1024 * 1024),
-      parallelConnections: int(env, 'CONCURRENCY_PER_CALLER', 3, 1, 10_000)
+      parallelConnections: int(env, 'CONCURRENCY_PER_CALLER', 3, 1, 10_000),
+      origins: { 4: origin(env, 'IPV4_ORIGIN'), 6: origin(env, 'IPV6_ORIGIN'), public: origin(env, 'PUBLIC_ORIGIN') }
     },
-    inbound
+    inbound,
+    proof: { secret: proofSecret(env.PROOF_SECRET), ttlSeconds: int(env, 'PROOF_TTL_SECONDS', 300, 30, 3600) },
+    ipv6HomePrefix: int(env, 'IPV6_HOME_PREFIX', 64, 48, 128)
   }
 }

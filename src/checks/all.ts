@@ -1,6 +1,6 @@
 // The one diagnosis (まとめて診断): from a domain, a mail address or a URL,
-// start the single checks (dns, ports, smtp, receive, roles, relay, and pop3
-// when credentials are given) as children, each a full stored report of its
+// start the single checks (dns, ports, smtp, receive, roles, relay, tls, and
+// pop3 when credentials are given) as children, each a full stored report of its
 // own, follow them live, and end with what to fix first.
 //
 // Concurrency. The diagnosis itself opens no socket, so it holds no slot
@@ -12,10 +12,14 @@
 // slot TTL. It can therefore never wait for a slot it holds itself, however
 // small the limit: with a limit of 1 the children simply run one by one.
 //
+// Handshakes are shared: the smtp check's STARTTLS on 25 (and the pop3
+// check's 995 and 110) go into one HandshakeMemo, and the tls check takes
+// them instead of connecting again (src/core/handshakes.ts).
+//
 // Knows no HTTP: the route (routes/checks-all.ts) gives it the runner.
 import type { CheckContext, CheckDefinition } from './context.js'
 import { CheckRunner, TooBusyError, type Started } from './runner.js'
-import type { Report, ReportEvent, Status } from './report.js'
+import type { Report, ReportEvent, Status } from '../core/report.js'
 import { understandTarget, understoodText, type UnderstoodTarget } from './target-input.js'
 import { mailTargetFor, dnsFacts } from './mailhosts.js'
 import { validateCredentials } from './pop3.js'
@@ -26,7 +30,10 @@ import { receiveCheck } from './receive.js'
 import { rolesCheck } from './roles.js'
 import { relayCheck } from './relay.js'
 import { pop3Check } from './pop3.js'
-import { fixFirstAdvice, type FixItem } from './fix-order.js'
+import { tlsCheck } from './tls.js'
+import { HandshakeMemo } from '../core/handshakes.js'
+import { fixFirstAdvice, classify, worstInWords, type FixItem } from './fix-order.js'
+import { causeWords } from '../i18n/fix-order.js'
 import { BadInputError, RefusalError } from '../errors.js'
 import { bi, type Lang } from '../i18n/index.js'
 import { checkName } from '../i18n/checks.js'
@@ -39,10 +46,10 @@ export interface AllInput {
   password?: string
 }
 
-export type ChildType = 'dns' | 'ports' | 'smtp' | 'receive' | 'roles' | 'relay' | 'pop3'
+export type ChildType = 'dns' | 'ports' | 'smtp' | 'receive' | 'roles' | 'relay' | 'tls' | 'pop3'
 
 /** The children every diagnosis runs, in the order they are shown; pop3 joins when credentials are given. */
-export const CHILD_TYPES: readonly ChildType[] = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'pop3']
+export const CHILD_TYPES: readonly ChildType[] = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'tls', 'pop3']
 
 /** One child as the parent report lists it. */
 export interface ChildLink {
@@ -72,11 +79,17 @@ export function childTitle (type: string, lang: Lang): string {
   return checkName(type, lang)
 }
 
-/** Order in which children are started: the slow relay battery early, so the whole ends sooner. */
-const START_ORDER: readonly ChildType[] = ['dns', 'ports', 'smtp', 'relay', 'receive', 'roles', 'pop3']
+/**
+ * Order in which children are started: the slow relay battery early, so the
+ * whole ends sooner; smtp and pop3 before tls, which takes their handshakes.
+ */
+const START_ORDER: readonly ChildType[] = ['dns', 'ports', 'smtp', 'pop3', 'tls', 'relay', 'receive', 'roles']
+
+/** The ports whose handshake a child shares with the tls check. */
+const SHARES: Partial<Record<ChildType, number[]>> = { smtp: [25], pop3: [995, 110] }
 
 const DEFS: Record<ChildType, CheckDefinition> = {
-  dns: dnsCheck, ports: portsCheck, smtp: smtpCheck, receive: receiveCheck, roles: rolesCheck, relay: relayCheck, pop3: pop3Check
+  dns: dnsCheck, ports: portsCheck, smtp: smtpCheck, receive: receiveCheck, roles: rolesCheck, relay: relayCheck, tls: tlsCheck, pop3: pop3Check
 }
 
 export interface AllDeps {
@@ -111,7 +124,10 @@ export function makeAllCheck (deps: AllDeps): CheckDefinition<AllInput, AllPlan>
         // The refusal of the whole diagnosis is its first finding: the same list, in fixFirst's shape.
         if (err instanceof RefusalError) {
           const diagnosis = (err.extra.diagnosis as Array<{ code: string, message: string }> | undefined) ?? []
-          err.extra.fixFirst = diagnosis.map((d) => ({ check: 'dns', code: d.code, message: d.message }))
+          err.extra.fixFirst = diagnosis.map((d) => {
+            const k = classify(d)
+            return { check: 'dns', code: d.code, message: d.message, ...(k ? { level: k.level, stage: k.stage, cause: causeWords(k.words, ctx.lang) } : {}) }
+          })
           err.extra.understood = { input: u.input, kind: u.kind, domain: u.domain.ascii, address: u.address?.address ?? null }
         }
         throw err
@@ -158,6 +174,10 @@ async function runDiagnosis (ctx: CheckContext, plan: AllPlan, deps: AllDeps): P
     wake = () => { clearTimeout(t); resolve() }
   })
 
+  const handshakes = new HandshakeMemo()
+  for (const type of types) handshakes.expect(...(SHARES[type] ?? []))
+  const settle = (type: ChildType): void => { handshakes.settle(...(SHARES[type] ?? [])) }
+
   const margin = deps.slotWaitMarginMs ?? 10_000
   const running: Array<Promise<void>> = []
   for (const type of START_ORDER) {
@@ -167,7 +187,8 @@ async function runDiagnosis (ctx: CheckContext, plan: AllPlan, deps: AllDeps): P
     let started: Started | null = null
     for (;;) {
       try {
-        started = await deps.runner.start(DEFS[type], childInput(type, plan), ctx.callerIp, lang, {
+        started = await deps.runner.start(DEFS[type], childInput(type, plan), ctx.caller, lang, {
+          handshakes,
           onEvent: (ev: ReportEvent) => {
             if (ev.type === 'step' && c.status === 'running') {
               c.stage = ev.data.title
@@ -186,7 +207,7 @@ async function runDiagnosis (ctx: CheckContext, plan: AllPlan, deps: AllDeps): P
         break
       }
     }
-    if (!started) continue
+    if (!started) { settle(type); continue }
     c.id = started.id
     c.status = 'running'
     c.deadline = started.deadline
@@ -202,7 +223,7 @@ async function runDiagnosis (ctx: CheckContext, plan: AllPlan, deps: AllDeps): P
     }, (err) => {
       notStarted(ctx, c, err)
       announce(c, 'finished')
-    }).finally(() => wake()))
+    }).finally(() => { settle(type); wake() }))
   }
   await Promise.all(running)
 
@@ -222,6 +243,8 @@ function notStarted (ctx: CheckContext, c: ChildLink, err: unknown): void {
   // A refusal of one child (its own target rule) is a finding; anything else is mxprobe's trouble.
   c.status = err instanceof RefusalError ? 'fail' : err instanceof BadInputError ? 'fail' : 'error'
   c.summary = msg
+  // A refused child has a stored report of its own (its permalink, its DNS facts).
+  if (err instanceof RefusalError && typeof err.extra.id === 'string') c.id = err.extra.id
   delete c.stage
   ctx.report.step(`child ${c.type}`, c.status, msg)
   ctx.report.advise('diag.child_not_run', { check: c.title, reason: msg, type: c.type })
@@ -234,7 +257,9 @@ export function verdict (lang: Lang, domain: string, status: Status, fix: FixIte
   if (status === 'pass') {
     return bi(lang, `${domain}: 問題は見つかりませんでした。${children.length} 項目のテストがすべて正常です。`, `${domain}: no problems found; all ${children.length} tests passed.`)
   }
-  const first = fix[0] ? bi(lang, `まず「${childTitle(fix[0].check, lang)}」の指摘から直してください。`, ` Fix first what "${childTitle(fix[0].check, 'en')}" found.`) : ''
+  // The worst cause in words (「第三者中継になっています。すぐに直してください。」), not a check's name.
+  const worst = worstInWords(fix[0], lang)
+  const first = worst ? (lang === 'ja' ? worst : ` ${worst}`) : ''
   if (status === 'warn') {
     return bi(lang, `${domain}: メールは受信できますが、注意点が ${fix.length} 件あります。`, `${domain}: mail gets through, with ${fix.length} point${fix.length === 1 ? '' : 's'} to improve.`) + first
   }

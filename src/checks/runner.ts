@@ -3,19 +3,25 @@
 // store (so followers on any instance see it), turns probe failures into an
 // `error` report with advice, and always frees its slots.
 import type { Logger } from 'pino'
-import { ReportBuilder, newReportId, type Report, type ReportEvent } from './report.js'
+import { ReportBuilder, newReportId, type Report, type ReportEvent } from '../core/report.js'
 import type { CheckContext, CheckDefinition, CheckSettings } from './context.js'
 import type { Store } from '../store/types.js'
 import type { DnsClient } from '../dns/resolver.js'
+import type { DnssecClient } from '../dns/dnssec.js'
 import type { GuardedConnector } from '../net/connect.js'
+import { CallerAddresses } from '../net/caller.js'
 import { ProbeError, RefusalError, BadInputError, StoreDownError, RateLimitedError } from '../errors.js'
 import { DnsLookupError } from '../dns/resolver.js'
+import { fillRefusal, refusalHeadline } from './refusal-report.js'
 import { rateLimitKey, parseIp } from '../net/ip.js'
 import { bi, type Lang } from '../i18n/index.js'
+import type { HandshakeMemo } from '../core/handshakes.js'
 
 export interface RunnerDeps {
   store: Store
   dns: DnsClient
+  /** the validating resolver (the tls check's DNSSEC and DANE) */
+  dnssec?: DnssecClient
   connector: GuardedConnector
   log: Logger
   settings: CheckSettings
@@ -42,6 +48,10 @@ export interface Started {
 export interface StartOptions {
   /** sees every event of the check as it happens, in this process (a diagnosis follows its children) */
   onEvent?: (ev: ReportEvent) => void
+  /** a refusal by the target rule is stored as a report of its own (src/checks/refusal-report.ts); default true */
+  storeRefusal?: boolean
+  /** the handshakes the checks of one diagnosis share (src/core/handshakes.ts) */
+  handshakes?: HandshakeMemo
 }
 
 export class CheckRunner {
@@ -55,8 +65,10 @@ export class CheckRunner {
    * 400/403 answer), then runs the probe. Resolves once the check has
    * started; `done` resolves with the final report.
    */
-  async start<I, P> (def: CheckDefinition<I, P>, input: I, callerIp: string, lang: Lang, opts: StartOptions = {}): Promise<Started> {
+  async start<I, P> (def: CheckDefinition<I, P>, input: I, who: CallerAddresses | string, lang: Lang, opts: StartOptions = {}): Promise<Started> {
     const { store, log } = this.deps
+    const caller = CallerAddresses.from(who)
+    const callerIp = caller.connectionIp
     const id = newReportId()
     const ttl = this.deps.reportTtlSeconds
     // Events are written in order, coalesced: those of one tick (and any that
@@ -103,15 +115,19 @@ export class CheckRunner {
       id,
       type: def.type,
       callerIp,
+      caller,
       lang,
       dns: this.deps.dns,
+      dnssec: this.deps.dnssec,
       report,
       log: log.child({ check: def.type, checkId: id }),
       settings: this.deps.settings,
       deadline: started + this.deps.settings.checkDeadlineMs,
       connector: this.deps.connector,
+      ...(opts.handshakes ? { handshakes: opts.handshakes } : {}),
       connect: (ip, port, opts = {}) => this.deps.connector.connect({
         callerIp,
+        caller,
         ip,
         port,
         tls: opts.tls,
@@ -152,6 +168,18 @@ export class CheckRunner {
       await store.saveReport(report.report, ttl)
     } catch (err) {
       await this.release(slots)
+      if (err instanceof RefusalError && opts.storeRefusal !== false) {
+        // Stored as a report of its own (a permalink, a forum text, a retry); the 403 names its id.
+        try {
+          const cause = refusalHeadline(err, lang)
+          if (cause) err.extra.cause = cause
+          fillRefusal(report, err, input, lang)
+          await store.saveReport(report.report, ttl)
+          err.extra.id = id
+        } catch (e) {
+          log.warn({ err: e, id }, 'refusal report not stored')
+        }
+      }
       if (err instanceof DnsLookupError && !(err instanceof RefusalError)) {
         // The target could not even be looked up: that is a finding, not a refusal.
         throw new BadInputError(bi(lang, `DNS の問い合わせに失敗しました: ${err.qtype} ${err.qname} の応答は ${err.dnsCode}`, `DNS lookup failed: ${err.qtype} ${err.qname} answered ${err.dnsCode}`))

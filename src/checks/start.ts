@@ -10,6 +10,7 @@ import type { Store } from '../store/types.js'
 import type { Lang } from '../i18n/index.js'
 import type { CheckDefinition } from './context.js'
 import type { CheckRunner } from './runner.js'
+import type { CallerAddresses } from '../net/caller.js'
 
 export interface StartDeps {
   runner: CheckRunner
@@ -24,6 +25,8 @@ export interface StartRequest<I> {
   def: CheckDefinition<I>
   input: I
   callerIp: string
+  /** the caller's proven addresses (the connection's alone when absent) */
+  caller?: CallerAddresses
   lang: Lang
   /** true: return the id as soon as the check runs; false: wait for the report */
   async: boolean
@@ -64,7 +67,7 @@ export async function recentReport (deps: StartDeps, key: string, wait: boolean)
 }
 
 export async function startCheck<I> (deps: StartDeps, o: StartRequest<I>): Promise<StartResult> {
-  const reuseKey = o.reuseRecent && deps.repeatWindowSeconds > 0 ? recentKey(o.def.type, o.callerIp, o.input) : null
+  const reuseKey = o.reuseRecent && deps.repeatWindowSeconds > 0 ? recentKey(o.def.type, o.caller && o.caller.addresses.length > 1 ? o.caller.key() : o.callerIp, o.input) : null
   if (reuseKey) {
     const recent = await recentReport(deps, reuseKey, !o.async)
     if (recent) {
@@ -72,7 +75,7 @@ export async function startCheck<I> (deps: StartDeps, o: StartRequest<I>): Promi
       return { kind: 'report', report: { ...recent, cached: true, cachedFrom: recent.id } }
     }
   }
-  const started = await deps.runner.start(o.def, o.input, o.callerIp, o.lang)
+  const started = await deps.runner.start(o.def, o.input, o.caller ?? o.callerIp, o.lang)
   // Remembered from the start, so a repeat while it still runs waits for it instead of probing again.
   if (reuseKey) await deps.store.setRecent(reuseKey, started.id, deps.repeatWindowSeconds).catch(() => {})
   if (o.async) {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { Type, type Static, type TSchema, type TProperties } from '@sinclair/typebox'
 import { adviceText, type Lang } from '../i18n/index.js'
 import { stepTitle } from '../i18n/steps.js'
+import { TlsCheckDataProps } from './tls-report.js'
 
 /** Objects of the model may grow (extend, never break): unknown fields pass through the API. */
 const Obj = <T extends TProperties>(props: T, description?: string) => Type.Object(props, { additionalProperties: true, ...(description ? { description } : {}) })
@@ -110,7 +111,18 @@ export const ChildLinkSchema = Obj({
   summary: Type.Optional(Type.String())
 })
 /** diagnosis: a finding to fix first (src/checks/fix-order.ts FixItem) */
-export const FixItemSchema = Obj({ check: Type.String(), code: Type.String(), message: Type.String(), id: Type.Optional(Type.String()) })
+export const FixItemSchema = Obj({
+  check: Type.String(),
+  code: Type.String(),
+  message: Type.String(),
+  id: Type.Optional(Type.String()),
+  /** 1 harms others, 2 stops mail, 3 receivers refuse or junk mail, 4 warning (docs/FIX-ORDER.md) */
+  level: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+  /** dns, reach, server or mailbox: the order fixes depend on each other inside a level */
+  stage: Type.Optional(Type.String()),
+  /** the cause in a few words, in the report's language */
+  cause: Type.Optional(Type.String())
+})
 
 /** dns (and the diagnosis): the MX hosts, their addresses and the shortest TTL of each (checks/mailhosts.ts dnsFacts) */
 export const DnsFactsSchema = Obj({
@@ -230,10 +242,12 @@ export const LoginSchema = Obj({
   octets: Type.Optional(Type.Integer())
 }, 'the login test: tried, ok, error; never the password')
 
-/** send test: what mxprobe's own listener saw (CONTRACT.md "Send inbound"; src/inbound/analyze.ts InboundFindings) */
+/** send test: what mxprobe's own listener saw (docs/API.md, Send `inbound`; src/inbound/analyze.ts InboundFindings) */
 export const InboundSchema = Obj({
   address: Type.String(),
   connectingIp: Type.String(),
+  /** the address family the mail came over */
+  family: Type.Optional(Type.Union([Type.Literal(4), Type.Literal(6)])),
   /** the mail came from the IP that started the test */
   isCallerIp: Type.Boolean(),
   /** the connecting IP is an address of an MX host of the domain */
@@ -248,7 +262,13 @@ export const InboundSchema = Obj({
   heloResolves: Nullable(Type.Boolean()),
   tls: Nullable(Obj({ version: Type.String(), cipher: Type.String() })),
   mailFrom: Type.String(),
-  spf: Obj({ result: Type.String(), domain: Type.String(), reason: Type.Optional(Type.String()) }),
+  spf: Obj({
+    result: Type.String(),
+    domain: Type.String(),
+    reason: Type.Optional(Type.String()),
+    /** over IPv6 without a pass: which mechanisms the record has (an ip4:-only record is the classic cause) */
+    record: Type.Optional(Obj({ ip4: Type.Boolean(), ip6: Type.Boolean(), other: Type.Boolean() }))
+  }),
   spfHelo: Nullable(Obj({ result: Type.String(), domain: Type.String() })),
   dkim: Type.Array(Obj({ result: Type.String(), domain: Nullable(Type.String()), selector: Nullable(Type.String()), reason: Type.Optional(Type.String()), aligned: Type.Optional(Type.Boolean()) })),
   dmarc: Obj({ result: Type.String(), policy: Nullable(Type.String()), domain: Nullable(Type.String()) }),
@@ -307,7 +327,7 @@ export const CheckDataProps = {
   /** mojibake tool: the input and its candidate repairs */
   input: Type.Optional(Type.String()),
   repair: Type.Optional(Type.Unknown({ description: 'candidate repairs (src/tools/mojibake.ts MojibakeResult)' })),
-  /** send test: what mxprobe's own listener saw (CONTRACT.md "Send inbound") */
+  /** send test: what mxprobe's own listener saw (docs/API.md, Send `inbound`) */
   inbound: Type.Optional(Nullable(InboundSchema)),
   /** send test: the one-time address the caller's server sends to, and until when it is live */
   address: Type.Optional(Type.String()),
@@ -321,6 +341,18 @@ export const CheckDataProps = {
   fixFirst: Type.Optional(Type.Array(FixItemSchema)),
   /** any check with a domain field: what mxprobe took from the input (an address or URL typed where a domain goes) */
   understood: Type.Optional(Obj({ input: Type.String(), kind: Type.String(), domain: Type.String(), address: Nullable(Type.String()) })),
+  /** tls check: services, versions, DNSSEC, DANE, MTA-STS, TLS-RPT (src/core/tls-report.ts) */
+  ...TlsCheckDataProps,
+  /**
+   * a check refused before any socket (the target rule): stored as a report of
+   * its own, so it has a permalink and a forum text. `input`: the form fields to
+   * try again with (never a password); `retry`: when and how.
+   */
+  refusal: Type.Optional(Obj({
+    error: Type.String(),
+    input: Type.Record(Type.String(), Type.String()),
+    retry: Type.Optional(Obj({ possible: Type.Optional(Type.Boolean()), afterSeconds: Type.Optional(Type.Number()), message: Type.Optional(Type.String()) }))
+  })),
   /** how long the check took */
   durationMs: Type.Optional(Type.Number()),
   /** answered from a recent identical check (REPEAT_WINDOW_SECONDS) */

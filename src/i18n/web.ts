@@ -13,6 +13,11 @@ const en = {
   langName: { ja: '日本語', en: 'English' },
   intro: 'Open this page from the network where your mail server runs. mxprobe tests only the address you are visiting from, so nobody can use it against someone else\'s server.',
   myIpTitle: 'Your IP address',
+  familiesTitle: 'Your IPv4 / IPv6',
+  yourFamily: { 4: 'Your IPv4', 6: 'Your IPv6' },
+  noFamily: { 4: 'no IPv4', 6: 'no IPv6' },
+  checkingFamily: 'checking…',
+  familiesExplain: 'The page asks for your address over IPv4 and over IPv6. Every address found here is proven to mxprobe for a few minutes, so the tests can reach your MX over both families; "no IPv6" means this network did not reach mxprobe over IPv6 (or the check timed out), and an IPv6 address of your MX cannot be tested from here.',
   myIpExplain: 'This is the address mxprobe sees you coming from. Every test below connects only to this address.',
   ipLabel: 'IP address',
   familyLabel: 'Family',
@@ -32,7 +37,7 @@ const en = {
     pop3: 'POP3 server'
   } as Record<CheckKey, string>,
   checkShort: {
-    dns: 'DNS / MX', ports: 'Ports', smtp: 'SMTP server', receive: 'Receive test', relay: 'Open relay', roles: 'Mailboxes', pop3: 'POP3', ip: 'My IP', all: 'Diagnosis', send: 'Send test', headers: 'Header analysis', mojibake: 'Mojibake repair'
+    dns: 'DNS / MX', ports: 'Ports', smtp: 'SMTP server', receive: 'Receive test', relay: 'Open relay', roles: 'Mailboxes', tls: 'TLS and certificates', pop3: 'POP3', ip: 'My IP', all: 'Diagnosis', send: 'Send test', headers: 'Header analysis', mojibake: 'Mojibake repair'
   } as Record<string, string>,
   checkExplain: {
     dns: 'Looks up the MX records of the domain, their addresses and TTLs, and whether one of them is your IP. No connection to your server is made.',
@@ -115,13 +120,14 @@ const en = {
   crossSiteText: 'This form can only be sent from mxprobe\'s own page.',
   jsNote: 'Without JavaScript the form still works: the result page opens and refreshes itself until the check is done.',
   footer: 'mxprobe — a self-hostable test service for home mail servers.',
-  apiDocs: 'API documentation (OpenAPI)',
+  apiDocs: 'API and embedding',
   toolsTitle: 'When spam or garbled mail arrives',
   toolsExplain: 'Paste a message\'s headers to see where it came from, or repair Japanese text that arrived garbled. Nothing you paste is stored unless you ask for a link.',
   toolHeaders: 'Mail header analyzer (Received chain, origin, SPF/DKIM/DMARC)',
   toolMojibake: 'Garbled text (mojibake) repair',
   embedTitle: 'A check button for your own site',
-  embedExplain: 'Writing a tutorial about home mail servers? Add this line to a page and your readers get a button that runs the check from their own network (data-check: ip, dns, ports, receive, relay).',
+  embedExplain: 'Writing a tutorial about home mail servers? Add this line to a page and your readers get a button that runs the check from their own network.',
+  embedMore: 'Every check the button can run, its other attributes and the API with curl examples',
   embedRun: (name: string) => `Check: ${name}`,
   embedIntro: 'Runs the check from your browser against your own IP.',
   embedPowered: 'by mxprobe',
@@ -228,6 +234,11 @@ const ja: WebText = {
   langName: { ja: '日本語', en: 'English' },
   intro: 'このページは、メールサーバーのあるネットワークから開いてください。mxprobe はアクセス元のアドレスだけをテストするので、他人のサーバーへの悪用はできません。',
   myIpTitle: 'あなたの IP アドレス',
+  familiesTitle: 'あなたの IPv4 / IPv6',
+  yourFamily: { 4: 'あなたの IPv4', 6: 'あなたの IPv6' },
+  noFamily: { 4: 'IPv4 なし', 6: 'IPv6 なし' },
+  checkingFamily: '確認中…',
+  familiesExplain: 'このページは、IPv4 と IPv6 のそれぞれであなたのアドレスを確認します。ここに出たアドレスは数分間 mxprobe に証明され、MX の IPv4・IPv6 の両方のアドレスをテストできます。「IPv6 なし」は、この回線から IPv6 で mxprobe に届かなかった (または確認が時間切れになった) ということで、MX の IPv6 アドレスはここからはテストできません。',
   myIpExplain: 'mxprobe から見たあなたのアクセス元アドレスです。下のテストはすべて、このアドレスにだけ接続します。',
   ipLabel: 'IP アドレス',
   familyLabel: '種類',
@@ -247,7 +258,7 @@ const ja: WebText = {
     pop3: 'POP3 サーバー'
   },
   checkShort: {
-    dns: 'DNS / MX', ports: 'ポート開放', smtp: 'SMTP サーバー', receive: '受信テスト', relay: '第三者中継', roles: '必須アドレス', pop3: 'POP3', ip: 'IP アドレス', all: 'まとめて診断', send: '送信テスト', headers: 'ヘッダー解析', mojibake: '文字化け修復'
+    dns: 'DNS / MX', ports: 'ポート開放', smtp: 'SMTP サーバー', receive: '受信テスト', relay: '第三者中継', roles: '必須アドレス', tls: 'TLS・証明書', pop3: 'POP3', ip: 'IP アドレス', all: 'まとめて診断', send: '送信テスト', headers: 'ヘッダー解析', mojibake: '文字化け修復'
   },
   checkExplain: {
     dns: 'ドメインの MX レコード、そのアドレスと TTL を調べ、あなたの IP がその中にあるかを確認します。サーバーへの接続は行いません。',
@@ -329,13 +340,14 @@ const ja: WebText = {
   crossSiteText: 'このフォームは mxprobe のページからしか送信できません。',
   jsNote: 'JavaScript が無効でもフォームは使えます。結果ページが開き、テストが終わるまで自動で更新されます。',
   footer: 'mxprobe — 自宅メールサーバーのための、自分で設置できるテストサービス',
-  apiDocs: 'API の説明 (OpenAPI)',
+  apiDocs: 'API と埋め込みの使い方',
   toolsTitle: '迷惑メールや文字化けしたメールが届いたら',
   toolsExplain: 'メールのヘッダーを貼り付けると、どこから届いたかを調べます。文字化けした日本語の修復もできます。貼り付けた内容は、リンクを作るよう指示しない限り保存しません。',
   toolHeaders: 'メールヘッダー解析 (Received の経路、送信元、SPF/DKIM/DMARC)',
   toolMojibake: '文字化けの修復',
   embedTitle: '自分のサイトにテストボタンを置く',
-  embedExplain: '自宅メールサーバーの解説ページを書いているなら、この 1 行を追加すると、読者が自分のネットワークからテストできるボタンが表示されます (data-check: ip, dns, ports, receive, relay)。',
+  embedExplain: '自宅メールサーバーの解説ページを書いているなら、この 1 行を追加すると、読者が自分のネットワークからテストできるボタンが表示されます。',
+  embedMore: 'ボタンで選べるテストとほかの属性、curl で使う API の説明',
   embedRun: (name: string) => `テスト開始: ${name}`,
   embedIntro: 'あなたのブラウザから、あなた自身の IP をテストします。',
   embedPowered: 'mxprobe のテスト',
@@ -462,6 +474,7 @@ export function clientText (lang: Lang): Record<string, unknown> {
     transcriptTitle: t.transcriptTitle,
     networkError: t.networkError,
     embedYourIp: t.embedYourIp,
+    noFamily: t.noFamily,
     ptrLabel: t.ptrLabel,
     noPtr: t.noPtr,
     callerLabel: t.callerLabel,

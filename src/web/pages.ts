@@ -6,7 +6,8 @@ import { assetUrl } from './assets.js'
 import { webText, clientText, type CheckKey, type WebText } from '../i18n/web.js'
 import { adviceText, type Lang } from '../i18n/index.js'
 import type { Report, TranscriptLine, Advice } from '../core/report.js'
-import { reportText, redactSecrets } from '../checks/report-text.js'
+import { reportText, redactSecrets } from './report-text.js'
+import { refusedReportPage } from './refusal-page.js'
 
 export const CHECKS: CheckKey[] = ['dns', 'ports', 'smtp', 'receive', 'relay', 'roles', 'pop3']
 export const DEFAULT_PORTS = [25, 110, 143, 465, 587, 993, 995]
@@ -102,14 +103,40 @@ ${(o.scripts ?? []).map((s) => html`<script src="${assetUrl(s)}" defer></script>
 <main id="main" tabindex="-1">
 ${o.body}
 </main>
-<footer class="site"><p>${t.footer} <a href="/docs">${t.apiDocs}</a></p></footer>
+<footer class="site"><p>${t.footer} <a href="${withLang('/docs', o.lang)}">${t.apiDocs}</a></p></footer>
 </body>
 </html>
 `
   return page.value
 }
 
-export interface CallerInfo { ip: string, family: 4 | 6, ptr: string | null }
+export interface CallerInfo {
+  ip: string
+  family: 4 | 6
+  ptr: string | null
+  /** IPV4_ORIGIN / IPV6_ORIGIN: where the page asks for a proof of each family (none: the connection's address alone) */
+  origins?: { 4?: string | null, 6?: string | null }
+}
+
+/** One hidden field per family, filled by the page script with that origin's proof (empty: none). */
+function proofFields (caller: CallerInfo): SafeHtml | string {
+  if (!caller.origins?.[4] && !caller.origins?.[6]) return ''
+  return html`<input type="hidden" name="proofs" value="" data-family="4"><input type="hidden" name="proofs" value="" data-family="6">`
+}
+
+/** "Your IPv4 / IPv6" side by side: the connection's own family at once, each origin's answer filled in by the page script. */
+function familiesBlock (caller: CallerInfo, t: WebText): SafeHtml | string {
+  const o = caller.origins
+  if (!o?.[4] && !o?.[6]) return ''
+  const cell = (f: 4 | 6) => {
+    const known = caller.family === f
+    const text = o[f] ? t.checkingFamily : known ? caller.ip : t.noFamily[f]
+    return html`<div><dt>${t.yourFamily[f]}</dt><dd class="mono family-ip" id="caller-ip${String(f)}" data-family="${String(f)}" data-origin="${o[f] ?? ''}" data-state="${o[f] ? 'checking' : known ? 'connection' : 'none'}">${text}</dd></div>`
+  }
+  return html`<h3 id="families-title">${t.familiesTitle}</h3>
+  <dl class="facts families" aria-labelledby="families-title" aria-live="polite">${cell(4)}${cell(6)}</dl>
+  <p class="hint">${t.familiesExplain}</p>`
+}
 
 function field (name: string, label: string, opts: { hint?: string, type?: string, autocomplete?: string, required?: boolean, inputmode?: string, optional?: string, id: string }): SafeHtml {
   const hintId = `${opts.id}-hint`
@@ -158,6 +185,7 @@ export function indexPage (lang: Lang, caller: CallerInfo, origin: string): stri
 <p class="intro">${t.intro}</p>
 <form class="card diagnose" method="post" action="/check/all" id="diagnose" aria-labelledby="diagnose-title">
   <input type="hidden" name="lang" value="${lang}">
+  ${proofFields(caller)}
   <h2 id="diagnose-title">${t.diagTitle}</h2>
   <p>${t.diagnoseExplain}</p>
   <div class="field">
@@ -178,6 +206,7 @@ export function indexPage (lang: Lang, caller: CallerInfo, origin: string): stri
     <div><dt>${t.ptrLabel}</dt><dd class="mono" id="caller-ptr">${caller.ptr ?? t.noPtr}</dd></div>
   </dl>
   <p class="hint">${t.myIpExplain}</p>
+  ${familiesBlock(caller, t)}
 </section>
 <h2 class="section-title" id="checks-title">${t.checksTitle}</h2>
 <p>${t.singleChecksExplain}</p>
@@ -188,6 +217,7 @@ ${CHECKS.map((c) => html`
   ${mailNotice(c, t, caller.ip)}
   <form method="post" action="/check/${c}" data-check="${c}" class="check-form">
     <input type="hidden" name="lang" value="${lang}">
+    ${proofFields(caller)}
     ${checkFields(c, t)}
     <button type="submit">${t.run}: ${t.checkShort[c]}</button>
   </form>
@@ -206,6 +236,7 @@ ${CHECKS.map((c) => html`
   <h2 id="embed-title">${t.embedTitle}</h2>
   <p>${t.embedExplain}</p>
   <pre class="snippet" tabindex="0"><code>${`<script src="${origin}/embed.js" data-check="receive" async></script>`}</code></pre>
+  <p><a href="${withLang('/docs', lang)}#embed">${t.embedMore}</a></p>
 </section>
 `
   return layout({ lang, title: t.tagline, path: '/', body, scripts: ['app.js'], current: 'home' })
@@ -334,7 +365,7 @@ function stepList (r: Report, t: WebText): SafeHtml[] {
 }
 
 /** The forum text: only once the check has finished (a half transcript helps nobody and confuses the thread). */
-function copyBlock (r: Report, t: WebText, lang: Lang, pageUrl: string, running: boolean): SafeHtml {
+export function copyBlock (r: Report, t: WebText, lang: Lang, pageUrl: string, running: boolean): SafeHtml {
   return html`<section class="card" aria-labelledby="copy-title" id="copy-section">
   <h2 id="copy-title">${t.copyTitle}</h2>
   ${running
@@ -354,6 +385,7 @@ export interface ReportPageOptions {
 }
 
 export function reportPage (r: Report, lang: Lang, pageUrl: string, opts: ReportPageOptions = {}): string {
+  if (r.refusal) return refusedReportPage(r, lang, pageUrl)
   if (r.type === 'all') return diagnosisPage(r, lang, pageUrl, opts)
   const t = webText(lang)
   const running = r.status === 'running'
@@ -401,7 +433,7 @@ function seconds (ms: number, lang: Lang): string {
 }
 
 /** The checks a diagnosis runs, in the order an expert reads them. */
-export const DIAGNOSIS_CHECKS = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay']
+export const DIAGNOSIS_CHECKS = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'tls']
 
 /** One child as the diagnosis lists it (src/checks/all.ts ChildLink). */
 interface ChildRef { type: string, id?: string | null, status?: string, title?: string, stage?: string, deadline?: number | string, summary?: string }
@@ -499,6 +531,8 @@ ${copyBlock(r, t, lang, pageUrl, running)}
 export interface Refusal {
   /** the classic mistakes found in the DNS facts, in the caller's language */
   diagnosis?: Array<{ code: string, message: string }>
+  /** the first mistake in words, for the heading (「MX に LAN 内のアドレスが登録されています」) */
+  cause?: string
   /** when and how to try again */
   retryHint?: { possible?: boolean, afterSeconds?: number, message?: string }
   status: number
@@ -543,7 +577,8 @@ export interface Retry { action: string, fields: Record<string, string> }
 
 export function refusalPage (r: Refusal, lang: Lang, backPath: string, retry?: Retry): string {
   const t = webText(lang)
-  const title = t.errorTitle[r.error] ?? t.errorTitle.other
+  // A LAN address in the MX is named as such, not as "your IP is not the mail server".
+  const title = r.cause || (t.errorTitle[r.error] ?? t.errorTitle.other)
   const explanation = refusalExplanation(r, lang)
   const body = html`
 <section class="card refusal" role="alert" aria-labelledby="refusal-title">

@@ -8,7 +8,7 @@ import { layout, verdictBadge } from './pages.js'
 import { webText } from '../i18n/web.js'
 import { sendWebText } from '../i18n/send-web.js'
 import type { Lang } from '../i18n/index.js'
-import type { Report, Advice } from '../checks/report.js'
+import type { Report, Advice } from '../core/report.js'
 
 /** layout() names the site's two scripts in its type; it renders any asset the same way. */
 const SEND_SCRIPT = ['send.js'] as unknown as Array<'app.js'>

@@ -10,7 +10,7 @@ import { SseParser } from '../fixtures/sse.js'
 import { testApp, randomLoopback, reportModelErrors } from '../helpers.js'
 
 const USERS = ['postmaster', 'abuse', 'webmaster', 'hostmaster', 'noc', 'security', 'ftp', 'taro']
-const TYPES = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'pop3']
+const TYPES = ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'tls', 'pop3']
 const many = TYPES.map((x) => `${x}=1000/600`).join(',')
 const ENV = { RATE_LIMITS: many, DOMAIN_RATE_LIMITS: many }
 
@@ -34,7 +34,7 @@ t.test('a healthy server: every child runs, each a stored report of its own', as
   const r = res.json()
   t.same(reportModelErrors(r), [], 'the report fits the model; its status is its steps\' verdict')
   t.equal(r.type, 'all')
-  t.same(r.children.map((c: any) => c.type), ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay'])
+  t.same(r.children.map((c: any) => c.type), ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'tls'])
   for (const c of r.children) {
     t.ok(c.id, `${c.type} has a report`)
     const child = (await a.inject({ method: 'GET', url: `/api/v1/checks/${c.id}` })).json()
@@ -127,7 +127,7 @@ t.test('the event stream tells which child started, its stage, and how it ended'
     }).on('error', reject)
   })
   const child = events.filter((e) => e.event === 'child').map((e) => e.data)
-  for (const type of ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay']) {
+  for (const type of ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'tls']) {
     const mine = child.filter((c) => c.type === type)
     t.equal(mine[0].phase, 'queued', `${type} queued first`)
     const s = mine.find((c) => c.phase === 'started')
@@ -244,15 +244,33 @@ t.test('nothing listens on port 25: every mail test fails (not error), one parag
   const a = await app()
   const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=ja', payload: { target: 'down.test' }, remoteAddress: home })).json()
   const by = Object.fromEntries(r.children.map((c: any) => [c.type, c]))
-  for (const type of ['ports', 'smtp', 'receive', 'roles', 'relay']) t.equal(by[type].status, 'fail', `${type}: ${by[type].summary}`)
+  for (const type of ['ports', 'smtp', 'receive', 'roles', 'relay', 'tls']) t.equal(by[type].status, 'fail', `${type}: ${by[type].summary}`)
   t.equal(by.dns.status, 'pass')
   t.equal(r.status, 'fail')
   t.equal(r.fixFirst[0].code, 'ports.refused', 'the ports check words it')
   t.equal(r.fixFirst.filter((f: any) => /^(net\.|ports\.|smtp\.unreachable)/.test(f.code)).length, 1, 'one paragraph for port 25, not one per check')
   t.match(r.fixFirst[0].message, /ポート 25/)
   t.match(r.summary, /問題が見つかりました/)
-  t.match(r.summary, /ポート開放/)
+  t.match(r.summary, /25 番ポートに外から接続できません。このままではメールが届きません/, 'the headline names the cause')
   for (const s of r.steps) t.match(s.title, /[\u3040-\u30ff\u4e00-\u9fff]|^POP3$/, `step title in Japanese: ${s.title}`)
+})
+
+t.test('an open relay: the headline names it in words, and it is the first fix', async (t) => {
+  const { startScripted } = await import('../fixtures/relay-smtp.js')
+  const home = randomLoopback()
+  const srv = await startScripted({ ip: home, rcpt: () => '250 2.1.5 Ok' })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'open.test', home)
+  const a = await app()
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=ja', payload: { target: 'open.test' }, remoteAddress: home })).json()
+  t.equal(r.fixFirst[0].code, 'relay.open', r.fixFirst.map((f: any) => f.code).join(' '))
+  t.equal(r.fixFirst[0].level, 1)
+  t.equal(r.fixFirst[0].cause, '第三者中継になっています')
+  t.ok(r.fixFirst.some((f: any) => f.code === 'smtp.no_starttls'), 'the TLS warning is still listed, after it')
+  t.match(r.summary, /第三者中継になっています。すぐに直してください。/)
+  t.notMatch(r.summary, /指摘から/, 'no check name for a headline')
+  const en = (await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=en', payload: { target: 'open.test' }, remoteAddress: home })).json()
+  t.match(en.summary, /Your server is an open relay\. Fix this at once\./)
 })
 
 t.test('with POP3 credentials: pop3 joins the children; the password is stored nowhere', async (t) => {
@@ -262,7 +280,7 @@ t.test('with POP3 credentials: pop3 joins the children; the password is stored n
   const a = await app()
   const secret = 'S3cret-pass-word'
   const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'pop.test', username: 'taro', password: secret }, remoteAddress: srv.ip })).json()
-  t.same(r.children.map((c: any) => c.type), ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'pop3'])
+  t.same(r.children.map((c: any) => c.type), ['dns', 'ports', 'smtp', 'receive', 'roles', 'relay', 'tls', 'pop3'])
   const pop = r.children.find((c: any) => c.type === 'pop3')
   t.equal(pop.status, 'fail', `nothing listens on POP3: fail, not error (${pop.summary})`)
   const stored = [JSON.stringify(r)]
@@ -272,4 +290,30 @@ t.test('with POP3 credentials: pop3 joins the children; the password is stored n
   const half = await a.inject({ method: 'POST', url: '/api/v1/checks/all', payload: { target: 'pop.test', password: secret }, remoteAddress: srv.ip })
   t.equal(half.statusCode, 400)
   t.notMatch(half.body, new RegExp(secret))
+})
+
+t.test('the tls child takes the smtp child\'s STARTTLS handshake; the certificate is advised once', async (t) => {
+  const srv = await startSmtp({ name: 'mx.share.test', users: USERS, starttls: true })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'share.test', srv.ip)
+  const a = await app()
+  const ehlos = (rep: any): number => rep.transcript.filter((l: any) => l.dir === 'C' && /^EHLO /.test(l.text)).length
+  // Alone, the tls check makes its own handshake on 25 beside its hand-made hellos.
+  const alone = (await a.inject({ method: 'POST', url: '/api/v1/checks/tls?lang=en', payload: { domain: 'share.test' }, remoteAddress: srv.ip })).json()
+  t.equal(alone.services.find((s: any) => s.port === 25).reused, undefined)
+  const r = (await a.inject({ method: 'POST', url: '/api/v1/checks/all?lang=ja', payload: { target: 'share.test' }, remoteAddress: srv.ip })).json()
+  t.same(reportModelErrors(r), [])
+  const tlsId = r.children.find((c: any) => c.type === 'tls').id
+  const tls = (await a.inject({ method: 'GET', url: `/api/v1/checks/${tlsId}` })).json()
+  const s25 = tls.services.find((s: any) => s.port === 25)
+  t.equal(s25.reused, true, 'port 25 comes from the smtp child')
+  t.equal(s25.state, 'tls')
+  t.same(s25.problems, ['self_signed'], 'and is judged as the check\'s own handshake would be')
+  t.equal(ehlos(alone) - ehlos(tls), 1, 'one STARTTLS dialogue fewer on port 25')
+  t.match(tls.transcript.map((l: any) => l.text).join('\n'), /ポート 25: まとめて診断のほかのテストが確立した TLS 接続の結果を使います/)
+  // The smtp child still advises its own certificate; the diagnosis lists the tls check's, once.
+  const smtp = (await a.inject({ method: 'GET', url: `/api/v1/checks/${r.children.find((c: any) => c.type === 'smtp').id}` })).json()
+  t.ok(smtp.advice.some((x: any) => x.code === 'smtp.cert_self_signed'))
+  const certs = r.fixFirst.filter((f: any) => /cert/.test(f.code))
+  t.same(certs.map((f: any) => [f.check, f.code]), [['tls', 'tls.cert_self_signed']])
 })

@@ -61,3 +61,24 @@ t.test('5xx bodies leak no internals', async (t) => {
   t.equal(r.statusCode, 500)
   t.same(r.json(), { error: 'internal', message: 'internal error' })
 })
+
+t.test('address proofs and the family origins', async (t) => {
+  const d = loadConfig({})
+  t.same(d.proof, { secret: null, ttlSeconds: 300 }, 'no PROOF_SECRET: a random key at start')
+  t.same(d.check.origins, { 4: null, 6: null, public: null })
+  t.equal(d.ipv6HomePrefix, 64)
+  const c = loadConfig({ PROOF_SECRET: 'sixteen chars ok', PROOF_TTL_SECONDS: '120', IPV4_ORIGIN: 'https://V4.Example.net/', IPV6_ORIGIN: 'http://v6.example.net:8080', PUBLIC_ORIGIN: 'https://example.net', IPV6_HOME_PREFIX: '56' })
+  t.same(c.proof, { secret: 'sixteen chars ok', ttlSeconds: 120 })
+  t.same(c.check.origins, { 4: 'https://v4.example.net', 6: 'http://v6.example.net:8080', public: 'https://example.net' }, 'origins as a browser writes them in Origin')
+  t.equal(c.ipv6HomePrefix, 56)
+  for (const [env, msg] of [
+    [{ PROOF_SECRET: 'short' }, /PROOF_SECRET must be at least 16 characters/],
+    [{ PROOF_TTL_SECONDS: '5' }, /PROOF_TTL_SECONDS must be between 30 and 3600/],
+    [{ IPV4_ORIGIN: 'v4.example.net' }, /IPV4_ORIGIN must be a URL/],
+    [{ IPV6_ORIGIN: 'https://v6.example.net/app' }, /IPV6_ORIGIN must be an http\(s\) origin without path/],
+    [{ PUBLIC_ORIGIN: 'ftp://example.net' }, /PUBLIC_ORIGIN must be an http\(s\) origin/],
+    [{ IPV4_ORIGIN: 'https://user:pw@v4.example.net' }, /without path, query or credentials/],
+    [{ IPV6_ORIGIN: 'https://[2001:db8::1]' }, /IPV6_ORIGIN must name its host .* not an IP literal/],
+    [{ IPV6_HOME_PREFIX: '32' }, /IPV6_HOME_PREFIX must be between 48 and 128/]
+  ] as const) t.throws(() => loadConfig(env), { constructor: ConfigError, message: msg }, JSON.stringify(env))
+})

@@ -153,8 +153,11 @@ t.test('httpAnswer: one mapping of the typed errors', async (t) => {
   t.same([limited.status, limited.headers['retry-after'], limited.body.error], [429, '1', 'rate_limited'])
   const busy = httpAnswer(new TooBusyError('busy', 30))
   t.same([busy.status, busy.headers['retry-after'], busy.body.error], [429, '30', 'too_many_concurrent'])
-  const handMade = Object.assign(new Error('legacy'), { statusCode: 429, retryAfter: 7 })
-  t.same([httpAnswer(handMade).status, httpAnswer(handMade).headers['retry-after']], [429, '7'])
+  // over a rate limit: the limit travels with the error, its text is the answer's language
+  const over = RateLimitedError.over({ kind: 'domain', max: 3, windowSeconds: 600 }, 7)
+  t.same([httpAnswer(over).status, httpAnswer(over).headers['retry-after'], httpAnswer(over).body.error], [429, '7', 'rate_limited'])
+  t.equal(httpAnswer(over, 'en').body.message, 'too many checks of this domain: at most 3 per 600 s; try again in 7 s')
+  t.equal(httpAnswer(over, 'ja').body.message, 'このドメインへのテストが多すぎます (600 秒に 3 回まで)。7 秒後にもう一度お試しください。')
   const refused = httpAnswer(new RefusalError('ip_mismatch', 'not yours', '127.0.0.9', { mx: [] }))
   t.same([refused.status, refused.body.error, refused.body.callerIp], [403, 'ip_mismatch', '127.0.0.9'])
   t.same(httpAnswer(new StoreDownError()).status, 503)

@@ -10,10 +10,11 @@ const require = createRequire(import.meta.url)
 
 export const SCREENSHOTS = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'screenshots')
 
-export async function launch (): Promise<Browser> {
+/** `args`: more Chromium switches (e.g. --host-resolver-rules for names of loopback origins). */
+export async function launch (args: string[] = []): Promise<Browser> {
   return await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args]
   })
 }
 

@@ -6,7 +6,7 @@
 // times carry their zone.
 import t from 'tap'
 import { testApp, randomLoopback } from '../helpers.js'
-import { ReportBuilder } from '../../src/checks/report.js'
+import { ReportBuilder } from '../../src/core/report.js'
 import { reportPage, timeText } from '../../src/web/pages.js'
 import { formToBody } from '../../routes/web.js'
 

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import { startDns, reverseName } from '../fixtures/dns.js'
 import { testApp, randomLoopback, REDIS_URL } from '../helpers.js'
 import { launch } from './browser.js'
-import { ReportBuilder, type ReportEvent } from '../../src/checks/report.js'
+import { ReportBuilder, type ReportEvent } from '../../src/core/report.js'
 
 export interface Harness {
   home: string

@@ -4,9 +4,9 @@
 // and which API paths answer other origins.
 import t from 'tap'
 import { html, raw, escapeHtml, join } from '../../src/web/html.js'
-import { reportText, redactSecrets, visibleControls } from '../../src/checks/report-text.js'
+import { reportText, redactSecrets, visibleControls } from '../../src/web/report-text.js'
 import { webText } from '../../src/i18n/web.js'
-import { ReportBuilder } from '../../src/checks/report.js'
+import { ReportBuilder } from '../../src/core/report.js'
 import { startDns, reverseName } from '../fixtures/dns.js'
 import { testApp, randomLoopback } from '../helpers.js'
 
@@ -138,8 +138,11 @@ t.test('routes: form posts, refusals as pages, headers, 404s, assets, embed', as
   t.match(limited.body, /秒後にもう一度お試しください/)
 
   // A mail test whose domain's MX is not the caller: 403 as a page with the DNS facts, no socket opened.
-  const refused = await post('address=taro%40elsewhere.example&lang=ja', {}, 'receive')
-  t.equal(refused.statusCode, 403)
+  const refusedPost = await post('address=taro%40elsewhere.example&lang=ja', {}, 'receive')
+  t.equal(refusedPost.statusCode, 303, 'a refusal is stored: the form goes to its permalink')
+  t.match(String(refusedPost.headers.location), /^\/r\/[A-Za-z0-9_-]{16}\?lang=ja$/)
+  const refused = await app.inject({ url: String(refusedPost.headers.location), remoteAddress: home })
+  t.equal(refused.statusCode, 200)
   t.match(refused.headers['content-type'], /text\/html/)
   t.match(refused.body, /あなたの IP はこのドメインのメールサーバーではありません/)
   t.match(refused.body, /DNS の内容/)

@@ -36,7 +36,7 @@ t.test('a stored report: transcript marks, copy block and button; hostile server
   t.notMatch(await page.textContent('#transcript'), /hunter2/, 'a password never reaches the page')
 
   const copy = await page.textContent('pre.copy-text') ?? ''
-  // The forum text (src/checks/report-text.ts, branch diag): one language, MX → IP first.
+  // The forum text (src/web/report-text.ts, branch diag): one language, MX → IP first.
   t.match(copy, /^mxprobe .*report \([A-Za-z0-9_-]{16}\)/)
   t.match(copy, new RegExp(`tested from IP: ${home.replace(/\./g, '\\.')}`))
   t.match(copy, /home\.example/)

@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core'
 import { startSmtp } from '../fixtures/smtp.js'
 import { screenshot, axeSerious } from './browser.js'
 import { harness } from './harness.js'
-import { ReportBuilder, type Report } from '../../src/checks/report.js'
+import { ReportBuilder, type Report } from '../../src/core/report.js'
 
 export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = false): Promise<void> {
   const { home, base, app, homeContext } = await harness(t)
@@ -156,7 +156,7 @@ export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = f
   // The diagnosis form is a plain form post (with or without JavaScript): the refusal is a page of its own.
   await page.goto(`${base}/?lang=${lang}`)
   await page.fill('#target', 'taro@elsewhere.example')
-  await Promise.all([page.waitForURL(/\/check\/all$/), page.click('form.diagnose button[type=submit]')])
+  await Promise.all([page.waitForURL(/\/r\/[A-Za-z0-9_-]{16}(\?.*)?$/), page.click('form.diagnose button[type=submit]')])
   await look(page, 'refusal-page', t)
 
   await visit('not-found', `/no/such/page?lang=${lang}`)
