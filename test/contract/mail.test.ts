@@ -60,7 +60,10 @@ if (requireTool(t, 'root', 'postfix', 'dovecot', 'openssl')) {
   t.test('GET /api/v1/ip is the TCP peer', async (t) => {
     const a = await get('/api/v1/ip')
     t.equal(a.status, 200)
-    t.same(a.json, { ip: home, family: 4, ptr: 'mx.home.test' })
+    // the contract's fourth field, proof: opaque, URL-safe, never the address itself
+    const { proof, ...rest } = a.json
+    t.match(proof, /^[A-Za-z0-9_-]{20,512}$/, 'a proof comes with the address')
+    t.same(rest, { ip: home, family: 4, ptr: 'mx.home.test' })
   })
 
   t.test('dns, ports, smtp', async (t) => {

@@ -47,7 +47,9 @@ const get = async (path: string, headers: Record<string, string> = {}, from = ho
 
 t.test('in-memory store: checks, receive, async + SSE', async (t) => {
   const ip = await get('/api/v1/ip')
-  t.same(ip.json, { ip: home, family: 4, ptr: 'mx.home.test' })
+  const { proof, ...rest } = ip.json
+  t.match(proof, /^[A-Za-z0-9_-]{20,512}$/, 'a proof comes with the address')
+  t.same(rest, { ip: home, family: 4, ptr: 'mx.home.test' })
   // /readyz also reports event-loop pressure, which a loaded test machine can show right after start: poll like a load balancer
   let ready = await get('/readyz')
   for (let i = 0; i < 30 && ready.status !== 200; i++) { await new Promise((resolve) => setTimeout(resolve, 200)); ready = await get('/readyz') }
@@ -206,7 +208,9 @@ t.test('web pages and operator endpoints', async (t) => {
   t.ok(txt.text.includes('home.test'), 'plain-text copy of the report')
   t.equal((await get('/r/AAAAAAAAAAAAAAAA')).status, 404)
   const noPtr = await get('/api/v1/ip', {}, down)
-  t.same(noPtr.json, { ip: down, family: 4, ptr: null }, 'no PTR: null')
+  const { proof: downProof, ...downRest } = noPtr.json
+  t.type(downProof, 'string')
+  t.same(downRest, { ip: down, family: 4, ptr: null }, 'no PTR: null')
 
   const js = await get('/embed.js')
   t.equal(js.status, 200)

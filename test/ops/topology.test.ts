@@ -118,7 +118,9 @@ http {
 
   t.test('caller IP is the address nginx saw', async (t) => {
     const me = JSON.parse((await get(`${lb}/api/v1/ip`, home)).body)
-    t.same(me, { ip: home, family: 4, ptr: 'mx.home.example' })
+    const { proof, ...rest } = me
+    t.match(proof, /^[A-Za-z0-9_-]{20,512}$/, 'a proof comes with the address')
+    t.same(rest, { ip: home, family: 4, ptr: 'mx.home.example' })
     const spoofed = JSON.parse((await get(`${lb}/api/v1/ip`, home, { 'x-forwarded-for': '203.0.113.7, 198.51.100.1' })).body)
     t.equal(spoofed.ip, home, 'a client-sent X-Forwarded-For does not choose the address')
     const other = JSON.parse((await get(`${lb}/api/v1/ip`, stranger, { 'x-forwarded-for': home })).body)
