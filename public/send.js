@@ -81,9 +81,24 @@
       adviceList.appendChild(li)
     })
     result.hidden = false
+    showRules()
     // On a phone the result is far below the address: bring it into view.
     const box = live.getBoundingClientRect()
     if (box.top > window.innerHeight || box.bottom < 0) live.scrollIntoView({ block: 'start' })
+  }
+
+  // The big receivers' checklist is rendered once, by the server: fetch this page again and
+  // take its card (DOMParser runs no script), so the live page and the reloaded one agree.
+  function showRules () {
+    const slot = document.getElementById('send-rules-slot')
+    if (!slot || !window.fetch || !window.DOMParser) return
+    fetch(window.location.pathname + window.location.search, { headers: { accept: 'text/html' } })
+      .then(function (res) { return res.ok ? res.text() : '' })
+      .then(function (text) {
+        const card = text && new DOMParser().parseFromString(text, 'text/html').getElementById('send-rules')
+        if (card) slot.replaceWith(document.importNode(card, true))
+      })
+      .catch(function () { /* the full report link shows it too */ })
   }
 
   if (finished || !window.EventSource) return

@@ -242,6 +242,30 @@ export const LoginSchema = Obj({
   octets: Type.Optional(Type.Integer())
 }, 'the login test: tried, ok, error; never the password')
 
+/** send test: the big receivers' rules, each met (true), not (false) or not checked (null) */
+export const SenderRulesSchema = Obj({
+  /** the date of the rules' data (src/inbound/sender-rules-data.ts) */
+  asOf: Type.String(),
+  sources: Type.Array(Type.String()),
+  receivers: Type.Array(Obj({
+    id: Type.String(),
+    name: Type.String(),
+    /** rules for every sender: met, out of those judged */
+    met: Type.Integer(),
+    of: Type.Integer(),
+    bulk: Obj({ met: Type.Integer(), of: Type.Integer() }),
+    /** unmet first */
+    rules: Type.Array(Obj({
+      rule: Type.String(),
+      scope: Type.Union([Type.Literal('all'), Type.Literal('bulk')]),
+      met: Nullable(Type.Boolean()),
+      title: Type.String(),
+      reason: Type.String()
+    }))
+  })),
+  notMeasured: Type.Array(Type.String())
+}, 'Gmail and Yahoo sender rules: score and checklist')
+
 /** send test: what mxprobe's own listener saw (docs/API.md, Send `inbound`; src/inbound/analyze.ts InboundFindings) */
 export const InboundSchema = Obj({
   address: Type.String(),
@@ -281,8 +305,16 @@ export const InboundSchema = Obj({
   excerpt: Type.String(),
   receivedAt: Type.String(),
   lookupMs: Type.Number(),
-  analysisMs: Type.Number()
-}, 'connecting IP, PTR, HELO, TLS, SPF, DKIM, DMARC, DNSBL, headers')
+  analysisMs: Type.Number(),
+  /** the ARC chain (RFC 8617) when the mail carries one; null otherwise */
+  arc: Type.Optional(Nullable(Obj({ result: Type.String(), sets: Type.Integer(), i: Nullable(Type.Integer()), reason: Type.Optional(Type.String()) }))),
+  /** Message-ID, Date, From, List-Unsubscribe as receivers check them; null when the analysis was stopped */
+  format: Type.Optional(Nullable(Obj({
+    messageId: Type.Boolean(), date: Type.Boolean(), from: Type.Boolean(), fromDomain: Type.String(), listUnsubscribe: Type.Boolean(), oneClick: Type.Boolean()
+  }))),
+  /** Gmail's and Yahoo's sender rules judged on this mail (src/inbound/sender-rules.ts) */
+  senderRules: Type.Optional(SenderRulesSchema)
+}, 'connecting IP, PTR, HELO, TLS, SPF, DKIM, DMARC, DNSBL, headers, the big receivers\' rules')
 
 /** send test: how the reply leg went (src/inbound/reply.ts ReplyOutcome) */
 export const ReplyOutcomeSchema = Type.Union([

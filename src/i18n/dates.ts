@@ -19,7 +19,7 @@ function parts (iso: unknown, lang: Lang): Record<string, string> | null {
 export function dayText (iso: unknown, lang: Lang): string {
   const v = parts(iso, lang)
   if (!v) return String(iso ?? '')
-  return lang === 'ja' ? `${v.year}年${v.month}月${v.day}日` : `${v.day} ${MONTHS[Number(v.month) - 1]} ${v.year}`
+  return lang === 'ja' ? `${v.year}年${Number(v.month)}月${Number(v.day)}日` : `${Number(v.day)} ${MONTHS[Number(v.month) - 1]} ${v.year}`
 }
 
 /** The day and the time with its zone: 2026年12月21日 12:04:05 (日本時間) / 21 Dec 2026 03:04:05 UTC. */

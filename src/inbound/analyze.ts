@@ -14,7 +14,7 @@ import { resolveMailHosts } from '../checks/mailhosts.js'
 import { parseIp, sameIp } from '../net/ip.js'
 import type { HeaderAnalysis } from '../tools/headers.js'
 import type { Bounds } from './bound.js'
-import type { CharsetInfo, ContentFindings, DkimFinding, DmarcFinding } from './content.js'
+import type { ArcFinding, CharsetInfo, ContentFindings, DkimFinding, DmarcFinding, FormatFacts } from './content.js'
 import { MailDnsBudget, type LookupPart } from './dns-budget.js'
 import { AnalysisTimeoutError, type AnalysisPool } from './pool.js'
 
@@ -87,6 +87,10 @@ export interface InboundFindings {
   spfHelo: { result: string, domain: string } | null
   dkim: DkimFinding[]
   dmarc: DmarcFinding
+  /** the ARC chain, when the mail carries one (null too when the analysis was stopped) */
+  arc: ArcFinding | null
+  /** Message-ID, Date, From, List-Unsubscribe as receivers check them; null when the analysis was stopped */
+  format: FormatFacts | null
   dnsbl: DnsblResult[]
   headers: HeaderAnalysis | null
   subject: string | null
@@ -278,6 +282,8 @@ export async function analyzeMail (mail: ReceivedMail, target: { address: string
     spfHelo,
     dkim: content?.dkim ?? [],
     dmarc: content?.dmarc ?? { result: 'temperror', policy: null, domain: null },
+    arc: content?.arc ?? null,
+    format: content?.format ?? null,
     dnsbl,
     headers: content?.headers ?? null,
     subject: content?.subject ?? null,

@@ -15,6 +15,14 @@ export const MAX_SIGNED_HEADERS = 100
 export const MAX_FIELDS = 1000
 /** one header field's bytes (folded lines included); longer fields are dropped, as Postfix's header_size_limit does */
 export const MAX_FIELD_BYTES = 16 * 1024
+/**
+ * ARC sets verified per mail. RFC 8617 allows 50 hops; real mail carries one to three
+ * (a list, a gateway). Past this, or with an ARC-Message-Signature whose h= list is past
+ * MAX_SIGNED_HEADERS, the ARC fields are dropped before verification and the chain reported
+ * as not checked: each set costs a signature check and DNS lookups.
+ */
+export const MAX_ARC_SETS = 5
+const ARC_FIELDS = new Set(['arc-seal', 'arc-message-signature', 'arc-authentication-results'])
 
 export interface SkippedSignature { domain: string | null, selector: string | null, why: 'h_list' | 'not_checked' }
 
@@ -29,6 +37,10 @@ export interface Bounds {
   checked: number
   /** signatures not verified, and why (at most MAX_SIGNATURES + a few listed; the count is `signatures - checked`) */
   skipped: SkippedSignature[]
+  /** ARC-Seal fields in the message */
+  arcSets: number
+  /** the ARC fields were dropped before verification (more than MAX_ARC_SETS sets, or an over-long h= list) */
+  arcDropped: boolean
 }
 
 export interface BoundedMessage {
@@ -117,6 +129,9 @@ export function boundMessage (raw: Buffer): BoundedMessage {
     if (f.end - f.start > MAX_FIELD_BYTES || tg.hCount > MAX_SIGNED_HEADERS) note({ domain: tg.d, selector: tg.s, why: 'h_list' })
     else usable.push({ f, d: tg.d, s: tg.s })
   }
+  const arcSets = all.filter((f) => f.name === 'arc-seal').length
+  const arcDropped = arcSets > MAX_ARC_SETS || all.some((f) => f.name === 'arc-message-signature' &&
+    (f.end - f.start > MAX_FIELD_BYTES || tags(fullHead.subarray(f.start, Math.min(f.end, f.start + MAX_FIELD_BYTES)).toString('latin1').replace(/^[^:]*:/, '')).hCount > MAX_SIGNED_HEADERS))
   const chosen = new Set<Field>()
   for (const x of [0, 1, 2].flatMap((rank) => usable.filter((u) => alignment(u.d, from) === rank))) {
     if (chosen.size < MAX_SIGNATURES) chosen.add(x.f)
@@ -132,6 +147,7 @@ export function boundMessage (raw: Buffer): BoundedMessage {
       if (chosen.has(f)) parts.push(fullHead.subarray(f.start, f.end))
       continue
     }
+    if (arcDropped && ARC_FIELDS.has(f.name)) continue
     const len = f.end - f.start
     if (len > MAX_FIELD_BYTES || bytes + len > HEADER_CAP || count >= MAX_FIELDS) { truncated = true; continue }
     parts.push(fullHead.subarray(f.start, f.end))
@@ -145,6 +161,6 @@ export function boundMessage (raw: Buffer): BoundedMessage {
     message,
     header,
     body,
-    bounds: { headerBytes: end, headerTruncated: truncated, signatures: sigFields.length, checked: chosen.size, skipped }
+    bounds: { headerBytes: end, headerTruncated: truncated, signatures: sigFields.length, checked: chosen.size, skipped, arcSets, arcDropped }
   }
 }

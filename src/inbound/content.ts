@@ -6,6 +6,7 @@
 // through the resolver it is given: the main thread answers and counts.
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js'
 import { dmarc as dmarcVerify } from 'mailauth/lib/dmarc/index.js'
+import { arc as arcVerify } from 'mailauth/lib/arc/index.js'
 import type { Resolver } from 'mailauth'
 import { analyzeHeaders, decodeHeaderValue, type HeaderAnalysis } from '../tools/headers.js'
 import { boundMessage, type Bounds } from './bound.js'
@@ -22,6 +23,24 @@ export interface CharsetInfo {
 
 export interface DkimFinding { result: string, domain: string | null, selector: string | null, reason?: string, aligned?: boolean }
 export interface DmarcFinding { result: string, policy: string | null, domain: string | null }
+/** the ARC chain the mail carries (RFC 8617): result of the chain, the last instance, and why it failed */
+export interface ArcFinding { result: string, sets: number, i: number | null, reason?: string }
+
+/** What receivers check of the message's form (RFC 5322 3.6, RFC 8058), from the header block alone. */
+export interface FormatFacts {
+  /** one Message-ID, of the form <left@right> */
+  messageId: boolean
+  /** one Date, of RFC 5322's date-time form */
+  date: boolean
+  /** one From, with an address */
+  from: boolean
+  /** the From address's domain, lower case; '' when none */
+  fromDomain: string
+  /** a List-Unsubscribe field */
+  listUnsubscribe: boolean
+  /** RFC 8058 one-click: List-Unsubscribe with an https URI and List-Unsubscribe-Post: List-Unsubscribe=One-Click */
+  oneClick: boolean
+}
 
 export interface ContentFindings {
   dkim: DkimFinding[]
@@ -31,6 +50,9 @@ export interface ContentFindings {
   charset: CharsetInfo
   excerpt: string
   bounds: Bounds
+  format: FormatFacts
+  /** null when the mail carries no ARC set */
+  arc: ArcFinding | null
 }
 
 export interface ContentOptions {
@@ -45,6 +67,35 @@ export interface ContentOptions {
 export function headerText (head: Buffer): string {
   const header = head.toString('utf8')
   return header.includes('\ufffd') ? head.toString('latin1') : header
+}
+
+// RFC 5322 3.3 date-time, with the obsolete zone names (GMT, EST …) that 4.3 still asks a reader to accept
+const DATE_TIME = /^\s*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s*,\s*)?\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s+(?:[+-]\d{4}|UT|GMT|[ECMP][SD]T|[A-IK-Za-ik-z])(?:\s*\([^()]*\))?\s*$/
+
+/** The message's form as the big receivers check it: one field each, well formed. Linear in the header block. */
+export function formatFacts (header: string): FormatFacts {
+  const values = new Map<string, string[]>()
+  for (const field of header.split(/\r?\n(?![ \t])/)) {
+    const colon = field.indexOf(':')
+    if (colon <= 0 || colon > 76) continue
+    const name = field.slice(0, colon).trim().toLowerCase()
+    if (!['message-id', 'date', 'from', 'list-unsubscribe', 'list-unsubscribe-post'].includes(name)) continue
+    const list = values.get(name) ?? []
+    list.push(field.slice(colon + 1).replace(/\r?\n[ \t]+/g, ' ').slice(0, 4096))
+    values.set(name, list)
+  }
+  const one = (n: string): string | null => values.get(n)?.length === 1 ? values.get(n)![0] : null
+  const from = one('from')
+  const addr = from === null ? null : (/<([^<>\s]+@[^<>\s]+)>/.exec(from) ?? /([^\s<>,;:"]+@[^\s<>,;:"]+)/.exec(from))
+  const unsub = one('list-unsubscribe')
+  return {
+    messageId: /^\s*<[^<>\s@]+@[^<>\s@]+>\s*$/.test(one('message-id') ?? ''),
+    date: DATE_TIME.test(one('date') ?? ''),
+    from: addr !== null,
+    fromDomain: addr ? addr[1].slice(addr[1].lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '') : '',
+    listUnsubscribe: values.has('list-unsubscribe'),
+    oneClick: unsub !== null && /<https:\/\/[^<>\s]+>/i.test(unsub) && /^\s*List-Unsubscribe=One-Click\s*$/i.test(one('list-unsubscribe-post') ?? '')
+  }
 }
 
 /** Is every non-ASCII text part's charset declared? A light MIME walk (top level and one level of parts). */
@@ -102,6 +153,8 @@ export async function analyzeContent (raw: Buffer, o: ContentOptions): Promise<C
   // without its SPF, which the main thread did, and without ARC and BIMI, which the report does not show).
   let dkim: DkimFinding[] = []
   let dmarc: DmarcFinding = { result: 'temperror', policy: null, domain: null }
+  const format = formatFacts(header)
+  let arc: ArcFinding | null = bounds.arcSets ? { result: bounds.arcDropped ? 'not_checked' : 'temperror', sets: bounds.arcSets, i: null } : null
   try {
     const v = await dkimVerify(message, { resolver: o.resolver, sender: o.sender || undefined })
     const results = v.results ?? []
@@ -116,6 +169,17 @@ export async function analyzeContent (raw: Buffer, o: ContentOptions): Promise<C
         ...(d.status.comment ? { reason: String(d.status.comment).slice(0, 300) } : {}),
         aligned: !!d.status.aligned
       }))
+    // ARC (RFC 8617), only when the mail carries a chain that the bounds kept: mailauth checks
+    // the seals of every set and the last message signature, through the same counted resolver.
+    if (arc && !bounds.arcDropped && v.arc?.chain) {
+      try {
+        const a = await arcVerify(v.arc, { resolver: o.resolver })
+        const comment = a.status.comment
+        arc = { result: a.status.result, sets: bounds.arcSets, i: typeof a.i === 'number' ? a.i : null, ...(comment ? { reason: String(comment).slice(0, 300) } : {}) }
+      } catch {
+        arc = { result: 'temperror', sets: bounds.arcSets, i: null }
+      }
+    }
     if (v.headerFrom) {
       const dm = await dmarcVerify({
         headerFrom: v.headerFrom,
@@ -130,5 +194,5 @@ export async function analyzeContent (raw: Buffer, o: ContentOptions): Promise<C
   } catch {
     // a message mailauth cannot parse: no verdict beyond temperror
   }
-  return { dkim, dmarc, headers, subject, charset, excerpt, bounds }
+  return { dkim, dmarc, headers, subject, charset, excerpt, bounds, format, arc }
 }

@@ -46,6 +46,8 @@ declare module 'mailauth/lib/dkim/verify.js' {
     headerFrom?: string[]
     envelopeFrom?: string | false
     results?: Array<DkimResult & { id?: string }>
+    /** the ARC chain found while verifying (non-enumerable): the input of arc() */
+    arc?: { chain?: unknown[] | false, lastEntry?: unknown, error?: unknown }
   }>
 }
 
@@ -57,4 +59,12 @@ declare module 'mailauth/lib/dmarc/index.js' {
     dkimDomains: Array<{ id?: string, domain?: string, aligned?: string | false, underSized?: number | false }>
     resolver?: Resolver
   }): Promise<{ domain?: string, policy?: string, p?: string, status: AuthStatus } | false>
+}
+
+declare module 'mailauth/lib/arc/index.js' {
+  import type { Resolver, AuthStatus } from 'mailauth'
+  /** the chain: dkimVerify's non-enumerable `arc` property ({ chain, lastEntry, error }) */
+  export function arc (data: unknown, opts: { resolver?: Resolver, minBitLength?: number }): Promise<{ status: AuthStatus & { shouldSeal?: boolean }, i?: number | false }>
+  /** the ARC set (AAR, AMS, AS) a forwarder adds; the tests forward with it */
+  export function sealMessage (input: Buffer | string, seal: { signingDomain: string, selector: string, privateKey: string, authResults: string, cv: string, i?: number }): Promise<Buffer>
 }

@@ -21,6 +21,8 @@ import { analyzeMail, type InboundFindings, type ReceivedMail } from './analyze.
 import { AnalysisPool } from './pool.js'
 import { MAX_SIGNATURES } from './bound.js'
 import { composeReply, sendReply, type ReplyOutcome } from './reply.js'
+import { senderRules, rulesStepDetail, type SenderRulesVerdict } from './sender-rules.js'
+import { senderRulesText } from '../i18n/sender-rules.js'
 
 registerAdvice(SEND_ADVICE)
 
@@ -51,6 +53,7 @@ const TITLES: Record<string, { ja: string, en: string }> = {
   'send-dnsbl': { ja: 'ブラックリスト (DNSBL)', en: 'Block lists (DNSBL)' },
   'send-message': { ja: 'メールの内容', en: 'The message' },
   'send-headers': { ja: 'ヘッダーの解析', en: 'Header analysis' },
+  'send-rules': { ja: senderRulesText('ja').stepTitle, en: senderRulesText('en').stepTitle },
   'send-analysis': { ja: '解析', en: 'Analysis' },
   'send-reply': { ja: '返信', en: 'Reply' }
 }
@@ -297,6 +300,8 @@ export class SendService {
 
     const f = await analyzeMail(mail, { address, callerIp: rec.callerIp, domain: rec.domain }, { dns: this.deps.dns, dnsblZones: inbound.dnsblZones, mta: settings.heloName, pool: this.pool })
     this.judge(b, f, rec)
+    const rules = senderRules(f, lang)
+    this.judgeRules(b, f, rules)
     const status = b.verdict()
     const analysisMs = Date.now() - mail.acceptedAt
     const inboundField = {
@@ -326,6 +331,9 @@ export class SendService {
       receivedAt: new Date(mail.acceptedAt).toISOString(),
       lookupMs: f.lookupMs,
       analysisMs,
+      arc: f.arc,
+      format: f.format,
+      senderRules: rules,
       analysis: {
         stopped: f.stopped,
         budgetMs: f.budgetMs,
@@ -488,6 +496,18 @@ export class SendService {
       const cut = bounds?.headerTruncated ? bi(lang, ` (ヘッダーが ${Math.round(bounds.headerBytes / 1024)} KiB あったため、先頭 64 KiB だけを解析しました)`, ` (the header block was ${Math.round(bounds.headerBytes / 1024)} KiB; only its first 64 KiB were analysed)`) : ''
       this.step(b, 'send-headers', warns.length || cut ? 'info' : 'pass', bi(lang, `ヘッダー ${f.headers.fieldCount} 個、Received ${f.headers.hops.length} 個${warns.length ? `、注意 ${warns.length} 件: ${warns.slice(0, 10).map((w) => w.ja).join(' ')}` : ''}`, `${f.headers.fieldCount} header fields, ${f.headers.hops.length} Received${warns.length ? `, ${warns.length} warnings: ${warns.slice(0, 10).map((w) => w.en).join(' ')}` : ''}`) + cut)
     }
+  }
+
+  /** The big receivers' checklist as a step (warn when a rule for every sender is unmet), and its advice. */
+  private judgeRules (b: ReportBuilder, f: InboundFindings, rules: SenderRulesVerdict): void {
+    const unmetAll = rules.receivers.some((r) => r.rules.some((x) => x.scope === 'all' && x.met === false))
+    this.step(b, 'send-rules', unmetAll ? 'warn' : 'pass', rulesStepDetail(rules, b.lang))
+    const unmet = (rule: string): boolean => rules.receivers.some((r) => r.rules.some((x) => x.rule === rule && x.met === false))
+    if (unmet('format') && f.format) {
+      b.advise('send.headers_missing', { fields: [f.format.messageId ? '' : 'Message-ID', f.format.date ? '' : 'Date', f.format.from ? '' : 'From'].filter(Boolean).join(', ') })
+    }
+    if (unmet('not_gmail_from') && f.format) b.advise('send.from_gmail', { domain: f.format.fromDomain })
+    if (unmet('arc') && f.arc) b.advise('send.arc_fail', { result: f.arc.result, reason: f.arc.reason ?? '' })
   }
 
   private summary (lang: Lang, f: InboundFindings, status: Status): string {

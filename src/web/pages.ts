@@ -8,6 +8,7 @@ import { adviceText, type Lang } from '../i18n/index.js'
 import type { Report, TranscriptLine, Advice } from '../core/report.js'
 import { reportText, redactSecrets } from './report-text.js'
 import { refusedReportPage } from './refusal-page.js'
+import { senderRulesSection } from './sender-rules-section.js'
 
 export const CHECKS: CheckKey[] = ['dns', 'ports', 'smtp', 'receive', 'relay', 'roles', 'pop3']
 export const DEFAULT_PORTS = [25, 110, 143, 465, 587, 993, 995]
@@ -411,6 +412,7 @@ ${running ? html`<p class="notice">${t.stillRunning}</p>` : ''}
   <h2 id="advice-title">${t.adviceTitle}</h2>
   <ul class="advice" id="advice-list">${r.advice.map((a) => html`<li data-code="${a.code}" class="from-check">${adviceFor(a, lang)}</li>`)}</ul>
 </section>
+${r.type === 'send' ? senderRulesSection(r, lang) : ''}
 <section class="card" aria-labelledby="steps-title">
   <h2 id="steps-title">${t.stepsTitle}</h2>
   <ul class="steps" id="steps-list">${stepList(r, t)}</ul>

@@ -9,6 +9,7 @@ import { webText } from '../i18n/web.js'
 import { sendWebText } from '../i18n/send-web.js'
 import type { Lang } from '../i18n/index.js'
 import type { Report, Advice } from '../core/report.js'
+import { senderRulesSection } from './sender-rules-section.js'
 
 /** layout() names the site's two scripts in its type; it renders any asset the same way. */
 const SEND_SCRIPT = ['send.js'] as unknown as Array<'app.js'>
@@ -115,6 +116,7 @@ export function sendWaitPage (r: Report, lang: Lang): string {
   </div>
   <p><a href="/r/${r.id}?lang=${lang}" id="send-full">${s.fullReport}</a></p>
 </section>
+${running ? html`<div id="send-rules-slot"></div>` : senderRulesSection(r, lang)}
 <p><a href="${withLang('/send', lang)}">${s.again}</a> · <a href="${withLang('/', lang)}">${t.backToChecks}</a></p>
 </article>`
   return layout({ lang, title: s.title, path: `/send/${r.id}`, body, current: 'send', noscriptRefresh: running ? 5 : undefined, scripts: SEND_SCRIPT })

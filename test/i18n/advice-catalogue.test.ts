@@ -63,6 +63,8 @@ t.test('the checks can fail', async (t) => {
 t.test('dates as people write them: JST for Japanese, UTC for English', async (t) => {
   const { dayText, timeText } = await import('../../src/i18n/dates.js')
   t.equal(dayText('2026-12-21T20:00:00Z', 'ja'), '2026年12月22日', 'already the next day in Japan')
+  t.equal(dayText('2026-03-01T00:00:00Z', 'ja'), '2026年3月1日', 'no leading zeros, as people write the date')
+  t.equal(dayText('2026-03-01T00:00:00Z', 'en'), '1 Mar 2026')
   t.equal(dayText('2026-12-21T20:00:00Z', 'en'), '21 Dec 2026')
   t.equal(timeText('2026-12-21T03:04:05Z', 'ja'), '2026年12月21日 12:04:05 (日本時間)')
   t.equal(timeText('2026-12-21T03:04:05Z', 'en'), '21 Dec 2026 03:04:05 UTC')

@@ -111,6 +111,21 @@ if (!postfixAvailable()) {
     t.ok(inbound.headers.hops.length >= 1, 'the header tool sees Postfix\'s Received line')
     t.match(inbound.excerpt, /^kaitsuu test\r\n\.dot line/, 'the excerpt, dot-unstuffed')
     t.ok(inbound.analysisMs >= 0)
+    // The big receivers' rules: all met but the block list (the home line's dynamic-IP listing).
+    t.match(inbound.format, { messageId: true, date: true, from: true, fromDomain: 'home.test', oneClick: false })
+    t.equal(inbound.arc, null, 'no forwarder, no ARC')
+    const score = inbound.senderRules.receivers as Array<{ name: string, met: number, of: number, rules: Array<{ rule: string, met: boolean | null }> }>
+    t.same(score.map((x) => `${x.name} ${x.met}/${x.of}`), ['Gmail 5/6', 'Yahoo 4/5'])
+    t.same(score.map((x) => x.rules[0]).map((x) => [x.rule, x.met]), [['dnsbl', false], ['dnsbl', false]], 'the unmet rule first')
+    t.match(r.steps.find((s) => s.name === 'send-rules'), { status: 'warn', title: '大手の受信側のルール', detail: /^Gmail 5\/6, Yahoo 4\/5。大量送信者向けの追加ルール: Gmail 3\/4, Yahoo 3\/4。満たしていないもの: 送信元 IP がブラックリストに載っていない$/ })
+    for (const url of [`/send/${r.id}?lang=ja`, `/r/${r.id}?lang=ja`]) {
+      const page = await app.inject({ url, remoteAddress: home })
+      t.equal(page.statusCode, 200, url)
+      t.match(page.body, /<section class="card rules" id="send-rules"/, `${url}: the checklist`)
+      t.match(page.body, /<strong>Gmail 5\/6<\/strong>/, `${url}: the score`)
+      t.match(page.body, /data-rule="dnsbl"><span class="rule-mark">満たしていません<\/span>/)
+      t.match(page.body, /2026年12月1日時点/, `${url}: the rules' date, in Japanese`)
+    }
     const codes = r.advice.map((a) => a.code)
     t.ok(codes.includes('send.dnsbl_dynamic'), `the dynamic-IP listing is explained (${codes.join(', ')})`)
     t.notOk(codes.includes('send.no_tls') || codes.includes('send.dkim_none') || codes.includes('send.spf_none'))

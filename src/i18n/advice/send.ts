@@ -89,6 +89,18 @@ export const SEND_ADVICE: AdviceCatalogue = {
     en: () => 'A text part of the mail declares no charset although it contains non-ASCII bytes: receivers and mail programs must guess, and Japanese text then shows as mojibake. Have the mail program declare it (Content-Type: text/plain; charset=UTF-8 or ISO-2022-JP).',
     ja: () => 'メールの本文に ASCII 以外の文字が含まれていますが、文字コード (charset) が宣言されていません。受信側やメールソフトが推測するしかなく、日本語が文字化けします。送信するメールソフトで文字コードを宣言してください (Content-Type: text/plain; charset=UTF-8 や ISO-2022-JP)。'
   },
+  'send.headers_missing': {
+    en: (p) => `The mail lacks a well-formed ${p.fields} field (RFC 5322). Gmail refuses such mail ("550 5.7.1 … not RFC 5322 compliant"), and Yahoo asks for RFC 5322 too. A mail program adds these fields itself; a script that pipes text into sendmail often does not. In Postfix, "always_add_missing_headers = yes" in main.cf adds a missing Message-ID, Date and From to every mail it passes on ("postfix reload"); otherwise have the script write them.`,
+    ja: (p) => `メールに正しい形式の ${p.fields} ヘッダーがありません (RFC 5322)。Gmail はこのようなメールを拒否し (「550 5.7.1 … not RFC 5322 compliant」)、Yahoo も RFC 5322 に従うことを求めています。メールソフトなら自分で付けますが、スクリプトから sendmail に本文を流し込む場合は付かないことがよくあります。Postfix なら main.cf に「always_add_missing_headers = yes」を書いて「postfix reload」すると、ない Message-ID・Date・From を付けてくれます。スクリプト側で書き出してもかまいません。`
+  },
+  'send.from_gmail': {
+    en: (p) => `The mail's From address is at ${p.domain}, but it was sent from your own server. ${p.domain} publishes DMARC with p=quarantine or reject, so Gmail and others junk or refuse it: it looks like an impersonation. Send from an address of your own domain, or send through Gmail itself (smtp.gmail.com, port 587, with an app password).`,
+    ja: (p) => `From のアドレスが ${p.domain} ですが、あなたのサーバーから直接送られています。${p.domain} は DMARC で p=quarantine か reject を公開しているため、Gmail などはなりすましとみなして迷惑メール扱いにするか拒否します。自分のドメインのアドレスから送るか、Gmail の送信サーバー (smtp.gmail.com の 587 番、アプリ パスワード) 経由で送ってください。`
+  },
+  'send.arc_fail': {
+    en: (p) => `The mail carries an ARC chain (RFC 8617) that does not verify: ${p.result}${p.reason ? ` (${p.reason})` : ''}. ARC tells a receiver that a forwarder checked the mail before it changed it (a mailing list adding a footer, a gateway). A broken chain counts for nothing, and Gmail asks forwarders for a valid one. Check the ARC signing key and its DNS record on the forwarding server (for example OpenARC's KeyFile and the _domainkey TXT record), or stop adding ARC headers.`,
+    ja: (p) => `メールに ARC (RFC 8617) の署名が付いていますが、検証できません: ${p.result}${p.reason ? ` (${p.reason})` : ''}。ARC は、メーリングリストや中継ゲートウェイがメールを書き換える前に検証したことを受信側に伝える仕組みです。壊れた ARC は意味がなく、Gmail は転送する送信者に正しい ARC を求めています。転送するサーバーの ARC 署名鍵と DNS の TXT レコード (OpenARC なら KeyFile と _domainkey) を確認するか、ARC を付けるのをやめてください。`
+  },
   'send.null_sender': {
     en: () => 'The mail had an empty envelope sender (MAIL FROM:<>), as bounces do: there is no address to reply to, and SPF was judged by the HELO name only. Send the test as a normal mail from a user of your domain.',
     ja: () => 'エンベロープ送信者が空 (MAIL FROM:<>) でした。エラーメール (バウンス) と同じ形で、返信先がなく、SPF は HELO の名前だけで判定されました。あなたのドメインのユーザーから普通のメールとして送ってください。'
