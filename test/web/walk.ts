@@ -13,6 +13,7 @@ import { startSmtp } from '../fixtures/smtp.js'
 import { screenshot, axeSerious } from './browser.js'
 import { harness } from './harness.js'
 import { ReportBuilder, type Report } from '../../src/core/report.js'
+import { senderRules, rulesStepDetail, type RuleFacts } from '../../src/inbound/sender-rules.js'
 
 export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = false): Promise<void> {
   const { home, base, app, homeContext } = await harness(t)
@@ -61,6 +62,69 @@ export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = f
     ])
     await store.saveReport(b.report, 3600)
     return { done, running: b.report.id }
+  }
+
+  /** A send-test report as the listener stores it: a mail from a home line on a dynamic-IP list, without DKIM. */
+  async function sendReport (lang: 'ja' | 'en'): Promise<string> {
+    const f: RuleFacts = {
+      connectingIp: home,
+      ptr: 'p1234-ipoe.ipoe.ocn.ne.jp',
+      fcrdns: true,
+      helo: 'mx.home.example',
+      heloFqdn: true,
+      tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
+      spf: { result: 'pass', domain: 'home.example' },
+      dkim: [],
+      dmarc: { result: 'none', policy: null, domain: 'home.example' },
+      arc: null,
+      format: { messageId: true, date: true, from: true, fromDomain: 'home.example', listUnsubscribe: false, oneClick: false },
+      dnsbl: [{ zone: 'pbl.dnsbl.example', listed: true, answer: '127.0.0.11', reason: 'dynamic IP range', dynamic: true }],
+      stopped: false
+    }
+    const rules = senderRules(f, lang)
+    const b = new ReportBuilder('send', home, lang)
+    b.target({ domain: 'home.example', host: null, ip: null })
+    b.set('address', 't-7kq2m9xw4p@send.mxprobe.example')
+    b.set('waitUntil', new Date(Date.now() - 60_000).toISOString())
+    b.set('inbound', {
+      address: 't-7kq2m9xw4p@send.mxprobe.example',
+      connectingIp: home,
+      family: 4,
+      isCallerIp: true,
+      isMxAddress: true,
+      ptr: f.ptr,
+      ptrNames: [f.ptr!],
+      fcrdns: true,
+      ptrGeneric: true,
+      helo: f.helo,
+      heloResolves: true,
+      tls: f.tls,
+      mailFrom: 'taro@home.example',
+      spf: f.spf,
+      spfHelo: null,
+      dkim: [],
+      dmarc: f.dmarc,
+      dnsbl: f.dnsbl.map((x) => ({ ...x })),
+      headers: null,
+      subject: lang === 'ja' ? '開通テスト' : 'send test',
+      size: 812,
+      charset: { declared: true, charsets: ['utf-8'], undeclaredParts: 0 },
+      excerpt: 'hello',
+      receivedAt: new Date().toISOString(),
+      lookupMs: 40,
+      analysisMs: 60,
+      arc: null,
+      format: f.format,
+      senderRules: rules
+    })
+    b.step('send-arrival', 'pass', lang === 'ja' ? `${home} から IPv4 で 812 バイトのメールが届きました` : `a mail of 812 bytes arrived from ${home} over IPv4`)
+    b.step('send-dkim', 'warn', lang === 'ja' ? '署名がありません' : 'no signature')
+    b.step('send-rules', 'warn', rulesStepDetail(rules, lang))
+    b.advise('send.dnsbl_dynamic', { ip: home, zone: 'pbl.dnsbl.example', answer: '127.0.0.11', reason: 'dynamic IP range' })
+    b.advise('send.dkim_none', { domain: 'home.example' })
+    b.finish(lang === 'ja' ? `${home} からのメールを受け取りましたが、受信側に迷惑メール扱いされる可能性がある点があります` : `mail from ${home} arrived, but receivers may junk or refuse it`)
+    await app.mx.store.saveReport(b.report, 3600)
+    return b.report.id
   }
 
   /**
@@ -142,6 +206,10 @@ export async function walk (t: Test, lang: 'ja' | 'en', phone: boolean, dark = f
   await visit('diagnosis-running', `/r/${diag.running}?lang=${lang}`)
   await visit('diagnosis-done', `/r/${diag.done}?lang=${lang}`)
   for (const [type, r] of Object.entries(reports)) await visit(`report-${type}`, `/r/${r.id}?lang=${lang}`)
+  // The send test, finished as a home line usually finishes it: the page with the big receivers' checklist, and its report.
+  const sent = await sendReport(lang)
+  await visit('send-done', `/send/${sent}?lang=${lang}`)
+  await visit('report-send', `/r/${sent}?lang=${lang}`)
   // The relay report is long: its table and its steps, each on their own, to look at.
   await page.goto(`${base}/r/${reports.relay.id}?lang=${lang}`)
   await screenshot(page, `walk-report-relay-table-${lang}-${phone ? 'phone' : 'desktop'}`, 'section[aria-labelledby="details-title"]')
