@@ -254,6 +254,8 @@ export const SenderRulesSchema = Obj({
     met: Type.Integer(),
     of: Type.Integer(),
     bulk: Obj({ met: Type.Integer(), of: Type.Integer() }),
+    /** the receiver's pages the rules come from */
+    sources: Type.Optional(Type.Array(Type.String())),
     /** unmet first */
     rules: Type.Array(Obj({
       rule: Type.String(),

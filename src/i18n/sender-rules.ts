@@ -59,10 +59,11 @@ const EN = {
   heading: 'Gmail and Yahoo sender rules',
   allSenders: 'For every sender',
   bulkSenders: 'Only if you send bulk mail (5,000 a day or more)',
-  met: 'met',
-  unmet: 'not met',
-  unknown: 'not checked',
-  asOf: (p: P) => `The receivers' published rules as of ${p.date}; sources: ${p.sources}. A single mail cannot show: ${p.notMeasured}.`
+  met: '✓ met',
+  unmet: '✗ not met',
+  unknown: '– not checked',
+  asOf: (p: P) => `The rules as the receivers published them on ${p.date}. A single mail cannot show: ${p.notMeasured}.`,
+  sourcesLabel: 'Sources:'
 }
 
 export type SenderRulesText = typeof EN
@@ -124,11 +125,12 @@ const JA: SenderRulesText = {
   unchecked: (p) => `${p.count} 件は未確認`,
   heading: 'Gmail と Yahoo の送信者ガイドライン',
   allSenders: 'すべての送信者に必要なもの',
-  bulkSenders: '大量に配信する場合だけ (1 日 5,000 通以上)',
-  met: '満たしています',
-  unmet: '満たしていません',
-  unknown: '未確認',
-  asOf: (p) => `${p.date}時点で各社が公開しているルールによります。出典: ${p.sources}。1 通のメールでは分からないもの: ${p.notMeasured}。`
+  bulkSenders: '大量に配信する場合だけ必要なもの (1 日 5,000 通以上)',
+  met: '○ 適合',
+  unmet: '× 不適合',
+  unknown: '－ 未確認',
+  asOf: (p) => `${p.date}時点で各社が公開しているルールです。1 通のメールでは分からないもの: ${p.notMeasured}。`,
+  sourcesLabel: '出典:'
 }
 
 const TEXT: Record<Lang, SenderRulesText> = { en: EN, ja: JA }

@@ -26,6 +26,8 @@ export interface ReceiverVerdict {
   met: number
   of: number
   bulk: { met: number, of: number }
+  /** the receiver's pages the rules come from */
+  sources: string[]
   /** unmet first, then not checked, then met; every-sender rules before bulk ones */
   rules: RuleVerdict[]
 }
@@ -117,7 +119,7 @@ function judgeReceiver (rx: ReceiverRules, f: RuleFacts, lang: Lang): ReceiverVe
   }
   const count = (scope: 'all' | 'bulk', met: boolean): number => rules.filter((x) => x.scope === scope && (met ? x.met === true : x.met !== null)).length
   rules.sort((a, b) => ORDER(a) - ORDER(b))
-  return { id: rx.id, name: rx.name, met: count('all', true), of: count('all', false), bulk: { met: count('bulk', true), of: count('bulk', false) }, rules }
+  return { id: rx.id, name: rx.name, met: count('all', true), of: count('all', false), bulk: { met: count('bulk', true), of: count('bulk', false) }, sources: rx.sources, rules }
 }
 
 /** The checklist of every receiver in the data, for one mail. */

@@ -11,9 +11,11 @@ import { dayText } from '../i18n/dates.js'
 type Verdict = NonNullable<NonNullable<NonNullable<Report['inbound']>['senderRules']>>
 type Rule = Verdict['receivers'][number]['rules'][number]
 
-/** The note under the checklist: the data's date, its sources, what one mail cannot show. */
-function rulesNote (v: Verdict, lang: Lang): string {
-  return senderRulesText(lang).asOf({ date: dayText(v.asOf, lang), sources: v.sources.join(' '), notMeasured: v.notMeasured.join(lang === 'ja' ? '、' : '; ') })
+/** The note under the checklist: the data's date, what one mail cannot show, the receivers' pages as links. */
+function rulesNote (v: Verdict, lang: Lang): SafeHtml {
+  const t = senderRulesText(lang)
+  const links = v.receivers.flatMap((x) => (x.sources ?? []).map((url, i, all) => html`<a href="${url}" rel="noopener noreferrer">${x.name}${all.length > 1 ? ` ${i + 1}` : ''}</a>`))
+  return html`${t.asOf({ date: dayText(v.asOf, lang), notMeasured: v.notMeasured.join(lang === 'ja' ? '、' : '; ') })} ${links.length ? html`${t.sourcesLabel} ${links.map((l, i) => i ? html`, ${l}` : l)}` : ''}`
 }
 
 export function senderRulesSection (r: Pick<Report, 'inbound'>, lang: Lang): SafeHtml | '' {
@@ -31,7 +33,7 @@ export function senderRulesSection (r: Pick<Report, 'inbound'>, lang: Lang): Saf
     return html`<h3 id="rules-${x.id}">${x.name} ${x.met}/${x.of}</h3>
   <p class="rules-scope">${t.allSenders}</p>
   <ul class="rules-list" aria-labelledby="rules-${x.id}">${all.map(item)}</ul>
-  <p class="rules-scope">${t.bulkSenders} (${x.bulk.met}/${x.bulk.of})</p>
+  <p class="rules-scope">${t.bulkSenders}: ${x.bulk.met}/${x.bulk.of}</p>
   <ul class="rules-list bulk">${bulk.map(item)}</ul>`
   })}
   <p class="hint rules-note">${rulesNote(v, lang)}</p>

@@ -123,7 +123,7 @@ if (!postfixAvailable()) {
       t.equal(page.statusCode, 200, url)
       t.match(page.body, /<section class="card rules" id="send-rules"/, `${url}: the checklist`)
       t.match(page.body, /<strong>Gmail 5\/6<\/strong>/, `${url}: the score`)
-      t.match(page.body, /data-rule="dnsbl"><span class="rule-mark">満たしていません<\/span>/)
+      t.match(page.body, /data-rule="dnsbl"><span class="rule-mark">× 不適合<\/span>/)
       t.match(page.body, /2026年12月1日時点/, `${url}: the rules' date, in Japanese`)
     }
     const codes = r.advice.map((a) => a.code)

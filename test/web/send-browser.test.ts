@@ -64,6 +64,11 @@ for (const v of [{ lang: 'en', width: 1100, name: 'desktop', locale: 'en-US' }, 
     const advice = await page.locator('#send-advice li').allTextContents()
     t.ok(advice.some((a) => v.lang === 'ja' ? /STARTTLS/.test(a) : /STARTTLS/.test(a)), 'with the advice, in the page language')
     t.equal(await page.textContent('#send-countdown'), '0:00', 'the countdown stops')
+    // The big receivers' checklist arrives with the result, rendered by the server, without a reload.
+    await page.waitForSelector('#send-rules', { timeout: 10_000 })
+    t.match(await page.textContent('#send-rules-score'), /Gmail \d+\/\d+\s+Yahoo \d+\/\d+/, 'the score, live')
+    t.equal(await page.locator('#send-rules-slot').count(), 0, 'the slot was replaced')
+    t.ok(await page.locator('#send-rules li.r-unmet[data-rule="tls"]').count() > 0, 'sent without TLS: the TLS rule unmet')
     t.same((await axeSerious(page)).map((x) => x.id), [], 'no serious accessibility problems with the result')
     await screenshot(page, `send-done-${v.lang}-${v.name}`)
     await page.click('#send-full')
