@@ -3,6 +3,16 @@
 import os from 'node:os'
 import { parseCidrList } from './net/policy.js'
 import { parseIp, type Cidr } from './net/ip.js'
+import { readFileSync } from 'node:fs'
+import { parseLineRules, NO_LINE_RULES, type LineRules } from './net/line.js'
+
+/** LINE_RULES_FILE: a JSON file of MAP-E rules and DS-Lite ranges, each with its source; a bad file stops the start. */
+function lineRules (file: string | undefined): LineRules {
+  if (!file?.trim()) return NO_LINE_RULES
+  let json: unknown
+  try { json = JSON.parse(readFileSync(file.trim(), 'utf8')) } catch (err) { throw new Error(`LINE_RULES_FILE ${file}: ${(err as Error).message}`) }
+  return parseLineRules(json)
+}
 import type { CheckSettings } from './checks/context.js'
 import { parseClusterUrl } from './store/redis.js'
 
@@ -333,7 +343,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       checkDeadlineMs,
       maxBytesPerConnection: int(env, 'MAX_BYTES_PER_CONNECTION', 256 * 1024, 1024, 16 * 1024 * 1024),
       parallelConnections: int(env, 'CONCURRENCY_PER_CALLER', 3, 1, 10_000),
-      origins: { 4: origin(env, 'IPV4_ORIGIN'), 6: origin(env, 'IPV6_ORIGIN'), public: origin(env, 'PUBLIC_ORIGIN') }
+      origins: { 4: origin(env, 'IPV4_ORIGIN'), 6: origin(env, 'IPV6_ORIGIN'), public: origin(env, 'PUBLIC_ORIGIN') },
+      lineRules: lineRules(env.LINE_RULES_FILE)
     },
     inbound,
     proof: { secret: proofSecret(env.PROOF_SECRET), ttlSeconds: int(env, 'PROOF_TTL_SECONDS', 300, 30, 3600) },

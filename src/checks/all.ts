@@ -32,6 +32,8 @@ import { relayCheck } from './relay.js'
 import { pop3Check } from './pop3.js'
 import { tlsCheck } from './tls.js'
 import { HandshakeMemo } from '../core/handshakes.js'
+import { ReportBuilder } from '../core/report.js'
+import { recognizeLine, portsText, NO_LINE_RULES, type LineFacts } from '../net/line.js'
 import { fixFirstAdvice, classify, worstInWords, type FixItem } from './fix-order.js'
 import { causeWords } from '../i18n/fix-order.js'
 import { BadInputError, RefusalError } from '../errors.js'
@@ -227,7 +229,9 @@ async function runDiagnosis (ctx: CheckContext, plan: AllPlan, deps: AllDeps): P
   }
   await Promise.all(running)
 
-  const list = [...reports.values()]
+  const list: Array<Pick<Report, 'id' | 'type' | 'advice' | 'status'>> = [...reports.values()]
+  const line = lineFinding(ctx)
+  if (line) list.unshift(line)
   const merged = fixFirstAdvice(list, lang)
   const fix: FixItem[] = merged.map((x) => x.item)
   r.set('fixFirst', fix)
@@ -236,6 +240,34 @@ async function runDiagnosis (ctx: CheckContext, plan: AllPlan, deps: AllDeps): P
   // Every child ended in a `child <type>` step (its own verdict, or why it did not run).
   const status = r.verdict()
   r.finish(verdict(lang, plan.domain, status, fix, children))
+}
+
+/**
+ * The caller's line, when it proved both families (src/net/line.ts): a step, the facts, and for
+ * MAP-E or DS-Lite the advice that IPv4 port 25 cannot be opened, ranked with the reach findings.
+ */
+function lineFinding (ctx: CheckContext): Pick<Report, 'id' | 'type' | 'advice' | 'status'> | null {
+  const facts: LineFacts | null = recognizeLine(ctx.caller, ctx.settings.lineRules ?? NO_LINE_RULES)
+  if (!facts) return null
+  const r = ctx.report
+  const lang = ctx.lang
+  r.set('line', facts)
+  if (facts.kind === 'unknown') {
+    r.step('line', 'info', bi(lang, 'IPv4 と IPv6 の両方のアドレスを確認しましたが、回線の種類 (MAP-E や DS-Lite で IPv4 を共有しているか) は分かりませんでした。知られたルールに当てはまりません', 'both your IPv4 and IPv6 addresses are proven, but the line type (shared IPv4 over MAP-E or DS-Lite) could not be determined: no known rule matches'))
+    return null
+  }
+  // The advice, written as a child report's would be, so that the fix-first list ranks it.
+  const b = new ReportBuilder('all', ctx.callerIp, lang)
+  if (facts.kind === 'map-e') {
+    r.step('line', facts.port25 ? 'info' : 'warn', bi(lang,
+      `${facts.service} (MAP-E): IPv4 アドレス ${facts.ipv4} をほかの家庭と共有し、使えるポートは ${facts.portCount} 個 (${portsText(facts.ports)})${facts.port25 ? '' : '。25 番は含まれません'}`,
+      `${facts.service} (MAP-E): ${facts.ipv4} shared, ${facts.portCount} ports yours (${portsText(facts.ports)})${facts.port25 ? '' : '; 25 is not among them'}`))
+    if (!facts.port25) b.advise('line.map_e', { service: facts.service, ipv4: facts.ipv4, count: facts.portCount, ports: portsText(facts.ports), prefix: facts.ipv6Prefix, source: facts.source })
+  } else {
+    r.step('line', 'warn', bi(lang, `${facts.service} (DS-Lite): IPv4 ではどのポートも開けられません`, `${facts.service} (DS-Lite): no IPv4 port can be opened`))
+    b.advise('line.ds_lite', { service: facts.service, source: facts.source })
+  }
+  return { id: r.report.id, type: 'all', advice: b.report.advice, status: 'warn' }
 }
 
 function notStarted (ctx: CheckContext, c: ChildLink, err: unknown): void {

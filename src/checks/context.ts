@@ -8,6 +8,7 @@ import type { CallerAddresses, FamilyOrigins } from '../net/caller.js'
 import type { ReportBuilder } from '../core/report.js'
 import type { Lang } from '../i18n/index.js'
 import type { HandshakeMemo } from '../core/handshakes.js'
+import type { LineRules } from '../net/line.js'
 
 export interface CheckSettings {
   heloName: string
@@ -30,6 +31,8 @@ export interface CheckSettings {
   parallelConnections?: number
   /** IPV4_ORIGIN / IPV6_ORIGIN: where a caller proves its other family's address (advice links) */
   origins?: FamilyOrigins
+  /** LINE_RULES_FILE: the MAP-E rules and DS-Lite ranges the diagnosis recognises a line by (src/net/line.ts) */
+  lineRules?: LineRules
 }
 
 export interface CheckContext {

@@ -71,6 +71,8 @@ export const FIX_ORDER: Readonly<Record<string, Declaration>> = {
   'refusal.other_family': f(2, 'dns', 'other_family'),
   'tls.dnssec_bogus': f(2, 'dns', 'dnssec_bogus'),
   'dns.lookup_failed': f(2, 'dns', 'dns_failed'),
+  'line.map_e': f(2, 'reach', 'line_ipv4'),
+  'line.ds_lite': f(2, 'reach', 'line_ipv4'),
   'ports.filtered_25': f(2, 'reach', 'reach'),
   'ports.none_open': f(2, 'reach', 'reach'),
   'net.unreachable': f(2, 'reach', 'reach'),

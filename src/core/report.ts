@@ -369,6 +369,8 @@ export const CheckDataProps = {
   waitSeconds: Type.Optional(Type.Number()),
   /** send test: whether a reply was asked for, then how the reply leg went */
   reply: Type.Optional(Type.Union([Type.Boolean(), ReplyOutcomeSchema])),
+  /** diagnosis: the caller's line when it proved both families (src/net/line.ts LineFacts): map-e, ds-lite or unknown */
+  line: Type.Optional(Type.Unknown({ description: 'the line type: { kind: map-e, service, ipv4, psid, ports, portCount, port25 } | { kind: ds-lite, service } | { kind: unknown }' })),
   /** diagnosis: the child reports it started */
   children: Type.Optional(Type.Array(ChildLinkSchema)),
   /** diagnosis: the findings to fix first, most important first */

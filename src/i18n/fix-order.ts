@@ -21,6 +21,7 @@ export const CAUSE_WORDS = {
   dns_failed: w('DNS が応答しません', 'DNS does not answer'),
   backup_mx_only: w('この IP は予備の MX にしか登録されていません', 'This IP is only a backup MX'),
   no_mx_implicit: w('MX レコードがありません', 'There is no MX record'),
+  line_ipv4: w('この回線では IPv4 の 25 番ポートを開けられません', 'This line cannot open IPv4 port 25'),
   reach: { ja: (p) => `${port(p)} 番ポートに外から接続できません`, en: (p) => `Port ${port(p)} cannot be reached from outside` },
   reach_silent: { ja: (p) => `${port(p)} 番ポートはつながりますが応答がありません`, en: (p) => `Port ${port(p)} connects but never answers` },
   cleartext: w('パスワードが暗号化されずに流れるポートがあります', 'A port lets passwords travel in clear text'),

@@ -86,6 +86,7 @@ const TITLES: Record<string, Title> = {
   'pop3-cleartext': t('POP3 の暗号化', 'POP3 encryption'),
   // the diagnosis: "child smtp"
   child: (type) => CHECK_NAMES[type] ?? t(type, type),
+  line: t('回線の種類 (IPv4 の共有)', 'Line type (shared IPv4)'),
   // tools
   hop: (n) => t(`経路 ${n}`, `Hop ${n}`),
   candidate: (n) => t(`候補 ${n}`, `Candidate ${n}`)

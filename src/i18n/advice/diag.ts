@@ -6,7 +6,21 @@ import type { AdviceCatalogue } from '../index.js'
 
 const list = (v: unknown): string => Array.isArray(v) ? v.join(', ') : String(v ?? '')
 
+/** What a home on a shared-IPv4 IPoE line can do instead of opening IPv4 port 25. */
+const LINE_OPTIONS = {
+  ja: 'IPv4 でもメールを受けるには、次のどれかが必要です。(1) プロバイダの固定 IP サービス (IPv6 の上で固定の IPv4 アドレスを 1 つ使えるもの。ポート開放もできます)。(2) IPoE と並べて PPPoE の接続も使い、メールサーバーの通信だけ PPPoE 側に流してポート開放する。(3) MX を IPv6 だけで受ける (MX のホスト名に AAAA だけを登録する)。ただし IPv4 でしか送ってこない送信側もまだ多く、そのメールは届きません。(4) 外部の VPS やメール中継サービスで受けて、自宅のサーバーへ IPv6 か VPN で転送する。',
+  en: 'To receive mail over IPv4 too, one of these is needed: (1) the provider\'s fixed-IP option (one fixed IPv4 address carried over IPv6, with its ports yours); (2) a PPPoE session alongside IPoE, with the mail server\'s traffic routed over it and port 25 forwarded there; (3) an MX reachable over IPv6 only (an AAAA record and no A for the MX host), at the cost of the mail of senders that still send over IPv4 only; (4) an outside VPS or relay service that receives and forwards to your server over IPv6 or a VPN.'
+}
+
 export const DIAG_ADVICE: AdviceCatalogue = {
+  'line.map_e': {
+    en: (p) => `This line is ${p.service} (MAP-E, RFC 7597): your IPv4 address ${p.ipv4} is shared with other homes, and of its ports only ${p.count} are yours (${p.ports}), derived from your IPv6 prefix ${p.prefix}. Port 25 is not among them, so IPv4 port 25 can never be opened on this line, whatever the router's port forwarding says. ${LINE_OPTIONS.en} (Rule: ${p.source})`,
+    ja: (p) => `この回線は ${p.service} (MAP-E、RFC 7597) です。IPv4 アドレス ${p.ipv4} はほかの家庭と共有されていて、あなたが使えるのは IPv6 のプレフィックス ${p.prefix} から決まる ${p.count} 個のポート (${p.ports}) だけです。25 番はその中にないため、IPv4 の 25 番ポートはこの回線では開けられません。ルーターでポート開放を設定しても届きません。${LINE_OPTIONS.ja} (ルールの出典: ${p.source})`
+  },
+  'line.ds_lite': {
+    en: (p) => `This line is ${p.service} (DS-Lite, RFC 6333): your IPv4 traffic leaves through the provider's AFTR under its shared address, and no IPv4 port can be opened from outside at all. IPv4 port 25 can never reach your server on this line. ${LINE_OPTIONS.en} (Range: ${p.source})`,
+    ja: (p) => `この回線は ${p.service} (DS-Lite、RFC 6333) です。IPv4 の通信はプロバイダの設備 (AFTR) の共有アドレスから出ていくため、IPv4 ではどのポートも外から開けられません。IPv4 の 25 番ポートはこの回線では開けられません。${LINE_OPTIONS.ja} (範囲の出典: ${p.source})`
+  },
   'refusal.mx_private': {
     en: (p) => p.lan
       ? `The MX host ${p.host} points to ${p.ip}, a private address (${p.range}) inside your home network: the private address is registered in dynamic DNS. Nobody on the internet can reach it, and it cannot be your IP ${p.callerIp}. Set your dynamic-DNS client to register the router's global (WAN side) address, not the server's LAN address.`
