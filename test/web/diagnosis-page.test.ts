@@ -6,6 +6,8 @@
 // times carry their zone.
 import t from 'tap'
 import { testApp, randomLoopback } from '../helpers.js'
+import { startDns, publishMx } from '../fixtures/dns.js'
+import { startSmtp } from '../fixtures/smtp.js'
 import { ReportBuilder } from '../../src/core/report.js'
 import { reportPage, timeText } from '../../src/web/pages.js'
 import { formToBody } from '../../routes/web.js'
@@ -28,17 +30,30 @@ t.test('the home page leads with one target input and one button', async (t) => 
   t.same(formToBody('all', { target: '  taro@home.example ' }), { target: 'taro@home.example' })
 })
 
-t.test('a diagnosis form post goes to the API as { target }; without the API it says so in Japanese', async (t) => {
-  const app = await testApp()
+t.test('a diagnosis form post runs the diagnosis and lands on its report, in Japanese; a refusal on its own page', async (t) => {
+  const dns = await startDns({})
+  t.teardown(() => dns.close())
+  const srv = await startSmtp({ name: 'mx.form.test', users: ['postmaster', 'abuse'] })
+  t.teardown(() => srv.close())
+  publishMx(dns.zone, 'form.test', srv.ip)
+  publishMx(dns.zone, 'elsewhere.test', randomLoopback())
+  const app = await testApp({ DNS_SERVERS: dns.server })
   t.teardown(() => app.close())
-  const res = await app.inject({ method: 'POST', url: '/check/all', payload: 'target=example.jp&lang=ja', remoteAddress: randomLoopback(), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
-  // 303 to the report once the diagnosis exists (branch diag); a page in Japanese either way.
-  if (res.statusCode === 303) t.match(res.headers.location, /^\/r\/[A-Za-z0-9_-]{16}\?lang=ja$/)
-  else {
-    t.match(res.headers['content-type'], /text\/html/)
-    t.match(res.body, /<html lang="ja">/)
-    t.notMatch(res.body, /password/i)
-  }
+  const post = async (target: string) => await app.inject({ method: 'POST', url: '/check/all', payload: `target=${encodeURIComponent(target)}&lang=ja`, remoteAddress: srv.ip, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  const res = await post('form.test')
+  t.equal(res.statusCode, 303, 'a form post answers with the report\'s address')
+  t.match(res.headers.location, /^\/r\/[A-Za-z0-9_-]{16}\?lang=ja$/)
+  const page = await app.inject({ url: String(res.headers.location), remoteAddress: srv.ip })
+  t.equal(page.statusCode, 200)
+  t.match(page.body, /<html lang="ja">/)
+  t.match(page.body, /まとめて診断/, 'the diagnosis report, in Japanese')
+  t.match(page.body, /form\.test/)
+  t.notMatch(page.body, /password/i)
+  // The MX is not this visitor: no socket opened, a stored refusal with a page of its own.
+  const refused = await post('elsewhere.test')
+  t.equal(refused.statusCode, 303)
+  const rp = await app.inject({ url: String(refused.headers.location), remoteAddress: srv.ip })
+  t.match(rp.body, /テストしていません/, 'the refusal page says nothing was tested')
 })
 
 function child (type: string, status: 'pass' | 'warn' | 'fail' | null, lang: 'ja' | 'en' = 'ja'): ReportBuilder {
