@@ -95,9 +95,13 @@ export class CheckRunner {
         if (batch.length) flush()
       })
     }
+    // The final event waits until the final report is stored: a client that reads the
+    // report when its stream says "done" must get that report, not the running one.
+    let held: ReportEvent | null = null
     const emit = (ev: ReportEvent): void => {
       if (opts.onEvent) { try { opts.onEvent(ev) } catch (err) { log.warn({ err, id }, 'event follower failed') } }
       if (!live) { pending.push(ev); return }
+      if (ev.type === 'done' && !def.detached) { held = ev; return }
       batch.push(ev)
       if (!scheduled && !writing) { scheduled = true; setImmediate(flush) }
     }
@@ -214,6 +218,7 @@ export class CheckRunner {
       } catch (err) {
         log.error({ err, id }, 'final report not stored')
       }
+      if (held) { batch.push(held); held = null; await drained() }
       this.deps.onFinish?.(report.report)
       return report.report
     })()
